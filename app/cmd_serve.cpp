@@ -1,0 +1,91 @@
+// `matchsync serve`: refuses a stale schema, then runs the HTTP API until
+// SIGTERM or SIGINT.
+#include <signal.h>
+
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "app/commands.hpp"
+#include "core/errors.hpp"
+#include "core/log.hpp"
+#include "http/server.hpp"
+#include "persistence/database.hpp"
+#include "persistence/migrator.hpp"
+#include "persistence/user_store.hpp"
+
+namespace matchsync::app {
+
+namespace {
+
+// /ready: the database answers and the schema is current.
+class readiness_probe {
+public:
+  explicit readiness_probe(std::string url) : session_(std::move(url)) {}
+
+  std::optional<std::string> operator()() {
+    std::lock_guard<std::mutex> guard(mutex_);
+    try {
+      session_.run([](pqxx::connection& c) { db::migrator().require_current(c); });
+      return std::nullopt;
+    } catch (const domain_error& e) {
+      return std::string(e.what());
+    }
+  }
+
+private:
+  std::mutex mutex_;
+  db::session session_;
+};
+
+}  // namespace
+
+int run_serve(const config& cfg, const serve_options& opts) {
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  try {
+    auto conn = db::connect(cfg.database_url);
+    db::migrator m;
+    if (opts.migrate) {
+      for (auto& name : m.apply(*conn))
+        log::info("applied migration", {{"name", name}});
+    } else {
+      m.require_current(*conn);
+    }
+    if (cfg.auth == "none")
+      db::user_store(*conn).ensure(*cfg.default_account_id);
+  } catch (const domain_error& e) {
+    std::cerr << "matchsync: " << e.what() << std::endl;
+    return 1;
+  }
+
+  auto probe = std::make_shared<readiness_probe>(cfg.database_url);
+  http::services svc;
+  svc.readiness = [probe] { return (*probe)(); };
+  http::api_server server(cfg, svc);
+  int port = 0;
+  try {
+    port = server.bind();
+  } catch (const std::exception& e) {
+    std::cerr << "matchsync: " << e.what() << std::endl;
+    return 1;
+  }
+  log::info("listening", {{"url", "http://" + cfg.http_host + ":" +
+                                     std::to_string(port) + "/"},
+                          {"node", cfg.node_id}});
+  std::thread http_thread([&] { server.run(); });
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log::info("stopping", {{"signal", std::to_string(sig)}});
+  server.stop();
+  http_thread.join();
+  return 0;
+}
+
+}  // namespace matchsync::app

@@ -1,0 +1,30 @@
+// The roles of the one binary (SPEC §1). Each returns the process exit code.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+
+namespace matchsync::app {
+
+struct serve_options {
+  bool migrate = false;
+};
+
+struct migrate_options {
+  bool status_only = false;
+};
+
+struct user_add_options {
+  std::int64_t account_id = 0;
+  std::optional<std::string> name;
+};
+
+int run_serve(const config& cfg, const serve_options& opts);
+int run_worker(const config& cfg);
+int run_migrate(const config& cfg, const migrate_options& opts);
+int run_user_add(const config& cfg, const user_add_options& opts);
+
+}  // namespace matchsync::app

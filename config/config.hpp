@@ -1,0 +1,71 @@
+// The service's settings: one struct, loaded once at start from defaults,
+// a config file, MATCHSYNC_* environment variables and flags, in that order.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace matchsync {
+
+/// Every setting of SPEC §1, plus a few of our own (documented in
+/// config/matchsync.example.conf).
+struct config {
+  std::string database_url;
+  std::string http_host = "127.0.0.1";
+  int http_port = 8080;
+  std::string auth = "token";  ///< "token" or "none"
+  std::optional<std::int64_t> default_account_id;
+  std::string upstream_url = "https://api.opendota.com";
+  std::string upstream_api_key;
+  int upstream_rate_per_minute = 60;
+  int upstream_page_size = 100;
+  int upstream_timeout_ms = 30000;
+  int upstream_max_retries = 5;
+  int slots = 16;
+  std::string cluster_host = "127.0.0.1";
+  int cluster_port = 4242;
+  std::string cluster_secret;
+  std::string coordinator;
+  std::string node_id;
+  int job_lease_s = 15;
+  int cancel_timeout_ms = 2000;
+  int job_max_restarts = 3;
+  int job_max_attempts = 3;
+  std::string log_format = "text";
+  int http_threads = 32;
+  int sse_max_streams = 16;
+  std::string static_dir;  ///< dashboard files; empty = next to the binary
+  /// Test-only fault switch: the job actor throws at this step number (0 = off).
+  int fault_throw_at_step = 0;
+  /// Test-only: throw at every attempt rather than once.
+  bool fault_throw_always = false;
+};
+
+/// A bad or unknown setting; what() is one line naming the key.
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Settings given as key = value (file keys are the env names lower-cased
+/// without the MATCHSYNC_ prefix, e.g. `http_port`).
+using setting_map = std::map<std::string, std::string>;
+
+/// Parses a config file's text: `key = value` lines, `#` comments.
+setting_map parse_config_text(const std::string& text);
+
+/// Collects MATCHSYNC_* variables from an environment block (as `environ`).
+setting_map settings_from_environment(char** envp);
+
+/// Applies defaults < file < env < flags and validates every value.
+/// Throws config_error naming the offending key.
+config load_config(const setting_map& file, const setting_map& env,
+                   const setting_map& flags);
+
+/// Reads the file (if any), the process environment and the flags.
+config load_config(const std::optional<std::string>& file_path,
+                   const setting_map& flags);
+
+}  // namespace matchsync

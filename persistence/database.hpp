@@ -1,0 +1,74 @@
+// Connections to PostgreSQL and the translation of libpqxx errors into the
+// domain's errors: nothing above this folder sees a pqxx exception.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <pqxx/pqxx>
+
+#include "core/errors.hpp"
+
+namespace matchsync::db {
+
+/// Opens a connection; throws domain_error(storage_unavailable) when the
+/// server cannot be reached. A short connect timeout keeps outages bounded.
+std::unique_ptr<pqxx::connection> connect(const std::string& url);
+
+/// Runs `fn`, translating libpqxx exceptions: a lost connection becomes
+/// storage_unavailable, anything else internal (with the server's message).
+template <class F>
+auto translate_errors(F&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const domain_error&) {
+    throw;
+  } catch (const pqxx::broken_connection& e) {
+    throw domain_error(errc::storage_unavailable,
+                       std::string("database unavailable: ") + e.what());
+  } catch (const pqxx::in_doubt_error& e) {
+    throw domain_error(errc::storage_unavailable,
+                       std::string("database unavailable: ") + e.what());
+  } catch (const pqxx::sql_error& e) {
+    // 57P01 admin_shutdown & co: the server is going away.
+    auto state = e.sqlstate();
+    if (state.rfind("57P", 0) == 0 || state.rfind("08", 0) == 0)
+      throw domain_error(errc::storage_unavailable,
+                         std::string("database unavailable: ") + e.what());
+    throw domain_error(errc::internal, std::string("database error: ") + e.what());
+  } catch (const pqxx::failure& e) {
+    throw domain_error(errc::internal, std::string("database error: ") + e.what());
+  }
+}
+
+/// One long-lived connection that reopens itself after the server was lost.
+/// Not thread-safe: one per thread (a connection costs ~37 ms to open).
+class session {
+public:
+  explicit session(std::string url) : url_(std::move(url)) {}
+
+  /// The open connection, (re)connecting if needed.
+  pqxx::connection& conn();
+
+  /// Runs `fn(conn)` with error translation; on a lost connection the
+  /// connection is dropped so the next call reconnects.
+  template <class F>
+  auto run(F&& fn) -> decltype(fn(std::declval<pqxx::connection&>())) {
+    try {
+      return translate_errors([&] { return fn(conn()); });
+    } catch (const domain_error& e) {
+      if (e.code() == errc::storage_unavailable)
+        conn_.reset();
+      throw;
+    }
+  }
+
+  const std::string& url() const { return url_; }
+
+private:
+  std::string url_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+}  // namespace matchsync::db

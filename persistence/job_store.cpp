@@ -1,0 +1,262 @@
+#include "persistence/job_store.hpp"
+
+#include "persistence/database.hpp"
+
+namespace matchsync::db {
+
+namespace {
+
+#define MS_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+// The select list every query returns, in from_row's order.
+#define MS_JOB_COLUMNS                                                        \
+  "id, user_id, account_id, job_type::text, status::text, phase, "            \
+  "total_matches, processed_matches, new_matches, updated_matches, "          \
+  "failed_matches, node, attempt, list_offset, list_top_match_id, "           \
+  "detail_cursor, " MS_TS("created_at") ", " MS_TS("started_at") ", "         \
+  MS_TS("completed_at") ", " MS_TS("cancel_requested_at") ", error_message"
+
+constexpr const char* insert_sql =
+  "INSERT INTO sync_jobs (user_id, account_id, job_type) "
+  "VALUES ($1, $2, $3::job_type) RETURNING " MS_JOB_COLUMNS;
+constexpr const char* find_sql =
+  "SELECT " MS_JOB_COLUMNS " FROM sync_jobs WHERE id = $1";
+constexpr const char* find_for_user_sql =
+  "SELECT " MS_JOB_COLUMNS " FROM sync_jobs WHERE id = $1 AND user_id = $2";
+constexpr const char* list_for_user_sql =
+  "SELECT " MS_JOB_COLUMNS " FROM sync_jobs WHERE user_id = $1 "
+  "ORDER BY id DESC LIMIT $2";
+constexpr const char* active_for_user_sql =
+  "SELECT " MS_JOB_COLUMNS " FROM sync_jobs WHERE user_id = $1 "
+  "AND status IN ('pending', 'running')";
+constexpr const char* list_by_status_sql =
+  "SELECT " MS_JOB_COLUMNS " FROM sync_jobs WHERE status = $1::job_status "
+  "ORDER BY id";
+
+constexpr const char* start_sql =
+  "UPDATE sync_jobs SET status = 'running', phase = 'listing', "
+  "started_at = now(), node = $2, attempt = attempt + 1, "
+  "lease_expires_at = now() + make_interval(secs => $3) "
+  "WHERE id = $1 AND status = 'pending' AND cancel_requested_at IS NULL "
+  "RETURNING " MS_JOB_COLUMNS;
+constexpr const char* request_cancel_sql =
+  "UPDATE sync_jobs SET cancel_requested_at = coalesce(cancel_requested_at, now()) "
+  "WHERE id = $1 AND status IN ('pending', 'running') RETURNING " MS_JOB_COLUMNS;
+constexpr const char* cancel_pending_sql =
+  "UPDATE sync_jobs SET status = 'cancelled', phase = NULL, "
+  "completed_at = now(), error_message = 'Cancelled by user', "
+  "cancel_requested_at = coalesce(cancel_requested_at, now()) "
+  "WHERE id = $1 AND status = 'pending' RETURNING " MS_JOB_COLUMNS;
+constexpr const char* finish_cancelled_sql =
+  "UPDATE sync_jobs SET status = 'cancelled', phase = NULL, "
+  "completed_at = now(), error_message = 'Cancelled by user', "
+  "lease_expires_at = NULL, "
+  "cancel_requested_at = coalesce(cancel_requested_at, now()) "
+  "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3 "
+  "RETURNING " MS_JOB_COLUMNS;
+constexpr const char* force_cancelled_sql =
+  "UPDATE sync_jobs SET status = 'cancelled', phase = NULL, "
+  "completed_at = now(), error_message = 'Cancelled by user', "
+  "lease_expires_at = NULL, "
+  "cancel_requested_at = coalesce(cancel_requested_at, now()) "
+  "WHERE id = $1 AND status = 'running' RETURNING " MS_JOB_COLUMNS;
+constexpr const char* complete_sql =
+  "UPDATE sync_jobs SET status = 'completed', phase = NULL, "
+  "completed_at = now(), lease_expires_at = NULL "
+  "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3 "
+  "AND cancel_requested_at IS NULL RETURNING " MS_JOB_COLUMNS;
+constexpr const char* fail_sql =
+  "UPDATE sync_jobs SET status = 'failed', phase = NULL, "
+  "completed_at = now(), lease_expires_at = NULL, error_message = $4 "
+  "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3 "
+  "RETURNING " MS_JOB_COLUMNS;
+constexpr const char* fail_any_sql =
+  "UPDATE sync_jobs SET status = 'failed', phase = NULL, "
+  "completed_at = now(), lease_expires_at = NULL, error_message = $2 "
+  "WHERE id = $1 AND status IN ('pending', 'running') RETURNING " MS_JOB_COLUMNS;
+constexpr const char* update_progress_sql =
+  "UPDATE sync_jobs SET phase = $4, total_matches = $5, processed_matches = $6, "
+  "new_matches = $7, updated_matches = $8, failed_matches = $9, "
+  "list_offset = $10, list_top_match_id = $11, detail_cursor = $12, "
+  "lease_expires_at = now() + make_interval(secs => $13) "
+  "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3 "
+  "AND cancel_requested_at IS NULL";
+constexpr const char* renew_leases_sql =
+  "UPDATE sync_jobs SET lease_expires_at = now() + make_interval(secs => $2) "
+  "WHERE node = $1 AND status = 'running'";
+constexpr const char* renew_lease_sql =
+  "UPDATE sync_jobs SET lease_expires_at = now() + make_interval(secs => $4) "
+  "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3";
+constexpr const char* fail_expired_sql =
+  "UPDATE sync_jobs SET status = 'failed', phase = NULL, completed_at = now(), "
+  "lease_expires_at = NULL, error_message = 'worker lost' "
+  "WHERE status = 'running' AND lease_expires_at < now() AND attempt >= $1 "
+  "RETURNING " MS_JOB_COLUMNS;
+constexpr const char* take_over_expired_sql =
+  "UPDATE sync_jobs SET node = $1, attempt = attempt + 1, "
+  "lease_expires_at = now() + make_interval(secs => $2) "
+  "WHERE status = 'running' AND lease_expires_at < now() AND attempt < $3 "
+  "RETURNING " MS_JOB_COLUMNS;
+constexpr const char* take_over_sql =
+  "UPDATE sync_jobs SET node = $2, attempt = attempt + 1, "
+  "lease_expires_at = now() + make_interval(secs => $3) "
+  "WHERE id = $1 AND status = 'running' RETURNING " MS_JOB_COLUMNS;
+
+std::optional<sync_job> first(const pqxx::result& r) {
+  if (r.empty())
+    return std::nullopt;
+  return job_store::from_row(r[0]);
+}
+
+std::vector<sync_job> all(const pqxx::result& r) {
+  std::vector<sync_job> out;
+  out.reserve(r.size());
+  for (auto row : r)
+    out.push_back(job_store::from_row(row));
+  return out;
+}
+
+// Runs one statement in its own transaction and returns its rows.
+template <class... Args>
+pqxx::result exec_once(pqxx::connection& conn, const char* sql, Args&&... args) {
+  return translate_errors([&] {
+    pqxx::work tx(conn);
+    auto r = tx.exec_params(sql, std::forward<Args>(args)...);
+    tx.commit();
+    return r;
+  });
+}
+
+}  // namespace
+
+sync_job job_store::from_row(const pqxx::row& r) {
+  sync_job j;
+  j.id = r[0].as<std::int64_t>();
+  j.user_id = r[1].as<std::int64_t>();
+  j.account_id = r[2].as<std::int64_t>();
+  j.type = parse_job_type(r[3].as<std::string>()).value_or(job_type::incremental_sync);
+  j.status = parse_job_status(r[4].as<std::string>()).value_or(job_status::failed);
+  j.phase = r[5].get<std::string>();
+  j.total_matches = r[6].as<std::int64_t>();
+  j.processed_matches = r[7].as<std::int64_t>();
+  j.new_matches = r[8].as<std::int64_t>();
+  j.updated_matches = r[9].as<std::int64_t>();
+  j.failed_matches = r[10].as<std::int64_t>();
+  j.node = r[11].get<std::string>();
+  j.attempt = r[12].as<std::int32_t>();
+  j.list_offset = r[13].as<std::int64_t>();
+  j.list_top_match_id = r[14].get<std::int64_t>();
+  j.detail_cursor = r[15].get<std::int64_t>();
+  j.created_at = r[16].as<std::string>();
+  j.started_at = r[17].get<std::string>();
+  j.completed_at = r[18].get<std::string>();
+  j.cancel_requested_at = r[19].get<std::string>();
+  j.error_message = r[20].get<std::string>();
+  return j;
+}
+
+sync_job job_store::create(std::int64_t user_id, std::int64_t account_id,
+                           job_type type) {
+  return translate_errors([&] {
+    try {
+      pqxx::work tx(conn_);
+      auto r = tx.exec_params1(insert_sql, user_id, account_id, to_string(type));
+      tx.commit();
+      return from_row(r);
+    } catch (const pqxx::unique_violation&) {
+      throw domain_error(errc::conflict, "A sync job is already active");
+    }
+  });
+}
+
+std::optional<sync_job> job_store::find(std::int64_t job_id) {
+  return first(exec_once(conn_, find_sql, job_id));
+}
+
+std::optional<sync_job> job_store::find_for_user(std::int64_t user_id,
+                                                 std::int64_t job_id) {
+  return first(exec_once(conn_, find_for_user_sql, job_id, user_id));
+}
+
+std::vector<sync_job> job_store::list_for_user(std::int64_t user_id, int limit) {
+  return all(exec_once(conn_, list_for_user_sql, user_id, limit));
+}
+
+std::optional<sync_job> job_store::active_for_user(std::int64_t user_id) {
+  return first(exec_once(conn_, active_for_user_sql, user_id));
+}
+
+std::vector<sync_job> job_store::list_by_status(job_status status) {
+  return all(exec_once(conn_, list_by_status_sql, to_string(status)));
+}
+
+std::optional<sync_job> job_store::start(std::int64_t job_id,
+                                         const std::string& node, int lease_s) {
+  return first(exec_once(conn_, start_sql, job_id, node, lease_s));
+}
+
+std::optional<sync_job> job_store::request_cancel(std::int64_t job_id) {
+  return first(exec_once(conn_, request_cancel_sql, job_id));
+}
+
+std::optional<sync_job> job_store::cancel_pending(std::int64_t job_id) {
+  return first(exec_once(conn_, cancel_pending_sql, job_id));
+}
+
+std::optional<sync_job> job_store::finish_cancelled(const job_fence& f) {
+  return first(exec_once(conn_, finish_cancelled_sql, f.job_id, f.node, f.attempt));
+}
+
+std::optional<sync_job> job_store::force_cancelled(std::int64_t job_id) {
+  return first(exec_once(conn_, force_cancelled_sql, job_id));
+}
+
+std::optional<sync_job> job_store::complete(const job_fence& f) {
+  return first(exec_once(conn_, complete_sql, f.job_id, f.node, f.attempt));
+}
+
+std::optional<sync_job> job_store::fail(const job_fence& f,
+                                        const std::string& message) {
+  return first(exec_once(conn_, fail_sql, f.job_id, f.node, f.attempt, message));
+}
+
+std::optional<sync_job> job_store::fail_any(std::int64_t job_id,
+                                            const std::string& message) {
+  return first(exec_once(conn_, fail_any_sql, job_id, message));
+}
+
+bool job_store::update_progress(pqxx::transaction_base& tx, const job_fence& f,
+                                const job_progress& p, int lease_s) {
+  auto r = tx.exec_params(update_progress_sql, f.job_id, f.node, f.attempt,
+                          p.phase, p.total_matches, p.processed_matches,
+                          p.new_matches, p.updated_matches, p.failed_matches,
+                          p.list_offset, p.list_top_match_id, p.detail_cursor,
+                          lease_s);
+  return r.affected_rows() == 1;
+}
+
+int job_store::renew_leases(const std::string& node, int lease_s) {
+  return static_cast<int>(
+    exec_once(conn_, renew_leases_sql, node, lease_s).affected_rows());
+}
+
+bool job_store::renew_lease(const job_fence& f, int lease_s) {
+  return exec_once(conn_, renew_lease_sql, f.job_id, f.node, f.attempt, lease_s)
+           .affected_rows() == 1;
+}
+
+std::vector<sync_job> job_store::take_over_expired(const std::string& node,
+                                                   int lease_s, int max_attempts,
+                                                   std::vector<sync_job>* failed) {
+  auto lost = all(exec_once(conn_, fail_expired_sql, max_attempts));
+  if (failed)
+    *failed = std::move(lost);
+  return all(exec_once(conn_, take_over_expired_sql, node, lease_s, max_attempts));
+}
+
+std::optional<sync_job> job_store::take_over(std::int64_t job_id,
+                                             const std::string& node, int lease_s) {
+  return first(exec_once(conn_, take_over_sql, job_id, node, lease_s));
+}
+
+}  // namespace matchsync::db

@@ -1,0 +1,86 @@
+// The matches table: one row per (account, match) with the player's summary
+// and the match details. Writes are batched upserts, idempotent on re-runs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+namespace matchsync::db {
+
+/// A stored match as the API shows it (details as JSON text, if any).
+struct match_row {
+  std::int64_t match_id = 0;
+  std::optional<std::int64_t> start_time;
+  std::optional<std::int32_t> duration;
+  std::optional<std::int32_t> hero_id;
+  std::optional<std::int32_t> player_slot;
+  std::optional<bool> radiant_win;
+  std::optional<std::int32_t> kills;
+  std::optional<std::int32_t> deaths;
+  std::optional<std::int32_t> assists;
+  std::optional<std::int32_t> game_mode;
+  std::optional<std::int32_t> lobby_type;
+  bool has_details = false;
+  std::optional<std::string> details_json;
+};
+
+struct match_stats {
+  std::int64_t total_matches = 0;
+  std::int64_t wins = 0;
+  std::int64_t losses = 0;
+  double avg_kills = 0;
+  double avg_deaths = 0;
+  double avg_assists = 0;
+};
+
+struct upsert_counts {
+  std::int64_t inserted = 0;
+  std::int64_t updated = 0;
+};
+
+/// What the sync engine stores after asking for one match's details.
+enum class detail_outcome { fetched, none, failed };
+
+class match_store {
+public:
+  explicit match_store(pqxx::connection& conn) : conn_(conn) {}
+
+  /// Upserts a page of upstream list items (a JSON array as text) inside the
+  /// caller's transaction. A row whose summary did not change is not touched;
+  /// `updated` counts rows changed by this job for the first time.
+  static upsert_counts upsert_summaries(pqxx::transaction_base& tx,
+                                        std::int64_t account_id,
+                                        std::int64_t job_id,
+                                        const std::string& items_json);
+
+  /// Stores one match's details outcome; returns true when stored details of
+  /// this match changed for the first time in this job (an update).
+  static bool store_detail(pqxx::transaction_base& tx, std::int64_t account_id,
+                           std::int64_t match_id, std::int64_t job_id,
+                           detail_outcome outcome, const std::string& detail_json);
+
+  /// Match ids below `below` (all when nullopt), newest first: every one when
+  /// `only_lacking` is false, else those without details (missing or failed).
+  static std::vector<std::int64_t> ids_below(pqxx::transaction_base& tx,
+                                             std::int64_t account_id,
+                                             std::optional<std::int64_t> below,
+                                             bool only_lacking, int limit);
+  /// How many such ids there are.
+  static std::int64_t count_below(pqxx::transaction_base& tx,
+                                  std::int64_t account_id,
+                                  std::optional<std::int64_t> below,
+                                  bool only_lacking);
+
+  std::vector<match_row> list(std::int64_t account_id, int limit, int offset);
+  std::optional<match_row> get(std::int64_t account_id, std::int64_t match_id);
+  match_stats stats(std::int64_t account_id);
+
+private:
+  pqxx::connection& conn_;
+};
+
+}  // namespace matchsync::db

@@ -1,0 +1,133 @@
+#define BOOST_TEST_MODULE config
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "config/config.hpp"
+
+using namespace matchsync;
+
+namespace {
+// The message of the config_error that `fn` throws, or "" if none.
+template <class F>
+std::string error_of(F fn) {
+  try {
+    fn();
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config_loading)
+
+BOOST_AUTO_TEST_CASE(defaults_match_the_contract) {
+  auto c = load_config({}, {}, {});
+  BOOST_TEST(c.http_host == "127.0.0.1");
+  BOOST_TEST(c.http_port == 8080);
+  BOOST_TEST(c.auth == "token");
+  BOOST_TEST(c.upstream_url == "https://api.opendota.com");
+  BOOST_TEST(c.upstream_rate_per_minute == 60);
+  BOOST_TEST(c.upstream_page_size == 100);
+  BOOST_TEST(c.slots == 16);
+  BOOST_TEST(c.cluster_host == "127.0.0.1");
+  BOOST_TEST(c.cluster_port == 4242);
+  BOOST_TEST(c.job_lease_s == 15);
+  BOOST_TEST(c.cancel_timeout_ms == 2000);
+  BOOST_TEST(c.log_format == "text");
+  BOOST_TEST(!c.node_id.empty());
+}
+
+BOOST_AUTO_TEST_CASE(flag_beats_env_beats_file_beats_default) {
+  setting_map file{{"http_port", "1001"}, {"slots", "3"}, {"node_id", "f"}};
+  setting_map env{{"http_port", "1002"}, {"slots", "4"}};
+  setting_map flags{{"http_port", "1003"}};
+  auto c = load_config(file, env, flags);
+  BOOST_TEST(c.http_port == 1003);
+  BOOST_TEST(c.slots == 4);
+  BOOST_TEST(c.node_id == "f");
+  BOOST_TEST(c.cancel_timeout_ms == 2000);
+}
+
+BOOST_AUTO_TEST_CASE(out_of_range_port_names_the_env_key) {
+  auto msg = error_of([] { load_config({}, {{"http_port", "70000"}}, {}); });
+  BOOST_TEST(msg.find("MATCHSYNC_HTTP_PORT") != std::string::npos);
+  BOOST_TEST(msg.find("70000") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_auth_mode_is_refused) {
+  auto msg = error_of([] { load_config({{"auth", "maybe"}}, {}, {}); });
+  BOOST_TEST(msg.find("auth") != std::string::npos);
+  BOOST_TEST(msg.find("config file") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(unparsable_upstream_url_is_refused_and_demo_accepted) {
+  auto msg = error_of([] { load_config({}, {{"upstream_url", "ftp:/x"}}, {}); });
+  BOOST_TEST(msg.find("MATCHSYNC_UPSTREAM_URL") != std::string::npos);
+  BOOST_TEST(error_of([] { load_config({}, {{"upstream_url", "http://"}}, {}); }) != "");
+  auto c = load_config({}, {{"upstream_url", "demo"}}, {});
+  BOOST_TEST(c.upstream_url == "demo");
+  auto d = load_config({}, {{"upstream_url", "http://127.0.0.1:9/"}}, {});
+  BOOST_TEST(d.upstream_url == "http://127.0.0.1:9");
+}
+
+BOOST_AUTO_TEST_CASE(non_numeric_values_are_refused) {
+  BOOST_TEST(error_of([] { load_config({}, {{"slots", "many"}}, {}); }) != "");
+  BOOST_TEST(error_of([] { load_config({}, {{"slots", "4x"}}, {}); }) != "");
+  BOOST_TEST(error_of([] { load_config({}, {{"job_lease_s", "0"}}, {}); }) != "");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_setting_is_refused) {
+  auto msg = error_of([] { load_config({{"htp_port", "1"}}, {}, {}); });
+  BOOST_TEST(msg.find("htp_port") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(auth_none_requires_a_default_account) {
+  auto msg = error_of([] { load_config({}, {{"auth", "none"}}, {}); });
+  BOOST_TEST(msg.find("MATCHSYNC_DEFAULT_ACCOUNT_ID") != std::string::npos);
+  auto c = load_config({}, {{"auth", "none"}, {"default_account_id", "42"}}, {});
+  BOOST_TEST(*c.default_account_id == 42);
+}
+
+BOOST_AUTO_TEST_CASE(config_file_text_parses_comments_and_quotes) {
+  auto m = parse_config_text("# comment\nhttp_port = 9000  # trailing\n"
+                             "\nnode_id = \"a b\"\n");
+  BOOST_TEST(m.size() == 2u);
+  BOOST_TEST(m["http_port"] == "9000");
+  BOOST_TEST(m["node_id"] == "a b");
+  BOOST_TEST(error_of([] { parse_config_text("just words\n"); }).find("line 1") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(environment_variables_are_collected_by_prefix) {
+  std::string a = "MATCHSYNC_HTTP_PORT=1234", b = "OTHER=1",
+              t = "MATCHSYNC_TEST_PG_URL_FILE=/x";
+  char* env[] = {a.data(), b.data(), t.data(), nullptr};
+  auto m = settings_from_environment(env);
+  BOOST_TEST(m.size() == 1u);
+  BOOST_TEST(m["http_port"] == "1234");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(example_file)
+
+BOOST_AUTO_TEST_CASE(the_example_config_lists_valid_keys_with_their_defaults) {
+  std::ifstream in(std::string(MATCHSYNC_SOURCE_DIR) + "/config/matchsync.example.conf");
+  BOOST_REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto settings = parse_config_text(ss.str());
+  BOOST_TEST(settings.size() >= 20u);
+  auto from_file = load_config(settings, {}, {});
+  auto defaults = load_config({}, {}, {});
+  BOOST_TEST(from_file.http_port == defaults.http_port);
+  BOOST_TEST(from_file.upstream_url == defaults.upstream_url);
+  BOOST_TEST(from_file.slots == defaults.slots);
+  BOOST_TEST(from_file.cancel_timeout_ms == defaults.cancel_timeout_ms);
+  BOOST_TEST(from_file.job_lease_s == defaults.job_lease_s);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

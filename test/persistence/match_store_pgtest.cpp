@@ -1,0 +1,113 @@
+#define BOOST_TEST_MODULE match_store
+#include <boost/test/unit_test.hpp>
+
+#include <pqxx/pqxx>
+
+#include "persistence/match_store.hpp"
+#include "persistence/sync_state_store.hpp"
+#include "test/support/pg_fixture.hpp"
+
+using namespace matchsync;
+
+namespace {
+
+std::string item(std::int64_t id, int kills, bool radiant_win = true, int slot = 0) {
+  return "{\"match_id\":" + std::to_string(id) + ",\"player_slot\":" +
+         std::to_string(slot) + ",\"radiant_win\":" + (radiant_win ? "true" : "false") +
+         ",\"duration\":1800,\"game_mode\":22,\"lobby_type\":7,\"hero_id\":5,"
+         "\"start_time\":1700000000,\"kills\":" + std::to_string(kills) +
+         ",\"deaths\":2,\"assists\":3,\"extra_field\":\"kept\"}";
+}
+
+struct fixture {
+  fixture() : url(test::fresh_database("match_store")), conn(url), matches(conn) {}
+
+  db::upsert_counts upsert(std::int64_t job, const std::string& items) {
+    pqxx::work tx(conn);
+    auto c = db::match_store::upsert_summaries(tx, 7, job, items);
+    tx.commit();
+    return c;
+  }
+
+  bool detail(std::int64_t job, std::int64_t id, db::detail_outcome o,
+              const std::string& json) {
+    pqxx::work tx(conn);
+    bool updated = db::match_store::store_detail(tx, 7, id, job, o, json);
+    tx.commit();
+    return updated;
+  }
+
+  std::string url;
+  pqxx::connection conn;
+  db::match_store matches;
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(match_store, fixture)
+
+BOOST_AUTO_TEST_CASE(upserting_a_page_twice_inserts_once_and_updates_nothing) {
+  auto page = "[" + item(3, 1) + "," + item(2, 1) + "," + item(1, 1) + "]";
+  auto first = upsert(1, page);
+  BOOST_TEST(first.inserted == 3);
+  BOOST_TEST(first.updated == 0);
+  auto again = upsert(1, page);
+  BOOST_TEST(again.inserted == 0);
+  BOOST_TEST(again.updated == 0);
+  BOOST_TEST(matches.list(7, 10, 0).size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_changed_summary_counts_as_updated_and_keeps_unknown_fields) {
+  upsert(1, "[" + item(5, 1) + "]");
+  auto c = upsert(2, "[" + item(5, 9) + "]");
+  BOOST_TEST(c.updated == 1);
+  auto m = matches.get(7, 5);
+  BOOST_REQUIRE(m);
+  BOOST_TEST(*m->kills == 9);
+  pqxx::nontransaction tx(conn);
+  BOOST_TEST(tx.exec1("SELECT summary->>'extra_field' FROM matches WHERE match_id = 5")[0]
+               .as<std::string>() == "kept");
+}
+
+BOOST_AUTO_TEST_CASE(details_updates_count_once_per_job) {
+  upsert(1, "[" + item(5, 1) + "]");
+  BOOST_TEST(!detail(1, 5, db::detail_outcome::fetched, "{\"v\":1}"));  // first fetch
+  BOOST_TEST(matches.get(7, 5)->has_details);
+  BOOST_TEST(!detail(2, 5, db::detail_outcome::fetched, "{\"v\":1}"));  // unchanged
+  BOOST_TEST(detail(3, 5, db::detail_outcome::fetched, "{\"v\":2}"));   // changed
+  BOOST_TEST(!detail(3, 5, db::detail_outcome::fetched, "{\"v\":3}"));  // same job again
+  BOOST_TEST(*matches.get(7, 5)->details_json == "{\"v\": 3}");
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_detail_stays_lacking_and_a_404_does_not) {
+  upsert(1, "[" + item(9, 1) + "," + item(8, 1) + "," + item(7, 1) + "]");
+  detail(1, 9, db::detail_outcome::failed, "");
+  detail(1, 8, db::detail_outcome::none, "");
+  pqxx::work tx(conn);
+  auto lacking = db::match_store::ids_below(tx, 7, std::nullopt, true, 10);
+  BOOST_TEST(lacking == (std::vector<std::int64_t>{9, 7}));
+  BOOST_TEST(db::match_store::count_below(tx, 7, std::nullopt, true) == 2);
+  BOOST_TEST(db::match_store::count_below(tx, 7, 9, false) == 2);
+  BOOST_TEST(db::match_store::ids_below(tx, 7, 9, false, 1) == (std::vector<std::int64_t>{8}));
+}
+
+BOOST_AUTO_TEST_CASE(stats_count_wins_by_the_players_side) {
+  // slot 0 is Radiant, 128 is Dire.
+  upsert(1, "[" + item(4, 10, true, 0) + "," + item(3, 0, false, 0) + "," +
+              item(2, 2, false, 128) + "]");
+  auto s = matches.stats(7);
+  BOOST_TEST(s.total_matches == 3);
+  BOOST_TEST(s.wins == 2);
+  BOOST_TEST(s.losses == 1);
+  BOOST_TEST(s.avg_kills == 4.0);
+}
+
+BOOST_AUTO_TEST_CASE(complete_through_only_rises) {
+  pqxx::work tx(conn);
+  BOOST_TEST(!db::sync_state_store::complete_through(tx, 7).has_value());
+  db::sync_state_store::raise_complete_through(tx, 7, 50);
+  db::sync_state_store::raise_complete_through(tx, 7, 40);
+  BOOST_TEST(*db::sync_state_store::complete_through(tx, 7) == 50);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

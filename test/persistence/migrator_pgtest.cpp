@@ -1,0 +1,117 @@
+#define BOOST_TEST_MODULE migrator
+#include <boost/test/unit_test.hpp>
+
+#include <thread>
+
+#include <pqxx/pqxx>
+
+#include "core/errors.hpp"
+#include "persistence/job_store.hpp"
+#include "persistence/migrator.hpp"
+#include "persistence/user_store.hpp"
+#include "test/support/pg_fixture.hpp"
+
+using namespace matchsync;
+
+namespace {
+int recorded(pqxx::connection& c) {
+  pqxx::nontransaction tx(c);
+  return tx.exec1("SELECT count(*) FROM schema_migrations")[0].as<int>();
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(migrator)
+
+BOOST_AUTO_TEST_CASE(a_second_migrate_is_a_no_op) {
+  auto url = test::fresh_database("mig_noop", 0);
+  pqxx::connection c(url);
+  db::migrator m;
+  auto first = m.apply(c);
+  BOOST_TEST(first.size() == db::embedded_migrations().size());
+  BOOST_TEST(m.apply(c).empty());
+  BOOST_TEST(recorded(c) == static_cast<int>(first.size()));
+  auto st = m.status(c);
+  BOOST_TEST(st.pending.empty());
+  BOOST_TEST(st.applied.size() == first.size());
+}
+
+BOOST_AUTO_TEST_CASE(status_lists_pending_and_require_current_names_migrate) {
+  auto url = test::fresh_database("mig_status", 1);
+  pqxx::connection c(url);
+  db::migrator m;
+  auto st = m.status(c);
+  BOOST_TEST(st.applied.size() == 1u);
+  BOOST_TEST(st.pending.size() == db::embedded_migrations().size() - 1);
+  BOOST_TEST(st.pending.front() == "002_add_cancelled_status.sql");
+  try {
+    m.require_current(c);
+    BOOST_FAIL("a pending migration must be refused");
+  } catch (const domain_error& e) {
+    BOOST_TEST(e.code() == errc::schema_outdated);
+    BOOST_TEST(std::string(e.what()).find("matchsync migrate") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_cancelled_status_arrives_on_an_existing_schema) {
+  auto url = test::fresh_database("mig_cancelled", 1);
+  pqxx::connection c(url);
+  // Rows written under the first schema, as a deployed system has them.
+  auto u = db::user_store(c).create(11, std::string("old"), "hash-old");
+  db::job_store jobs(c);
+  auto done = jobs.create(u.id, 11, job_type::full_sync);
+  BOOST_REQUIRE(jobs.start(done.id, "n1", 15));
+  BOOST_REQUIRE(jobs.complete({done.id, "n1", 1}));
+  auto pending = jobs.create(u.id, 11, job_type::incremental_sync);
+  // Before 002 the value does not exist.
+  BOOST_CHECK_THROW(jobs.cancel_pending(pending.id), domain_error);
+
+  BOOST_TEST(db::migrator().apply(c).size() == 1u);
+  auto cancelled = jobs.cancel_pending(pending.id);
+  BOOST_REQUIRE(cancelled);
+  BOOST_TEST(cancelled->status == job_status::cancelled);
+  BOOST_TEST(jobs.find(done.id)->status == job_status::completed);
+}
+
+BOOST_AUTO_TEST_CASE(an_edited_applied_migration_is_an_error_naming_the_file) {
+  auto url = test::fresh_database("mig_edited", 0);
+  pqxx::connection c(url);
+  std::vector<db::migration> v1{{"001_a.sql", "CREATE TABLE a (x int);"}};
+  db::migrator(v1).apply(c);
+  std::vector<db::migration> v2{{"001_a.sql", "CREATE TABLE a (x bigint);"}};
+  try {
+    db::migrator(v2).apply(c);
+    BOOST_FAIL("an edited migration must be refused");
+  } catch (const domain_error& e) {
+    BOOST_TEST(std::string(e.what()).find("001_a.sql") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_migration_is_rolled_back_and_named) {
+  auto url = test::fresh_database("mig_failing", 0);
+  pqxx::connection c(url);
+  std::vector<db::migration> v{{"001_ok.sql", "CREATE TABLE ok (x int);"},
+                               {"002_bad.sql", "CREATE TABLE bad (x int); SELEC 1;"}};
+  try {
+    db::migrator(v).apply(c);
+    BOOST_FAIL("a broken migration must fail");
+  } catch (const domain_error& e) {
+    BOOST_TEST(std::string(e.what()).find("002_bad.sql") != std::string::npos);
+  }
+  pqxx::nontransaction tx(c);
+  BOOST_TEST(tx.exec1("SELECT to_regclass('bad') IS NULL")[0].as<bool>());
+  BOOST_TEST(tx.exec1("SELECT count(*) FROM schema_migrations")[0].as<int>() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(two_concurrent_migrators_apply_each_file_once) {
+  auto url = test::fresh_database("mig_concurrent", 0);
+  std::vector<std::string> a, b;
+  std::thread t1([&] { pqxx::connection c(url); a = db::migrator().apply(c); });
+  std::thread t2([&] { pqxx::connection c(url); b = db::migrator().apply(c); });
+  t1.join();
+  t2.join();
+  BOOST_TEST(a.size() + b.size() == db::embedded_migrations().size());
+  pqxx::connection c(url);
+  BOOST_TEST(recorded(c) == static_cast<int>(db::embedded_migrations().size()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,58 @@
+// Child processes for integration tests: start a binary, read what it prints,
+// wait for a condition with a deadline, kill it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace matchsync::test {
+
+/// A child process whose stdout+stderr go to a log file. Killed (SIGKILL) on
+/// destruction if still running.
+class child_process {
+public:
+  /// Starts `argv[0]` with the given arguments; `env` entries are added to
+  /// (or override) the current environment.
+  child_process(std::vector<std::string> argv,
+                std::map<std::string, std::string> env = {},
+                std::string log_path = "");
+  ~child_process();
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  int pid() const { return pid_; }
+  const std::string& log_path() const { return log_path_; }
+  /// Everything the child has printed so far.
+  std::string output() const;
+  /// Waits until the output contains `needle`; false at the deadline.
+  bool wait_for_output(const std::string& needle,
+                       std::chrono::milliseconds deadline);
+  /// Sends a signal (SIGTERM, SIGKILL...).
+  void signal(int sig);
+  /// Waits for exit; returns the exit status (128+signal when killed), or -1
+  /// if still running at the deadline.
+  int wait_exit(std::chrono::milliseconds deadline);
+  bool running();
+
+private:
+  int pid_ = -1;
+  int status_ = -1;
+  bool exited_ = false;
+  std::string log_path_;
+};
+
+/// Polls `condition` every few milliseconds until it holds; false at the
+/// deadline. Tests wait on conditions, never on fixed sleeps.
+bool wait_until(const std::function<bool()>& condition,
+                std::chrono::milliseconds deadline);
+
+/// A path inside the build tree for this test's files (logs, screenshots).
+std::string test_output_dir(const std::string& test_name);
+
+/// Absolute path of a built binary, e.g. binary_path("app/matchsync").
+std::string binary_path(const std::string& relative);
+
+}  // namespace matchsync::test
