@@ -2,11 +2,14 @@
 // SIGTERM or SIGINT.
 #include <signal.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <thread>
 
+#include "actors/runtime.hpp"
 #include "app/commands.hpp"
+#include "metrics/metrics.hpp"
 #include "core/errors.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
@@ -64,9 +67,13 @@ int run_serve(const config& cfg, const serve_options& opts) {
     return 1;
   }
 
+  auto stats = std::make_shared<metrics>();
+  runtime jobs(cfg, stats);
   auto probe = std::make_shared<readiness_probe>(cfg.database_url);
   http::services svc;
   svc.readiness = [probe] { return (*probe)(); };
+  svc.jobs = &jobs;
+  svc.stats = stats;
   http::api_server server(cfg, svc);
   int port = 0;
   try {
@@ -83,8 +90,17 @@ int run_serve(const config& cfg, const serve_options& opts) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log::info("stopping", {{"signal", std::to_string(sig)}});
+  // A second signal during the graceful stop forces the exit.
+  std::thread([stop_signals]() mutable {
+    int again = 0;
+    sigwait(&stop_signals, &again);
+    log::warn("second signal: exiting now");
+    std::_Exit(1);
+  }).detach();
   server.stop();
   http_thread.join();
+  jobs.shutdown(std::chrono::milliseconds(cfg.cancel_timeout_ms + 3000));
+  log::info("stopped");
   return 0;
 }
 

@@ -124,6 +124,10 @@ const std::map<std::string, setter>& setters() {
      }},
     {"upstream_max_retries",
      [](config& c, auto& k, auto& v) { c.upstream_max_retries = parse_int(k, v, 0, 100); }},
+    {"upstream_backoff_base_ms",
+     [](config& c, auto& k, auto& v) {
+       c.upstream_backoff_base_ms = parse_int(k, v, 1, 60000);
+     }},
     {"slots", [](config& c, auto& k, auto& v) { c.slots = parse_int(k, v, 0, 10000); }},
     {"cluster_host", [](config& c, auto&, auto& v) { c.cluster_host = v; }},
     {"cluster_port",

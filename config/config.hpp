@@ -24,6 +24,8 @@ struct config {
   int upstream_page_size = 100;
   int upstream_timeout_ms = 30000;
   int upstream_max_retries = 5;
+  /// First retry delay; doubles up to 60 s (SPEC §2: 1 s).
+  int upstream_backoff_base_ms = 1000;
   int slots = 16;
   std::string cluster_host = "127.0.0.1";
   int cluster_port = 4242;

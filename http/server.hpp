@@ -13,12 +13,22 @@ namespace httplib {
 class Server;
 }
 
+namespace matchsync {
+class runtime;
+class metrics;
+}
+
 namespace matchsync::http {
 
 /// What the routes need from the rest of the process.
 struct services {
   /// Why the service is not ready (database down, schema pending), or nullopt.
   std::function<std::optional<std::string>()> readiness;
+  /// The actor core: trigger, cancel, running jobs, the event bus.
+  runtime* jobs = nullptr;
+  std::shared_ptr<metrics> stats;
+  /// When this process started serving (ISO-8601 UTC), for /workers.
+  std::string started_at;
 };
 
 class api_server {

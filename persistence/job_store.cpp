@@ -84,6 +84,9 @@ constexpr const char* update_progress_sql =
 constexpr const char* renew_leases_sql =
   "UPDATE sync_jobs SET lease_expires_at = now() + make_interval(secs => $2) "
   "WHERE node = $1 AND status = 'running'";
+constexpr const char* release_leases_sql =
+  "UPDATE sync_jobs SET lease_expires_at = now() "
+  "WHERE node = $1 AND status = 'running'";
 constexpr const char* renew_lease_sql =
   "UPDATE sync_jobs SET lease_expires_at = now() + make_interval(secs => $4) "
   "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3";
@@ -95,7 +98,9 @@ constexpr const char* fail_expired_sql =
 constexpr const char* take_over_expired_sql =
   "UPDATE sync_jobs SET node = $1, attempt = attempt + 1, "
   "lease_expires_at = now() + make_interval(secs => $2) "
-  "WHERE status = 'running' AND lease_expires_at < now() AND attempt < $3 "
+  "WHERE id IN (SELECT id FROM sync_jobs WHERE status = 'running' "
+  "  AND lease_expires_at < now() AND attempt < $3 ORDER BY id LIMIT $4 "
+  "  FOR UPDATE SKIP LOCKED) "
   "RETURNING " MS_JOB_COLUMNS;
 constexpr const char* take_over_sql =
   "UPDATE sync_jobs SET node = $2, attempt = attempt + 1, "
@@ -240,6 +245,10 @@ int job_store::renew_leases(const std::string& node, int lease_s) {
     exec_once(conn_, renew_leases_sql, node, lease_s).affected_rows());
 }
 
+int job_store::release_leases(const std::string& node) {
+  return static_cast<int>(exec_once(conn_, release_leases_sql, node).affected_rows());
+}
+
 bool job_store::renew_lease(const job_fence& f, int lease_s) {
   return exec_once(conn_, renew_lease_sql, f.job_id, f.node, f.attempt, lease_s)
            .affected_rows() == 1;
@@ -247,11 +256,14 @@ bool job_store::renew_lease(const job_fence& f, int lease_s) {
 
 std::vector<sync_job> job_store::take_over_expired(const std::string& node,
                                                    int lease_s, int max_attempts,
-                                                   std::vector<sync_job>* failed) {
+                                                   std::vector<sync_job>* failed,
+                                                   int limit) {
   auto lost = all(exec_once(conn_, fail_expired_sql, max_attempts));
   if (failed)
     *failed = std::move(lost);
-  return all(exec_once(conn_, take_over_expired_sql, node, lease_s, max_attempts));
+  if (limit <= 0)
+    return {};
+  return all(exec_once(conn_, take_over_expired_sql, node, lease_s, max_attempts, limit));
 }
 
 std::optional<sync_job> job_store::take_over(std::int64_t job_id,

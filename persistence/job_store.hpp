@@ -82,10 +82,14 @@ public:
   bool renew_lease(const job_fence& fence, int lease_s);
   /// Running jobs whose lease expired: those at `max_attempts` fail with
   /// "worker lost" (returned in `failed`); the others are taken over by
-  /// `node` with attempt + 1 (returned).
+  /// `node` with attempt + 1 (returned, at most `limit`: the free slots).
   std::vector<sync_job> take_over_expired(const std::string& node, int lease_s,
                                           int max_attempts,
-                                          std::vector<sync_job>* failed = nullptr);
+                                          std::vector<sync_job>* failed = nullptr,
+                                          int limit = 1000000);
+  /// Ends the leases of `node`'s running jobs now (a graceful stop), so the
+  /// next live node resumes them without waiting for the lease to run out.
+  int release_leases(const std::string& node);
   /// Takes over a running job regardless of its lease (the owner is known
   /// gone, e.g. its node disconnected), with attempt + 1.
   std::optional<sync_job> take_over(std::int64_t job_id, const std::string& node,

@@ -1,0 +1,38 @@
+#include "actors/messages.hpp"
+
+namespace matchsync {
+
+caf::error make_error(errc code, std::string message) {
+  return caf::error(static_cast<std::uint8_t>(code), error_category,
+                    caf::make_message(std::move(message)));
+}
+
+errc code_of(const caf::error& e) {
+  if (!e)
+    return errc::none;
+  if (e.category() == error_category)
+    return static_cast<errc>(e.code());
+  if (e == caf::sec::request_timeout)
+    return errc::timeout;
+  return errc::internal;
+}
+
+std::string message_of(const caf::error& e) {
+  if (e.category() == error_category && e.context().match_elements<std::string>())
+    return e.context().get_as<std::string>(0);
+  return caf::to_string(e);
+}
+
+void register_messages(caf::actor_system_config& cfg) {
+  cfg.add_message_type<sync_job>("sync_job");
+  cfg.add_message_type<std::vector<sync_job>>("std::vector<sync_job>");
+  cfg.add_error_category(error_category, [](std::uint8_t code, caf::atom_value,
+                                            const caf::message& context) {
+    std::string out = std::string("matchsync:") + to_string(static_cast<errc>(code));
+    if (context.match_elements<std::string>())
+      out += ": " + context.get_as<std::string>(0);
+    return out;
+  });
+}
+
+}  // namespace matchsync

@@ -1,0 +1,99 @@
+// Every atom and message type the actors exchange, with their inspect()
+// overloads, registered once (register_messages) so remote nodes can carry
+// them too. Messages are small values.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "core/errors.hpp"
+#include "core/sync_job.hpp"
+
+namespace caf {
+
+// CAF 0.17 cannot serialize std::optional: carry it as (has_value, value).
+// Found by ADL through the inspector's namespace.
+template <class Inspector, class T>
+typename std::enable_if<Inspector::reads_state, typename Inspector::result_type>::type
+inspect(Inspector& f, std::optional<T>& x) {
+  bool has = x.has_value();
+  T value = has ? *x : T{};
+  return f(has, value);
+}
+
+template <class Inspector, class T>
+typename std::enable_if<Inspector::writes_state, typename Inspector::result_type>::type
+inspect(Inspector& f, std::optional<T>& x) {
+  bool has = false;
+  T value{};
+  auto result = f(has, value);
+  if (has)
+    x = std::move(value);
+  else
+    x.reset();
+  return result;
+}
+
+}  // namespace caf
+
+namespace matchsync {
+
+// Atoms of our own; CAF already has get_atom, ok_atom & co.
+using trigger_atom = caf::atom_constant<caf::atom("trigger")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using step_atom = caf::atom_constant<caf::atom("step")>;
+using step_done_atom = caf::atom_constant<caf::atom("stepdone")>;
+using progress_atom = caf::atom_constant<caf::atom("progress")>;
+using finished_atom = caf::atom_constant<caf::atom("finished")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
+using running_atom = caf::atom_constant<caf::atom("running")>;
+
+/// The category of our errors inside caf::error.
+constexpr caf::atom_value error_category = caf::atom("matchsync");
+
+/// A domain error as a caf::error; the message travels as its context.
+caf::error make_error(errc code, std::string message);
+/// The domain code and message of a caf::error (timeouts and CAF's own
+/// errors map to errc::timeout / errc::internal).
+errc code_of(const caf::error& e);
+std::string message_of(const caf::error& e);
+
+/// Work to run inside an actor, sent back from a blocking pool thread:
+/// local only, never crosses nodes.
+struct continuation {
+  std::function<void()> fn;
+};
+
+/// What one engine step reported (from a pool thread to the job actor).
+struct step_report {
+  enum kind_t { more, done, cancelled, failed } kind = more;
+  errc code = errc::none;  ///< for failed
+  std::string message;     ///< for failed
+  sync_job job;            ///< the committed state after the step
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sync_job& x) {
+  return f(caf::meta::type_name("sync_job"), x.id, x.user_id, x.account_id,
+           x.type, x.status, x.phase, x.total_matches, x.processed_matches,
+           x.new_matches, x.updated_matches, x.failed_matches, x.node, x.attempt,
+           x.list_offset, x.list_top_match_id, x.detail_cursor, x.created_at,
+           x.started_at, x.completed_at, x.cancel_requested_at, x.error_message);
+}
+
+/// Registers every message type and the error category with a config.
+void register_messages(caf::actor_system_config& cfg);
+
+}  // namespace matchsync
+
+// Local-only messages (from a pool thread to its own actor): never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(matchsync::continuation)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(matchsync::step_report)

@@ -1,0 +1,54 @@
+// The actor side of a node, wired: the CAF system, the blocking pools, the
+// rate budget, the coordinator and the event bus. HTTP threads call the
+// blocking facade below; each call is one message with a finite timeout.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/event_bus.hpp"
+#include "config/config.hpp"
+#include "core/errors.hpp"
+#include "core/sync_job.hpp"
+#include "metrics/metrics.hpp"
+
+namespace matchsync {
+
+/// A job, or the domain error that refused the request.
+struct job_result {
+  std::optional<sync_job> job;
+  errc code = errc::none;
+  std::string message;
+};
+
+class runtime {
+public:
+  runtime(const config& cfg, std::shared_ptr<metrics> stats);
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// Creates a job for the user and queues it (SPEC §3 rules apply).
+  job_result trigger(std::int64_t user_id, std::int64_t account_id, job_type type);
+  /// Cancels the user's job; answers with the final row.
+  job_result cancel(std::int64_t user_id, std::int64_t job_id);
+  /// Ids of the jobs running on this node's slots.
+  std::vector<std::int64_t> running_jobs();
+
+  event_bus& bus() { return *bus_; }
+
+  /// Stops job actors at a step boundary (leaving their jobs resumable and
+  /// their leases released), within `deadline`, then the actor system.
+  void shutdown(std::chrono::milliseconds deadline);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  std::shared_ptr<event_bus> bus_;
+};
+
+}  // namespace matchsync

@@ -1,0 +1,105 @@
+#include "metrics/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace matchsync {
+
+using namespace prometheus;
+
+struct metrics::impl {
+  std::shared_ptr<Registry> registry = std::make_shared<Registry>();
+  Family<Counter>& upstream = BuildCounter()
+    .Name("matchsync_upstream_requests_total")
+    .Help("Upstream requests started, by HTTP status (0 = no answer)")
+    .Register(*registry);
+  Counter& rate_waits = BuildCounter()
+    .Name("matchsync_rate_limit_waits_total")
+    .Help("Requests that waited for the rate budget or a 429")
+    .Register(*registry).Add({});
+  Counter& rate_wait_seconds = BuildCounter()
+    .Name("matchsync_rate_limit_wait_seconds_total")
+    .Help("Time spent waiting for the rate budget")
+    .Register(*registry).Add({});
+  Counter& backoff_seconds = BuildCounter()
+    .Name("matchsync_upstream_backoff_seconds_total")
+    .Help("Time spent backing off between upstream attempts")
+    .Register(*registry).Add({});
+  Counter& upserted = BuildCounter()
+    .Name("matchsync_matches_upserted_total")
+    .Help("Match rows inserted or changed")
+    .Register(*registry).Add({});
+  Histogram& cancel = BuildHistogram()
+    .Name("matchsync_cancel_latency_seconds")
+    .Help("Cancel request to job stopped and written")
+    .Register(*registry)
+    .Add({}, Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                         0.1, 0.25, 0.5, 1, 2.5, 5});
+  Family<Counter>& http_requests = BuildCounter()
+    .Name("matchsync_http_requests_total")
+    .Help("HTTP requests by method, route and status")
+    .Register(*registry);
+  Family<Histogram>& http_latency = BuildHistogram()
+    .Name("matchsync_http_request_duration_seconds")
+    .Help("HTTP request latency by route")
+    .Register(*registry);
+  Gauge& running = BuildGauge()
+    .Name("matchsync_running_jobs")
+    .Help("Jobs running on this process's slots")
+    .Register(*registry).Add({});
+  Gauge& workers = BuildGauge()
+    .Name("matchsync_connected_workers")
+    .Help("Worker nodes connected to this coordinator")
+    .Register(*registry).Add({});
+  Family<Gauge>& jobs = BuildGauge()
+    .Name("matchsync_jobs")
+    .Help("Sync jobs by type and status")
+    .Register(*registry);
+};
+
+metrics::metrics() : impl_(std::make_unique<impl>()) {}
+metrics::~metrics() = default;
+
+void metrics::upstream_request(int status) {
+  impl_->upstream.Add({{"status", std::to_string(status)}}).Increment();
+}
+
+void metrics::rate_limit_wait(double seconds) {
+  impl_->rate_waits.Increment();
+  impl_->rate_wait_seconds.Increment(seconds);
+}
+
+void metrics::backoff_wait(double seconds) { impl_->backoff_seconds.Increment(seconds); }
+
+void metrics::matches_upserted(double n) { impl_->upserted.Increment(n); }
+
+void metrics::cancel_latency(double seconds) { impl_->cancel.Observe(seconds); }
+
+void metrics::http_request(const std::string& method, const std::string& route,
+                           int status, double seconds) {
+  impl_->http_requests
+    .Add({{"method", method}, {"route", route}, {"status", std::to_string(status)}})
+    .Increment();
+  impl_->http_latency
+    .Add({{"route", route}},
+         Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                     0.05, 0.1, 0.25, 0.5, 1, 2.5})
+    .Observe(seconds);
+}
+
+void metrics::set_running_jobs(double n) { impl_->running.Set(n); }
+
+void metrics::set_connected_workers(double n) { impl_->workers.Set(n); }
+
+void metrics::set_jobs(const std::string& type, const std::string& status, double n) {
+  impl_->jobs.Add({{"type", type}, {"status", status}}).Set(n);
+}
+
+std::string metrics::serialize() const {
+  return TextSerializer().Serialize(impl_->registry->Collect());
+}
+
+}  // namespace matchsync

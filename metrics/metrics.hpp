@@ -1,0 +1,39 @@
+// The process's Prometheus series (SPEC §4 /metrics), on prometheus-cpp.
+// Thread-safe: updated from actors, pool threads and HTTP threads.
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace prometheus {
+class Registry;
+}
+
+namespace matchsync {
+
+class metrics {
+public:
+  metrics();
+  ~metrics();
+
+  void upstream_request(int status);  ///< status 0 = no answer
+  void rate_limit_wait(double seconds);
+  void backoff_wait(double seconds);
+  void matches_upserted(double n);
+  void cancel_latency(double seconds);
+  void http_request(const std::string& method, const std::string& route,
+                    int status, double seconds);
+  void set_running_jobs(double n);
+  void set_connected_workers(double n);
+  /// Jobs in the database by type and status (refreshed at each scrape).
+  void set_jobs(const std::string& type, const std::string& status, double n);
+
+  /// The text exposition format.
+  std::string serialize() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace matchsync

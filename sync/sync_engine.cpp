@@ -1,0 +1,192 @@
+#include "sync/sync_engine.hpp"
+
+#include "core/errors.hpp"
+#include "persistence/database.hpp"
+#include "persistence/match_store.hpp"
+#include "persistence/sync_state_store.hpp"
+#include "sync/sync_plan.hpp"
+#include "upstream/cancel_token.hpp"
+
+namespace matchsync::sync {
+
+namespace {
+[[noreturn]] void throw_fenced(const sync_job& job) {
+  throw domain_error(errc::fenced, "job " + std::to_string(job.id) +
+                                     " is no longer ours to write");
+}
+}  // namespace
+
+sync_engine::sync_engine(sync_job job, db::job_fence fence,
+                         upstream::client& upstream, engine_settings settings)
+  : job_(std::move(job)), fence_(std::move(fence)), upstream_(upstream),
+    settings_(settings) {
+  if (!job_.phase)
+    job_.phase = "listing";
+}
+
+step_result sync_engine::step(pqxx::connection& conn, upstream::cancel_token& token) {
+  if (token.cancelled())
+    return step_result::cancelled;
+  return db::translate_errors([&] {
+    return *job_.phase == "details" ? details_step(conn, token)
+                                    : list_step(conn, token);
+  });
+}
+
+step_result sync_engine::list_step(pqxx::connection& conn,
+                                   upstream::cancel_token& token) {
+  auto offset = static_cast<int>(job_.list_offset);
+  auto page = upstream_.list_matches(job_.account_id, settings_.page_size, offset, token);
+  add_stats(page.stats);
+  switch (page.kind) {
+    case upstream::result_kind::ok: break;
+    case upstream::result_kind::cancelled: return step_result::cancelled;
+    case upstream::result_kind::daily_limit:
+      throw domain_error(errc::upstream_failed, page.error);
+    default:
+      throw domain_error(errc::upstream_failed,
+                         "listing matches at offset " + std::to_string(offset) +
+                           " failed: " + page.error);
+  }
+  std::vector<std::int64_t> ids;
+  for (auto& item : page.data)
+    if (item.is_object() && item.contains("match_id") &&
+        item["match_id"].is_number_integer())
+      ids.push_back(item["match_id"].get<std::int64_t>());
+
+  sync_job next = job_;
+  pqxx::work tx(conn);
+  auto counts = db::match_store::upsert_summaries(tx, job_.account_id, job_.id,
+                                                  page.data.dump());
+  next.new_matches += counts.inserted;
+  next.updated_matches += counts.updated;
+  if (!ids.empty()) {
+    auto newest = *std::max_element(ids.begin(), ids.end());
+    next.list_top_match_id = raised_mark(next.list_top_match_id, newest);
+  }
+  auto mark = db::sync_state_store::complete_through(tx, job_.account_id);
+  bool incremental = job_.type == job_type::incremental_sync;
+  // While listing, the total grows with what this job will process.
+  next.total_matches = incremental ? next.new_matches
+                                   : next.total_matches + static_cast<std::int64_t>(ids.size());
+  if (plan_after_page(job_.type, ids, settings_.page_size, mark) ==
+      after_page::stop_listing) {
+    if (auto raised = raised_mark(mark, next.list_top_match_id))
+      db::sync_state_store::raise_complete_through(tx, job_.account_id, *raised);
+    next.phase = "details";
+    next.detail_cursor.reset();
+    next.total_matches = db::match_store::count_below(
+      tx, job_.account_id, std::nullopt, details_only_lacking(job_.type));
+    next.processed_matches = 0;
+  } else {
+    next.list_offset = offset + static_cast<std::int64_t>(ids.size());
+  }
+  std::swap(job_, next);
+  try {
+    commit_progress(tx);
+  } catch (...) {
+    std::swap(job_, next);
+    throw;
+  }
+  return step_result::more;
+}
+
+step_result sync_engine::details_step(pqxx::connection& conn,
+                                      upstream::cancel_token& token) {
+  std::vector<std::int64_t> ids;
+  {
+    pqxx::read_transaction tx(conn);
+    ids = db::match_store::ids_below(tx, job_.account_id, job_.detail_cursor,
+                                     details_only_lacking(job_.type),
+                                     settings_.details_per_step);
+  }
+  if (ids.empty()) {
+    auto done = db::job_store(conn).complete(fence_);
+    if (!done)
+      throw_fenced(job_);
+    job_ = *done;
+    return step_result::done;
+  }
+  struct fetched {
+    std::int64_t id;
+    db::detail_outcome outcome;
+    std::string json;
+  };
+  std::vector<fetched> batch;
+  for (auto id : ids) {
+    auto r = upstream_.match_detail(id, token);
+    add_stats(r.stats);
+    switch (r.kind) {
+      case upstream::result_kind::ok:
+        batch.push_back({id, db::detail_outcome::fetched, r.data.dump()});
+        break;
+      case upstream::result_kind::not_found:
+        batch.push_back({id, db::detail_outcome::none, ""});
+        break;
+      case upstream::result_kind::failed:
+        batch.push_back({id, db::detail_outcome::failed, ""});
+        break;
+      case upstream::result_kind::daily_limit:
+        throw domain_error(errc::upstream_failed, r.error);
+      case upstream::result_kind::cancelled:
+        return step_result::cancelled;
+    }
+  }
+  sync_job next = job_;
+  pqxx::work tx(conn);
+  for (auto& f : batch) {
+    if (db::match_store::store_detail(tx, job_.account_id, f.id, job_.id,
+                                      f.outcome, f.json))
+      ++next.updated_matches;
+    if (f.outcome == db::detail_outcome::failed)
+      ++next.failed_matches;
+  }
+  next.processed_matches += static_cast<std::int64_t>(batch.size());
+  next.detail_cursor = ids.back();
+  std::swap(job_, next);
+  try {
+    commit_progress(tx);
+  } catch (...) {
+    std::swap(job_, next);
+    throw;
+  }
+  return step_result::more;
+}
+
+db::job_progress sync_engine::progress() const {
+  db::job_progress p;
+  p.phase = job_.phase.value_or("listing");
+  p.total_matches = job_.total_matches;
+  p.processed_matches = job_.processed_matches;
+  p.new_matches = job_.new_matches;
+  p.updated_matches = job_.updated_matches;
+  p.failed_matches = job_.failed_matches;
+  p.list_offset = job_.list_offset;
+  p.list_top_match_id = job_.list_top_match_id;
+  p.detail_cursor = job_.detail_cursor;
+  return p;
+}
+
+void sync_engine::commit_progress(pqxx::work& tx) {
+  if (!db::job_store::update_progress(tx, fence_, progress(), settings_.lease_s)) {
+    tx.abort();
+    throw_fenced(job_);
+  }
+  tx.commit();
+}
+
+void sync_engine::add_stats(const upstream::request_stats& s) {
+  stats_.requests += s.requests;
+  stats_.statuses.insert(stats_.statuses.end(), s.statuses.begin(), s.statuses.end());
+  stats_.rate_limited += s.rate_limited;
+  stats_.budget_wait += s.budget_wait;
+  stats_.backoff_wait += s.backoff_wait;
+}
+
+upstream::request_stats sync_engine::take_stats() {
+  upstream::request_stats out;
+  std::swap(out, stats_);
+  return out;
+}
+
+}  // namespace matchsync::sync

@@ -1,0 +1,70 @@
+// The sync engine: one job's work as a sequence of small steps, free of
+// actors so it can be tested alone. A step lists one page, or fetches one
+// batch of details, and commits the data with the job's counters, phase and
+// resume point in one transaction: an interruption loses at most the step
+// in flight, and a job rebuilt from its row resumes where it stopped.
+#pragma once
+
+#include <cstdint>
+
+#include <pqxx/pqxx>
+
+#include "core/sync_job.hpp"
+#include "persistence/job_store.hpp"
+#include "upstream/client.hpp"
+
+namespace matchsync::upstream {
+class cancel_token;
+}
+
+namespace matchsync::sync {
+
+struct engine_settings {
+  int page_size = 100;
+  /// Details fetched per step: small enough that an interruption loses
+  /// little, large enough that commits do not dominate.
+  int details_per_step = 10;
+  int lease_s = 15;
+};
+
+enum class step_result {
+  more,       ///< a step was committed; call again
+  done,       ///< the job is completed (its row says so)
+  cancelled,  ///< the token was cancelled; the step in flight was dropped
+};
+
+class sync_engine {
+public:
+  /// `job` is the job's committed row (fresh or from an earlier attempt);
+  /// `fence` the owner identity every write is checked against.
+  sync_engine(sync_job job, db::job_fence fence, upstream::client& upstream,
+              engine_settings settings);
+
+  /// Runs one step on `conn`. Throws domain_error: upstream_failed (a list
+  /// page failed for good, or the daily limit: the job should fail with the
+  /// message), fenced (the database refused the write: the job was cancelled,
+  /// taken over or ended elsewhere), storage_unavailable.
+  step_result step(pqxx::connection& conn, upstream::cancel_token& token);
+
+  /// The job as last committed by this engine.
+  const sync_job& job() const { return job_; }
+  const db::job_fence& fence() const { return fence_; }
+
+  /// Upstream statistics gathered since the last call (for metrics).
+  upstream::request_stats take_stats();
+
+private:
+  step_result list_step(pqxx::connection& conn, upstream::cancel_token& token);
+  step_result details_step(pqxx::connection& conn, upstream::cancel_token& token);
+  db::job_progress progress() const;
+  void commit_progress(pqxx::work& tx);
+  void add_stats(const upstream::request_stats& s);
+
+  sync_job job_;
+  db::job_fence fence_;
+  upstream::client& upstream_;
+  engine_settings settings_;
+  upstream::request_stats stats_;
+};
+
+}  // namespace matchsync::sync

@@ -1,0 +1,28 @@
+#include "sync/sync_plan.hpp"
+
+#include <algorithm>
+
+namespace matchsync::sync {
+
+after_page plan_after_page(job_type type, const std::vector<std::int64_t>& page_ids,
+                           int limit, std::optional<std::int64_t> complete_through) {
+  if (static_cast<int>(page_ids.size()) < limit)
+    return after_page::stop_listing;  // the end of history
+  if (type == job_type::incremental_sync && complete_through) {
+    for (auto id : page_ids)
+      if (id <= *complete_through)
+        return after_page::stop_listing;
+  }
+  return after_page::list_next;
+}
+
+std::optional<std::int64_t> raised_mark(std::optional<std::int64_t> old_mark,
+                                        std::optional<std::int64_t> newest_seen) {
+  if (!newest_seen)
+    return old_mark;
+  if (!old_mark)
+    return newest_seen;
+  return std::max(*old_mark, *newest_seen);
+}
+
+}  // namespace matchsync::sync

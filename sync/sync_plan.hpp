@@ -1,0 +1,41 @@
+// When a sync stops listing, and what its counters mean: pure rules, no
+// framework, no SQL, no clock (SPEC §3).
+//
+// The no-gap rule. `complete_through` (per account) is the highest match id
+// below which every upstream match is known stored. A job lists pages newest
+// first from offset 0; only once its listing has reached the end of history,
+// or a page holding an id <= complete_through, is the mark raised to the
+// newest id this job saw. An interrupted listing never raises it, so the next
+// incremental lists through the interrupted part again instead of stopping at
+// "the first match already in the table".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/sync_job.hpp"
+
+namespace matchsync::sync {
+
+/// What follows a listed page.
+enum class after_page { list_next, stop_listing };
+
+/// Decides after one page of `page_ids` (newest first), asked with `limit`.
+/// Full syncs list to the end; incremental ones also stop at the known-
+/// complete part of history.
+after_page plan_after_page(job_type type, const std::vector<std::int64_t>& page_ids,
+                           int limit, std::optional<std::int64_t> complete_through);
+
+/// The mark a completed listing leaves: the newest id seen, never lower
+/// than the old mark; nullopt when nothing is known.
+std::optional<std::int64_t> raised_mark(std::optional<std::int64_t> old_mark,
+                                        std::optional<std::int64_t> newest_seen);
+
+/// Whether a job's details phase takes every stored match (full) or only
+/// those lacking details (incremental: new ones and leftovers).
+inline bool details_only_lacking(job_type type) {
+  return type == job_type::incremental_sync;
+}
+
+}  // namespace matchsync::sync

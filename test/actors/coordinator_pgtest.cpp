@@ -1,0 +1,326 @@
+// The actor core in one process: the real runtime (coordinator, job actors,
+// pools) against a real PostgreSQL and the fake OpenDota over loopback.
+#define BOOST_TEST_MODULE coordinator
+#include <boost/test/unit_test.hpp>
+
+#include <functional>
+#include <random>
+#include <thread>
+
+#include <pqxx/pqxx>
+
+#include "actors/runtime.hpp"
+#include "persistence/job_store.hpp"
+#include "persistence/user_store.hpp"
+#include "test/fake_opendota/fake_server.hpp"
+#include "test/support/pg_fixture.hpp"
+#include "test/support/process.hpp"
+
+using namespace matchsync;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct node {
+  explicit node(const std::string& db, std::function<void(config&)> tweak = {})
+    : url(test::fresh_database(db)), conn(url) {
+    cfg.database_url = url;
+    cfg.upstream_url = fake.url();
+    cfg.upstream_rate_per_minute = 0;
+    cfg.upstream_backoff_base_ms = 5;
+    cfg.upstream_timeout_ms = 20000;
+    cfg.slots = 4;
+    cfg.node_id = "node-a";
+    cfg.job_lease_s = 3;
+    cfg.auth = "none";
+    if (tweak)
+      tweak(cfg);
+    fake.set_detail_size(500);
+  }
+
+  runtime& start() {
+    rt = std::make_unique<runtime>(cfg, stats);
+    return *rt;
+  }
+
+  std::int64_t user(std::int64_t account) {
+    return db::user_store(conn).ensure(account).id;
+  }
+
+  sync_job row(std::int64_t job_id) { return *db::job_store(conn).find(job_id); }
+
+  sync_job wait_terminal(std::int64_t job_id, std::chrono::milliseconds deadline = 60s) {
+    sync_job last;
+    BOOST_REQUIRE(test::wait_until(
+      [&] {
+        last = row(job_id);
+        return is_terminal(last.status);
+      },
+      deadline));
+    return last;
+  }
+
+  std::size_t stored(std::int64_t account) {
+    pqxx::nontransaction tx(conn);
+    return tx.exec_params1("SELECT count(*) FROM matches WHERE account_id = $1 "
+                           "AND details_state = 'fetched'", account)[0].as<std::size_t>();
+  }
+
+  test::fake_opendota fake;
+  std::string url;
+  pqxx::connection conn;
+  config cfg;
+  std::shared_ptr<metrics> stats = std::make_shared<metrics>();
+  std::unique_ptr<runtime> rt;
+};
+
+bool same_row(const sync_job& a, const sync_job& b) {
+  return a.status == b.status && a.phase == b.phase && a.completed_at == b.completed_at &&
+         a.error_message == b.error_message && a.processed_matches == b.processed_matches &&
+         a.new_matches == b.new_matches && a.total_matches == b.total_matches &&
+         a.attempt == b.attempt && a.node == b.node;
+}
+
+// Requests the fake received for `account`'s list or its matches' details.
+std::size_t requests_for(test::fake_opendota& fake, std::int64_t account, std::size_t since) {
+  std::size_t n = 0;
+  auto prefix = "/api/matches/" + std::to_string(account);
+  auto list = "/api/players/" + std::to_string(account) + "/";
+  for (auto& r : fake.log(since))
+    if (r.path.rfind(list, 0) == 0 ||
+        (r.path.rfind(prefix, 0) == 0 && r.path.size() == prefix.size() + 6))
+      ++n;
+  return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(coordinator)
+
+BOOST_AUTO_TEST_CASE(a_triggered_job_runs_to_completion_with_complete_data) {
+  node n("coord_complete");
+  auto& rt = n.start();
+  auto r = rt.trigger(n.user(30), 30, job_type::incremental_sync);
+  BOOST_REQUIRE(r.job);
+  BOOST_TEST((r.job->status == job_status::pending || r.job->status == job_status::running));
+  auto done = n.wait_terminal(r.job->id);
+  BOOST_TEST(done.status == job_status::completed);
+  BOOST_TEST(done.new_matches == 30);
+  BOOST_TEST(*done.node == "node-a");
+  BOOST_TEST(!done.phase.has_value());
+  BOOST_TEST(n.stored(30) == 30u);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_trigger_while_one_is_active_is_a_conflict) {
+  node n("coord_conflict", [](config& c) { c.slots = 0; });
+  auto& rt = n.start();
+  auto user = n.user(31);
+  auto first = rt.trigger(user, 31, job_type::full_sync);
+  BOOST_REQUIRE(first.job);
+  auto second = rt.trigger(user, 31, job_type::incremental_sync);
+  BOOST_TEST(!second.job.has_value());
+  BOOST_TEST(second.code == errc::conflict);
+}
+
+BOOST_AUTO_TEST_CASE(a_pending_job_is_cancelled_at_once_and_a_new_one_can_start) {
+  node n("coord_cancel_pending", [](config& c) { c.slots = 0; });
+  auto& rt = n.start();
+  auto user = n.user(32);
+  auto job = rt.trigger(user, 32, job_type::incremental_sync).job;
+  BOOST_REQUIRE(job);
+  auto c = rt.cancel(user, job->id);
+  BOOST_REQUIRE(c.job);
+  BOOST_TEST(c.job->status == job_status::cancelled);
+  BOOST_TEST(c.job->completed_at.has_value());
+  BOOST_TEST(c.job->cancel_requested_at.has_value());
+  BOOST_TEST(*c.job->error_message == "Cancelled by user");
+  auto again = rt.cancel(user, job->id);
+  BOOST_TEST(again.code == errc::illegal_transition);
+  BOOST_TEST(again.message == "Cannot cancel job with status: cancelled");
+  BOOST_TEST(rt.trigger(user, 32, job_type::incremental_sync).job.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(cancel_of_unknown_or_foreign_jobs_is_not_found) {
+  node n("coord_not_found", [](config& c) { c.slots = 0; });
+  auto& rt = n.start();
+  auto owner = n.user(33), stranger = n.user(34);
+  auto job = rt.trigger(owner, 33, job_type::incremental_sync).job;
+  BOOST_REQUIRE(job);
+  auto foreign = rt.cancel(stranger, job->id);
+  BOOST_TEST(foreign.code == errc::job_not_found);
+  BOOST_TEST(foreign.message == "Sync job not found");
+  BOOST_TEST(rt.cancel(owner, 999999).code == errc::job_not_found);
+  BOOST_TEST(n.row(job->id).status == job_status::pending);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_of_a_completed_job_is_refused_with_its_status) {
+  node n("coord_cancel_done");
+  auto& rt = n.start();
+  auto user = n.user(5);
+  auto job = rt.trigger(user, 5, job_type::incremental_sync).job;
+  BOOST_REQUIRE(job);
+  BOOST_TEST(n.wait_terminal(job->id).status == job_status::completed);
+  auto c = rt.cancel(user, job->id);
+  BOOST_TEST(c.code == errc::illegal_transition);
+  BOOST_TEST(c.message == "Cannot cancel job with status: completed");
+}
+
+BOOST_AUTO_TEST_CASE(cancel_of_a_running_job_with_a_slow_upstream_is_fast_and_final) {
+  node n("coord_cancel_running");
+  auto& rt = n.start();
+  n.fake.set_latency(5000);
+  auto user = n.user(50);
+  auto job = rt.trigger(user, 50, job_type::full_sync).job;
+  BOOST_REQUIRE(job);
+  BOOST_REQUIRE(n.fake.wait_for_requests("/api/players/50/matches", 1, 10s));
+  auto t0 = std::chrono::steady_clock::now();
+  auto c = rt.cancel(user, job->id);
+  auto took = std::chrono::steady_clock::now() - t0;
+  auto after_answer = n.fake.log().size();
+  BOOST_REQUIRE(c.job);
+  BOOST_TEST(c.job->status == job_status::cancelled);
+  BOOST_TEST(*c.job->error_message == "Cancelled by user");
+  BOOST_TEST(c.job->completed_at.has_value());
+  // Acknowledged by the job actor, well within the forcing deadline.
+  BOOST_TEST((took < std::chrono::milliseconds(n.cfg.cancel_timeout_ms)));
+  // A new sync may start at once.
+  auto next = rt.trigger(n.user(51), 51, job_type::incremental_sync);
+  BOOST_TEST(next.job.has_value());
+  auto again = rt.trigger(user, 50, job_type::incremental_sync);
+  BOOST_REQUIRE(again.job);
+  rt.cancel(user, again.job->id);
+  // After the answer, no request for the cancelled job and no change to it.
+  std::this_thread::sleep_for(3s);  // the contract's observation window
+  BOOST_TEST(same_row(n.row(job->id), *c.job));
+  std::size_t late = 0;
+  for (auto& r : n.fake.log(after_answer))
+    if (r.path.rfind("/api/players/50/", 0) == 0 && r.params["offset"] != "0")
+      ++late;
+  BOOST_TEST(late == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_the_job_actor_does_not_acknowledge_in_time_is_forced) {
+  node n("coord_cancel_forced", [](config& c) { c.cancel_timeout_ms = 1; });
+  auto& rt = n.start();
+  n.fake.set_latency(5000);
+  auto user = n.user(52);
+  auto job = rt.trigger(user, 52, job_type::full_sync).job;
+  BOOST_REQUIRE(job);
+  BOOST_REQUIRE(n.fake.wait_for_requests("/api/players/52/matches", 1, 10s));
+  auto c = rt.cancel(user, job->id);
+  BOOST_REQUIRE(c.job);
+  BOOST_TEST(c.job->status == job_status::cancelled);
+  BOOST_TEST(*c.job->error_message == "Cancelled by user");
+  auto after = n.fake.log().size();
+  BOOST_REQUIRE(test::wait_until([&] { return rt.running_jobs().empty(); }, 10s));
+  BOOST_TEST(same_row(n.row(job->id), *c.job));
+  BOOST_TEST(requests_for(n.fake, 52, after) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_and_completion_races_end_in_exactly_one_terminal_state) {
+  node n("coord_races", [](config& c) { c.slots = 16; });
+  auto& rt = n.start();
+  n.fake.set_latency(0, 3, 99);
+  std::mt19937 rng(4242);
+  struct race {
+    std::int64_t job_id;
+    job_result answer;
+  };
+  std::vector<race> races;
+  for (int i = 0; i < 200; ++i) {
+    std::int64_t account = 7000 + i;
+    n.fake.set_history_size(account, 3);
+    auto user = n.user(account);
+    auto job = rt.trigger(user, account, job_type::incremental_sync).job;
+    BOOST_REQUIRE(job);
+    // Land the cancel anywhere from before the start to after the end.
+    std::this_thread::sleep_for(std::chrono::milliseconds(
+      std::uniform_int_distribution<int>(0, 40)(rng)));
+    races.push_back({job->id, rt.cancel(user, job->id)});
+  }
+  BOOST_REQUIRE(test::wait_until([&] { return rt.running_jobs().empty(); }, 60s));
+  int cancelled = 0, completed = 0;
+  for (auto& r : races) {
+    auto final_row = n.row(r.job_id);
+    BOOST_TEST_CONTEXT("job " << r.job_id) {
+      BOOST_TEST(is_terminal(final_row.status));
+      if (r.answer.job) {
+        ++cancelled;
+        BOOST_TEST(final_row.status == job_status::cancelled);
+        BOOST_TEST(same_row(final_row, *r.answer.job));
+      } else {
+        ++completed;
+        BOOST_TEST(r.answer.code == errc::illegal_transition);
+        BOOST_TEST(final_row.status == job_status::completed);
+        BOOST_TEST(r.answer.message == "Cannot cancel job with status: completed");
+      }
+    }
+  }
+  BOOST_TEST_MESSAGE("races: " << cancelled << " cancelled, " << completed << " completed");
+  BOOST_TEST(cancelled > 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_job_actor_that_throws_once_is_restarted_and_completes) {
+  node n("coord_crash_once", [](config& c) {
+    c.fault_throw_at_step = 3;
+    c.upstream_page_size = 10;
+  });
+  auto& rt = n.start();
+  auto job = rt.trigger(n.user(60), 60, job_type::full_sync).job;
+  BOOST_REQUIRE(job);
+  auto done = n.wait_terminal(job->id);
+  BOOST_TEST(done.status == job_status::completed);
+  BOOST_TEST(n.stored(60) == 60u);
+}
+
+BOOST_AUTO_TEST_CASE(a_job_actor_that_always_throws_fails_after_bounded_restarts) {
+  node n("coord_crash_always", [](config& c) {
+    c.fault_throw_at_step = 2;
+    c.fault_throw_always = true;
+    c.upstream_page_size = 10;
+  });
+  auto& rt = n.start();
+  auto job = rt.trigger(n.user(61), 61, job_type::full_sync).job;
+  BOOST_REQUIRE(job);
+  auto done = n.wait_terminal(job->id);
+  BOOST_TEST(done.status == job_status::failed);
+  BOOST_TEST(done.error_message->find("fault injected at step 2") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(pending_jobs_found_at_start_are_dispatched) {
+  node n("coord_pending_at_start");
+  auto user = n.user(40);
+  auto job = db::job_store(n.conn).create(user, 40, job_type::incremental_sync);
+  n.start();
+  auto done = n.wait_terminal(job.id);
+  BOOST_TEST(done.status == job_status::completed);
+  BOOST_TEST(done.new_matches == 40);
+}
+
+BOOST_AUTO_TEST_CASE(a_job_whose_owner_went_silent_is_resumed_after_its_lease) {
+  node n("coord_orphan");
+  auto user = n.user(41);
+  db::job_store jobs(n.conn);
+  auto job = jobs.create(user, 41, job_type::incremental_sync);
+  BOOST_REQUIRE(jobs.start(job.id, "dead-node", 1));
+  n.start();
+  auto done = n.wait_terminal(job.id);
+  BOOST_TEST(done.status == job_status::completed);
+  BOOST_TEST(*done.node == "node-a");
+  BOOST_TEST(done.attempt == 2);
+  BOOST_TEST(n.stored(41) == 41u);
+}
+
+BOOST_AUTO_TEST_CASE(a_job_that_lost_its_owner_too_often_fails_as_worker_lost) {
+  node n("coord_worker_lost", [](config& c) { c.job_max_attempts = 1; });
+  auto user = n.user(42);
+  db::job_store jobs(n.conn);
+  auto job = jobs.create(user, 42, job_type::incremental_sync);
+  BOOST_REQUIRE(jobs.start(job.id, "dead-node", 1));
+  n.start();
+  auto done = n.wait_terminal(job.id);
+  BOOST_TEST(done.status == job_status::failed);
+  BOOST_TEST(*done.error_message == "worker lost");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,67 @@
+#define BOOST_TEST_MODULE event_bus
+#include <boost/test/unit_test.hpp>
+
+#include <thread>
+
+#include "actors/event_bus.hpp"
+
+using namespace matchsync;
+using namespace std::chrono_literals;
+
+namespace {
+sync_job job(std::int64_t id, std::int64_t user) {
+  sync_job j;
+  j.id = id;
+  j.user_id = user;
+  return j;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(event_bus_delivery)
+
+BOOST_AUTO_TEST_CASE(a_listener_gets_its_users_changes_in_order) {
+  event_bus bus;
+  auto mine = bus.subscribe(1);
+  auto other = bus.subscribe(2);
+  bus.publish(job(10, 1));
+  bus.publish(job(11, 2));
+  bus.publish(job(12, 1));
+  BOOST_TEST(mine->next(0ms)->id == 10);
+  BOOST_TEST(mine->next(0ms)->id == 12);
+  BOOST_TEST(!mine->next(0ms).has_value());
+  BOOST_TEST(other->next(0ms)->id == 11);
+}
+
+BOOST_AUTO_TEST_CASE(a_waiting_listener_wakes_on_publish) {
+  event_bus bus;
+  auto l = bus.subscribe(1);
+  std::thread t([&] { bus.publish(job(5, 1)); });
+  auto got = l->next(10s);
+  t.join();
+  BOOST_REQUIRE(got);
+  BOOST_TEST(got->id == 5);
+}
+
+BOOST_AUTO_TEST_CASE(a_listener_that_falls_far_behind_is_closed_not_blocking) {
+  event_bus bus;
+  auto l = bus.subscribe(1);
+  for (int i = 0; i < 1000; ++i)
+    bus.publish(job(i, 1));
+  BOOST_TEST(l->closed());
+}
+
+BOOST_AUTO_TEST_CASE(close_all_wakes_waiters_and_unsubscribe_stops_delivery) {
+  event_bus bus;
+  auto l = bus.subscribe(1);
+  bus.unsubscribe(l);
+  BOOST_TEST(bus.listeners() == 0u);
+  bus.publish(job(1, 1));
+  BOOST_TEST(!l->next(0ms).has_value());
+  auto w = bus.subscribe(1);
+  std::thread t([&] { bus.close_all(); });
+  BOOST_TEST(!w->next(10s).has_value());
+  t.join();
+  BOOST_TEST(w->closed());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

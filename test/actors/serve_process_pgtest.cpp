@@ -1,0 +1,194 @@
+// The actor core in real processes: `matchsync serve` killed mid-sync and
+// restarted, and PostgreSQL stopped under a running sync.
+#define BOOST_TEST_MODULE serve_process
+#include <boost/test/unit_test.hpp>
+
+#include <httplib.h>
+
+#include <csignal>
+#include <fstream>
+#include <regex>
+
+#include <pqxx/pqxx>
+
+#include "persistence/job_store.hpp"
+#include "persistence/migrator.hpp"
+#include "persistence/user_store.hpp"
+#include "test/fake_opendota/fake_server.hpp"
+#include "test/support/pg_fixture.hpp"
+#include "test/support/process.hpp"
+
+using namespace matchsync;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::map<std::string, std::string> serve_env(const std::string& db_url,
+                                             const std::string& upstream,
+                                             const std::string& node) {
+  return {{"MATCHSYNC_DATABASE_URL", db_url},
+          {"MATCHSYNC_UPSTREAM_URL", upstream},
+          {"MATCHSYNC_UPSTREAM_RATE_PER_MINUTE", "0"},
+          {"MATCHSYNC_UPSTREAM_PAGE_SIZE", "50"},
+          {"MATCHSYNC_UPSTREAM_BACKOFF_BASE_MS", "20"},
+          {"MATCHSYNC_HTTP_PORT", "0"},
+          {"MATCHSYNC_CLUSTER_PORT", "0"},
+          {"MATCHSYNC_JOB_LEASE_S", "2"},
+          {"MATCHSYNC_NODE_ID", node}};
+}
+
+std::unique_ptr<test::child_process> start_serve(std::map<std::string, std::string> env) {
+  auto p = std::make_unique<test::child_process>(
+    std::vector<std::string>{test::binary_path("app/matchsync"), "serve"}, env);
+  BOOST_REQUIRE_MESSAGE(p->wait_for_output("listening url=", 30s), p->output());
+  return p;
+}
+
+int http_port(const test::child_process& p) {
+  std::smatch m;
+  auto out = p.output();
+  BOOST_REQUIRE(std::regex_search(out, m, std::regex("127\\.0\\.0\\.1:(\\d+)/")));
+  return std::stoi(m[1]);
+}
+
+sync_job row(const std::string& url, std::int64_t id) {
+  pqxx::connection c(url);
+  return *db::job_store(c).find(id);
+}
+
+std::int64_t stored_with_details(const std::string& url, std::int64_t account) {
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  return tx.exec_params1("SELECT count(*) FROM matches WHERE account_id = $1 "
+                         "AND details_state = 'fetched'", account)[0].as<std::int64_t>();
+}
+
+std::int64_t pending_job(const std::string& url, std::int64_t account, job_type type) {
+  pqxx::connection c(url);
+  auto user = db::user_store(c).ensure(account);
+  return db::job_store(c).create(user.id, account, type).id;
+}
+
+int ready_status(int port) {
+  httplib::Client cli("127.0.0.1", port);
+  cli.set_read_timeout(5, 0);
+  auto r = cli.Get("/ready");
+  return r ? r->status : 0;
+}
+
+// A private cluster this test may stop and start without disturbing others.
+struct private_cluster {
+  private_cluster() : dir(test::test_output_dir("serve_process") + "/pg") {
+    std::string cmd = std::string(MATCHSYNC_SOURCE_DIR) + "/scripts/pg.sh start " + dir +
+                      " >/dev/null";
+    BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+    std::ifstream in(dir + "/url");
+    std::getline(in, url);
+    std::ifstream pin(dir + "/port");
+    pin >> port;
+    pqxx::connection c(url);
+    db::migrator().apply(c);
+  }
+  ~private_cluster() {
+    std::string cmd = std::string(MATCHSYNC_SOURCE_DIR) + "/scripts/pg.sh stop " + dir;
+    if (std::system(cmd.c_str()) != 0)
+      BOOST_TEST_MESSAGE("could not stop " << dir);
+  }
+  int pg_ctl(const std::string& action) {
+    std::string cmd = "runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D " + dir +
+                      "/data -l " + dir + "/log -w -m fast -o '-p " + std::to_string(port) +
+                      " -k " + dir + " -c listen_addresses=127.0.0.1 -c fsync=off' " +
+                      action + " >/dev/null 2>&1";
+    return std::system(cmd.c_str());
+  }
+  std::string dir, url;
+  int port = 0;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(serve_process)
+
+BOOST_AUTO_TEST_CASE(a_job_of_a_killed_serve_is_resumed_by_the_next_one_and_completes) {
+  test::fake_opendota fake;
+  fake.set_detail_size(1000);
+  fake.set_latency(15);
+  auto url = test::fresh_database("serve_kill9");
+  const std::int64_t account = 300;
+  auto id = pending_job(url, account, job_type::full_sync);
+  {
+    auto first = start_serve(serve_env(url, fake.url(), "node-1"));
+    BOOST_REQUIRE(test::wait_until([&] { return row(url, id).processed_matches >= 20; }, 60s));
+    first->signal(SIGKILL);
+    first->wait_exit(10s);
+  }
+  auto orphan = row(url, id);
+  BOOST_TEST(orphan.status == job_status::running);
+  BOOST_TEST(*orphan.node == "node-1");
+
+  auto second = start_serve(serve_env(url, fake.url(), "node-2"));
+  BOOST_REQUIRE(test::wait_until([&] { return is_terminal(row(url, id).status); }, 90s));
+  auto done = row(url, id);
+  BOOST_TEST(done.status == job_status::completed);
+  BOOST_TEST(*done.node == "node-2");
+  BOOST_TEST(done.attempt == 2);
+  BOOST_TEST(stored_with_details(url, account) == account);
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  BOOST_TEST(tx.exec1("SELECT count(*) FROM sync_jobs WHERE status = 'running'")[0]
+               .as<int>() == 0);
+  second->signal(SIGTERM);
+  BOOST_TEST(second->wait_exit(20s) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_leaves_a_running_job_resumable_not_failed) {
+  test::fake_opendota fake;
+  fake.set_detail_size(500);
+  fake.set_latency(15);
+  auto url = test::fresh_database("serve_sigterm");
+  const std::int64_t account = 200;
+  auto id = pending_job(url, account, job_type::full_sync);
+  {
+    auto first = start_serve(serve_env(url, fake.url(), "node-1"));
+    BOOST_REQUIRE(test::wait_until([&] { return row(url, id).processed_matches >= 10; }, 60s));
+    first->signal(SIGTERM);
+    BOOST_TEST(first->wait_exit(20s) == 0);
+  }
+  BOOST_TEST(row(url, id).status == job_status::running);
+  auto second = start_serve(serve_env(url, fake.url(), "node-2"));
+  BOOST_REQUIRE(test::wait_until([&] { return is_terminal(row(url, id).status); }, 60s));
+  BOOST_TEST(row(url, id).status == job_status::completed);
+  BOOST_TEST(stored_with_details(url, account) == account);
+}
+
+BOOST_AUTO_TEST_CASE(a_database_outage_mid_sync_is_survived_and_reported_by_ready) {
+  private_cluster pg;
+  test::fake_opendota fake;
+  fake.set_detail_size(500);
+  fake.set_latency(20);
+  const std::int64_t account = 250;
+  auto id = pending_job(pg.url, account, job_type::full_sync);
+  auto serve = start_serve(serve_env(pg.url, fake.url(), "node-1"));
+  int port = http_port(*serve);
+  BOOST_REQUIRE(test::wait_until([&] { return row(pg.url, id).processed_matches >= 10; }, 60s));
+  BOOST_TEST(ready_status(port) == 200);
+
+  BOOST_REQUIRE(pg.pg_ctl("stop") == 0);
+  BOOST_TEST(test::wait_until([&] { return ready_status(port) == 503; }, 20s));
+  std::this_thread::sleep_for(5s);  // the outage the contract asks us to survive
+  BOOST_TEST(serve->running());
+  BOOST_REQUIRE(pg.pg_ctl("start") == 0);
+
+  BOOST_TEST(test::wait_until([&] { return ready_status(port) == 200; }, 30s));
+  BOOST_REQUIRE(test::wait_until([&] { return is_terminal(row(pg.url, id).status); }, 90s));
+  auto done = row(pg.url, id);
+  if (done.status == job_status::failed)
+    BOOST_TEST(done.error_message->find("database") != std::string::npos);
+  else
+    BOOST_TEST(done.status == job_status::completed);
+  BOOST_TEST(serve->running());
+  serve->signal(SIGTERM);
+  BOOST_TEST(serve->wait_exit(20s) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

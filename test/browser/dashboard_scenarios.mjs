@@ -1,0 +1,388 @@
+// The dashboard scenarios, driven in Debian's chromium through playwright-core.
+// dashboard.test.mjs runs them against a real `matchsync serve`; they take the
+// server through `config` (read when each test starts, so a harness may fill it
+// in a before() hook):
+//   config.baseUrl          the server, e.g. http://127.0.0.1:8080
+//   config.token            an API token when the server runs with auth on, else ''
+//   config.fakeUpstreamUrl  the fake OpenDota, or '' (optional)
+//   config.outputDir        where screenshots go
+// Waits are on conditions with deadlines, never fixed sleeps.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.MATCHSYNC_CHROMIUM || '/usr/bin/chromium';
+const WAIT_MS = Number(process.env.MATCHSYNC_TEST_WAIT_MS || 60000);
+const TOKEN_KEY = 'matchsync.token';
+
+/** Calls the API from node (setup and cleanup only; the checks go through the page). */
+async function apiCall(config, method, pathname, body) {
+  const headers = { Accept: 'application/json' };
+  if (config.token) headers.Authorization = `Bearer ${config.token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(new URL(pathname, config.baseUrl), {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  return { status: response.status, body: json };
+}
+
+/** Polls fn() until it returns a truthy value or the deadline passes. */
+async function eventually(fn, message, timeoutMs = WAIT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) assert.fail(`${message} (not within ${timeoutMs} ms)`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Cancels whatever job is active so a scenario starts from an idle account. */
+async function ensureIdle(config) {
+  const status = await apiCall(config, 'GET', '/sync/status');
+  assert.equal(status.status, 200, `GET /sync/status answered ${status.status}: ${JSON.stringify(status.body)}`);
+  if (status.body.active_job) {
+    const cancel = await apiCall(config, 'POST', `/sync/cancel/${status.body.active_job.id}`);
+    assert.ok([200, 400].includes(cancel.status), `cleanup cancel answered ${cancel.status}`);
+  }
+  await eventually(async () => (await apiCall(config, 'GET', '/sync/status')).body.is_syncing === false,
+    'the account did not become idle');
+}
+
+/**
+ * Asks the fake OpenDota to answer every request after `ms` milliseconds, so a
+ * sync lasts long enough to watch and cancel. Best effort: the scenarios do not
+ * depend on it (a slow rate budget does the same); returns whether it worked.
+ */
+export async function setFakeUpstreamLatency(config, ms) {
+  if (!config.fakeUpstreamUrl) return false;
+  try {
+    const response = await fetch(new URL('/_control/latency', config.fakeUpstreamUrl), {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ms }),
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+export function dashboardScenarios(config) {
+  describe('dashboard', { concurrency: false }, () => {
+    let browser;
+    const contexts = [];
+
+    before(async () => {
+      assert.ok(config.baseUrl, 'set MATCHSYNC_DASHBOARD_URL to the server under test, e.g. http://127.0.0.1:8080');
+      await mkdir(config.outputDir, { recursive: true });
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
+    });
+
+    after(async () => {
+      for (const context of contexts) await context.close().catch(() => {});
+      if (browser) await browser.close();
+    });
+
+    /** A page whose uncaught errors fail the test; with a token stored when `withToken`. */
+    async function openPage({ width = 1280, height = 900, withToken = true } = {}) {
+      const origin = new URL(config.baseUrl).origin;
+      const storageState = withToken && config.token
+        ? { cookies: [], origins: [{ origin, localStorage: [{ name: TOKEN_KEY, value: config.token }] }] }
+        : undefined;
+      const context = await browser.newContext({ viewport: { width, height }, locale: 'en-US', storageState });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.errors = [];
+      page.on('pageerror', (err) => page.errors.push(err.message));
+      return page;
+    }
+
+    async function loadReady(page) {
+      await page.goto(new URL('/', config.baseUrl).href);
+      try {
+        await page.waitForFunction(() => document.documentElement.dataset.state === 'ready', null, { timeout: WAIT_MS });
+      } catch (err) {
+        const seen = await page.evaluate(() => `state=${document.documentElement.dataset.state}, `
+          + `banner=${JSON.stringify(document.querySelector('#app-error')?.textContent.trim() ?? null)}`).catch(() => 'no page');
+        assert.fail(`the dashboard did not become ready (${seen}; page errors: ${page.errors.join('; ') || 'none'}): ${err.message}`);
+      }
+      await page.waitForFunction(() => !['waiting', 'loading'].includes(document.querySelector('#job-history').dataset.state),
+        null, { timeout: WAIT_MS });
+    }
+
+    async function shot(page, name) {
+      await page.screenshot({ path: path.join(config.outputDir, `${name}.png`), fullPage: true });
+    }
+
+    function assertNoPageErrors(page) {
+      assert.deepEqual(page.errors, [], `uncaught errors in the page: ${page.errors.join('; ')}`);
+    }
+
+    const processed = (page) => page.$eval('#progress-processed', (n) => Number(n.dataset.value));
+
+    it('selects "New Matches Only" by default and offers "Full Sync (All Matches)"', async () => {
+      await ensureIdle(config);
+      const page = await openPage();
+      await loadReady(page);
+      const incremental = page.getByLabel('New Matches Only', { exact: true });
+      const full = page.getByLabel('Full Sync (All Matches)', { exact: true });
+      assert.equal(await incremental.getAttribute('value'), 'incremental_sync');
+      assert.equal(await full.getAttribute('value'), 'full_sync');
+      assert.equal(await incremental.isChecked(), true);
+      assert.equal(await full.isChecked(), false);
+      assert.equal((await page.textContent('#sync-button')).trim(), 'Sync Matches');
+      assert.equal(await page.isEnabled('#sync-button'), true);
+      assert.equal(await page.isVisible('#cancel-button'), false);
+      assert.equal(await page.isVisible('#progress'), false);
+      // Keyboard: the radios are reachable and arrow keys change the choice.
+      await incremental.focus();
+      await page.keyboard.press('ArrowDown');
+      assert.equal(await full.isChecked(), true);
+      await page.keyboard.press('ArrowUp');
+      assert.equal(await incremental.isChecked(), true);
+      await shot(page, 'default-selection');
+      assertNoPageErrors(page);
+    });
+
+    it('runs a full sync with rising progress, then cancels it and offers a new sync', async () => {
+      await ensureIdle(config);
+      await setFakeUpstreamLatency(config, 300);
+      const page = await openPage();
+      await loadReady(page);
+      await page.getByLabel('Full Sync (All Matches)', { exact: true }).check();
+      const buttonBefore = await page.locator('#sync-button').boundingBox();
+      const [trigger] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/sync/trigger') && r.request().method() === 'POST'),
+        page.click('#sync-button'),
+      ]);
+      assert.equal(trigger.status(), 201, `POST /sync/trigger answered ${trigger.status()}`);
+      const job = await trigger.json();
+      assert.equal(job.job_type, 'full_sync');
+      assert.deepEqual(JSON.parse(trigger.request().postData()), { job_type: 'full_sync' });
+
+      await page.locator('#progress').waitFor({ state: 'visible', timeout: WAIT_MS });
+      assert.equal(await page.isVisible('#sync-type-selector'), false, 'the selector stays visible during a sync');
+      assert.equal(await page.isVisible('#cancel-button'), true);
+      assert.equal((await page.textContent('#cancel-button')).trim(), 'Cancel Sync');
+      const buttonDuring = await page.locator('#sync-button').boundingBox();
+      assert.ok(Math.abs(buttonDuring.y - buttonBefore.y) < 1, `the buttons moved from y=${buttonBefore.y} to y=${buttonDuring.y}`);
+
+      // Progress numbers rise while the job runs.
+      await page.waitForFunction(() => Number(document.querySelector('#progress-processed').dataset.value) > 0,
+        null, { timeout: WAIT_MS });
+      const first = await processed(page);
+      await page.waitForFunction((v) => Number(document.querySelector('#progress-processed').dataset.value) > v,
+        first, { timeout: WAIT_MS });
+      const later = await processed(page);
+      assert.ok(later > first, `processed went from ${first} to ${later}`);
+      assert.equal(await page.isVisible('#sync-panel[data-active="true"]'), true,
+        'the job ended before it could be cancelled: slow the upstream (fake latency or a low rate budget)');
+      const total = await page.$eval('#progress-total', (n) => Number(n.dataset.value));
+      assert.ok(total >= later, `total ${total} is below processed ${later}`);
+      assert.match(await page.$eval('#progress-phase', (n) => n.dataset.phase), /^(listing|details)$/);
+      assert.match(await page.textContent('#progress-percent'), /%/);
+      await shot(page, 'full-sync-progress');
+
+      // Cancel: hold the request so "Cancelling..." can be seen, then let it through.
+      let release;
+      const held = new Promise((resolve) => { release = resolve; });
+      await page.route('**/sync/cancel/*', async (route) => {
+        await held;
+        await route.continue();
+      });
+      await page.click('#cancel-button');
+      await page.waitForFunction(() => {
+        const b = document.querySelector('#cancel-button');
+        return b.textContent.trim() === 'Cancelling...' && b.disabled;
+      }, null, { timeout: WAIT_MS });
+      await shot(page, 'cancelling');
+      const cancelAnswer = page.waitForResponse((r) => /\/sync\/cancel\/\d+$/.test(r.url()));
+      release();
+      const cancelResponse = await cancelAnswer;
+      assert.equal(cancelResponse.status(), 200, `POST /sync/cancel answered ${cancelResponse.status()}`);
+      await page.unroute('**/sync/cancel/*');
+
+      await page.waitForSelector(`#sync-outcome[data-status="cancelled"][data-job-id="${job.id}"]`, { timeout: WAIT_MS });
+      assert.match(await page.textContent('#sync-outcome'), /Cancelled by user/);
+      await page.locator('#sync-type-selector').waitFor({ state: 'visible', timeout: WAIT_MS });
+      assert.equal(await page.isVisible('#cancel-button'), false);
+      assert.equal(await page.isVisible('#progress'), false);
+      assert.equal(await page.isEnabled('#sync-button'), true);
+      assert.equal((await page.textContent('#sync-button')).trim(), 'Sync Matches');
+      await page.waitForSelector(`#job-history tr[data-job-id="${job.id}"][data-status="cancelled"]`, { timeout: WAIT_MS });
+      await shot(page, 'cancelled');
+
+      // A new sync may start at once.
+      await page.getByLabel('New Matches Only', { exact: true }).check();
+      const [second] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/sync/trigger') && r.request().method() === 'POST'),
+        page.click('#sync-button'),
+      ]);
+      assert.equal(second.status(), 201, `a sync right after the cancel answered ${second.status()}`);
+      const next = await second.json();
+      assert.equal(next.job_type, 'incremental_sync');
+      // Either it is shown running or it already finished; both are in the page.
+      await page.waitForFunction((id) => {
+        const panel = document.querySelector('#sync-panel');
+        const outcome = document.querySelector('#sync-outcome');
+        return panel.dataset.jobId === String(id) || outcome.dataset.jobId === String(id);
+      }, next.id, { timeout: WAIT_MS });
+      await page.waitForSelector(`#job-history tr[data-job-id="${next.id}"]`, { timeout: WAIT_MS });
+      await shot(page, 'incremental-after-cancel');
+      if (await page.isVisible('#cancel-button')) {
+        await page.click('#cancel-button');
+      }
+      await page.waitForSelector(`#sync-outcome[data-job-id="${next.id}"]`, { timeout: WAIT_MS });
+      await page.locator('#sync-type-selector').waitFor({ state: 'visible', timeout: WAIT_MS });
+      await setFakeUpstreamLatency(config, 0);
+      assertNoPageErrors(page);
+    });
+
+    it('shows the running job when a sync was started elsewhere (409 from trigger)', async () => {
+      await ensureIdle(config);
+      await setFakeUpstreamLatency(config, 300);
+      const page = await openPage();
+      // Keep live updates from this page so it still believes the account is idle.
+      await page.route('**/sync/events', (route) => route.abort());
+      await page.route('**/sync/status', (route) => route.fulfill({
+        status: 200, contentType: 'application/json', body: JSON.stringify({ is_syncing: false, active_job: null }),
+      }));
+      await loadReady(page);
+      const started = await apiCall(config, 'POST', '/sync/trigger', { job_type: 'full_sync' });
+      assert.equal(started.status, 201, `trigger from node answered ${started.status}`);
+      const [conflict] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/sync/trigger')),
+        page.click('#sync-button'),
+      ]);
+      assert.equal(conflict.status(), 409);
+      await page.waitForSelector(`#sync-panel[data-active="true"][data-job-id="${started.body.id}"]`, { timeout: WAIT_MS });
+      assert.equal(await page.isVisible('#sync-error'), false, 'a 409 is shown as the running job, not as an error');
+      await shot(page, 'conflict-shows-running-job');
+      await page.unroute('**/sync/status');
+      await page.unroute('**/sync/events');
+      await page.click('#cancel-button');
+      await page.waitForSelector(`#sync-outcome[data-status="cancelled"][data-job-id="${started.body.id}"]`, { timeout: WAIT_MS });
+      await setFakeUpstreamLatency(config, 0);
+      assertNoPageErrors(page);
+    });
+
+    it('asks for the token once, rejects a wrong one, remembers the right one and forgets it', async (t) => {
+      const page = await openPage({ withToken: false });
+      if (!config.token) {
+        await loadReady(page);
+        assert.equal(await page.isVisible('#token-dialog'), false, 'auth is off but the page asks for a token');
+        assert.equal(await page.isVisible('#forget-token-button'), false);
+        await shot(page, 'auth-off-no-prompt');
+        assertNoPageErrors(page);
+        t.diagnostic('MATCHSYNC_TOKEN is not set: checked that no token prompt appears');
+        return;
+      }
+      await page.goto(new URL('/', config.baseUrl).href);
+      await page.locator('#token-dialog').waitFor({ state: 'visible', timeout: WAIT_MS });
+      const input = page.getByLabel('API token', { exact: true });
+      assert.equal(await input.evaluate((n) => n === document.activeElement), true, 'the token input has focus');
+      await shot(page, 'token-prompt');
+
+      await input.fill(`wrong-${Date.now()}`);
+      await page.keyboard.press('Enter');
+      await page.locator('#token-error').waitFor({ state: 'visible', timeout: WAIT_MS });
+      assert.match(await page.textContent('#token-error'), /not accepted/);
+      assert.equal(await page.isVisible('#token-dialog'), true);
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), TOKEN_KEY), null);
+      await shot(page, 'token-wrong');
+
+      await input.fill(config.token);
+      await page.click('#token-submit');
+      await page.waitForFunction(() => document.documentElement.dataset.state === 'ready', null, { timeout: WAIT_MS });
+      assert.equal(await page.isVisible('#token-dialog'), false);
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), TOKEN_KEY), config.token);
+      await page.waitForSelector('#stats[data-state="ready"]', { timeout: WAIT_MS });
+
+      // Remembered: a reload does not ask again.
+      await loadReady(page);
+      assert.equal(await page.isVisible('#token-dialog'), false, 'asked for the token again after a reload');
+      assert.equal(await page.isVisible('#forget-token-button'), true);
+      await shot(page, 'token-accepted');
+
+      await page.click('#forget-token-button');
+      await page.locator('#token-dialog').waitFor({ state: 'visible', timeout: WAIT_MS });
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), TOKEN_KEY), null);
+      await shot(page, 'token-forgotten');
+      assertNoPageErrors(page);
+    });
+
+    it('follows a job by polling while the event stream is unavailable, then goes live', async () => {
+      await ensureIdle(config);
+      await setFakeUpstreamLatency(config, 300);
+      const page = await openPage();
+      await page.route('**/sync/events', (route) => route.abort());
+      await loadReady(page);
+      await page.waitForSelector('#live-status[data-state="down"]', { timeout: WAIT_MS });
+      await page.getByLabel('Full Sync (All Matches)', { exact: true }).check();
+      await page.click('#sync-button');
+      await page.locator('#progress').waitFor({ state: 'visible', timeout: WAIT_MS });
+      // Progress still moves: /sync/status is polled while the stream is down.
+      await page.waitForFunction(() => Number(document.querySelector('#progress-processed').dataset.value) > 0,
+        null, { timeout: WAIT_MS });
+      const first = await processed(page);
+      await page.waitForFunction((v) => Number(document.querySelector('#progress-processed').dataset.value) > v,
+        first, { timeout: WAIT_MS });
+
+      // The server unreachable too: an error shows, the job stays on screen.
+      await page.route('**/sync/status', (route) => route.abort());
+      await page.locator('#app-error').waitFor({ state: 'visible', timeout: WAIT_MS });
+      assert.equal(await page.isVisible('#progress'), true, 'the running job vanished while the server was unreachable');
+      await shot(page, 'server-unreachable');
+
+      await page.unroute('**/sync/status');
+      await page.unroute('**/sync/events');
+      await page.locator('#app-error').waitFor({ state: 'hidden', timeout: WAIT_MS });
+      await page.waitForSelector('#live-status[data-state="open"]', { timeout: WAIT_MS });
+      if (await page.isVisible('#cancel-button')) await page.click('#cancel-button');
+      await page.locator('#sync-type-selector').waitFor({ state: 'visible', timeout: WAIT_MS });
+      await setFakeUpstreamLatency(config, 0);
+      assertNoPageErrors(page);
+    });
+
+    it('fits a 375 px wide screen, idle and while syncing', async () => {
+      await ensureIdle(config);
+      await setFakeUpstreamLatency(config, 300);
+      const page = await openPage({ width: 375, height: 812 });
+      await loadReady(page);
+      await page.waitForFunction(() => !['waiting', 'loading'].includes(document.querySelector('#weekly-chart').dataset.state),
+        null, { timeout: WAIT_MS });
+      const overflow = () => page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+        wide: [...document.querySelectorAll('body *')]
+          .filter((n) => n.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+          .filter((n) => getComputedStyle(n).visibility !== 'hidden' && n.getClientRects().length > 0)
+          .slice(0, 5).map((n) => n.id || n.className || n.tagName),
+      }));
+      let o = await overflow();
+      assert.ok(o.scroll <= o.client, `horizontal overflow at 375 px: ${o.scroll} > ${o.client} (${o.wide.join(', ')})`);
+      await shot(page, 'phone-375-idle');
+
+      await page.getByLabel('Full Sync (All Matches)', { exact: true }).check();
+      await page.click('#sync-button');
+      await page.locator('#progress').waitFor({ state: 'visible', timeout: WAIT_MS });
+      o = await overflow();
+      assert.ok(o.scroll <= o.client, `horizontal overflow at 375 px while syncing: ${o.scroll} > ${o.client} (${o.wide.join(', ')})`);
+      await shot(page, 'phone-375-syncing');
+      await page.click('#cancel-button');
+      await page.locator('#sync-type-selector').waitFor({ state: 'visible', timeout: WAIT_MS });
+      await setFakeUpstreamLatency(config, 0);
+      assertNoPageErrors(page);
+    });
+  });
+}

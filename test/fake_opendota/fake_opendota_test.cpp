@@ -1,0 +1,259 @@
+// The fake OpenDota itself: its data and every misbehaviour other suites
+// rely on, checked with a plain HTTP client.
+#define BOOST_TEST_MODULE fake_opendota
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "test/fake_opendota/fake_server.hpp"
+
+using matchsync::test::fake_opendota;
+using matchsync::test::scripted_answer;
+using json = nlohmann::json;
+
+namespace {
+
+// One fake for the whole suite (each case resets it): starting a process
+// per case would cost more than the cases.
+fake_opendota& fake() {
+  static fake_opendota instance;
+  return instance;
+}
+
+struct fresh_fake {
+  fresh_fake() { fake().reset(); }
+};
+
+httplib::Result get(const std::string& target) {
+  httplib::Client cli("127.0.0.1", fake().port());
+  cli.set_read_timeout(std::chrono::seconds(10));
+  return cli.Get(target);
+}
+
+json get_json(const std::string& target) {
+  auto res = get(target);
+  BOOST_TEST_REQUIRE(static_cast<bool>(res));
+  BOOST_TEST_REQUIRE(res->status == 200);
+  return json::parse(res->body);
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(fake_opendota_suite, fresh_fake)
+
+BOOST_AUTO_TEST_CASE(default_history_size_is_account_id_modulo_1000) {
+  for (std::int64_t account : {0, 1, 99, 100, 101, 537, 1537}) {
+    auto all = get_json("/api/players/" + std::to_string(account) + "/matches");
+    BOOST_TEST(all.size() == static_cast<std::size_t>(account % 1000));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(history_is_newest_first_with_unique_ids_per_account) {
+  auto a = get_json("/api/players/537/matches");
+  BOOST_TEST_REQUIRE(a.size() == 537u);
+  BOOST_TEST(a[0]["match_id"].get<std::int64_t>() ==
+             fake_opendota::match_id(537, 536));
+  BOOST_TEST(a[536]["match_id"].get<std::int64_t>() ==
+             fake_opendota::match_id(537, 0));
+  for (std::size_t i = 1; i < a.size(); ++i)
+    BOOST_TEST(a[i - 1]["match_id"].get<std::int64_t>() >
+               a[i]["match_id"].get<std::int64_t>());
+  for (const char* field :
+       {"match_id", "player_slot", "radiant_win", "duration", "game_mode",
+        "lobby_type", "hero_id", "start_time", "kills", "deaths", "assists"})
+    BOOST_TEST(a[0].contains(field), field);
+  // Another account's ids never meet these.
+  auto b = get_json("/api/players/536/matches");
+  BOOST_TEST(b[0]["match_id"].get<std::int64_t>() <
+             a[536]["match_id"].get<std::int64_t>());
+}
+
+BOOST_AUTO_TEST_CASE(pages_follow_limit_and_offset) {
+  auto all = get_json("/api/players/250/matches");
+  auto page = get_json("/api/players/250/matches?limit=100&offset=200&significant=0");
+  BOOST_TEST_REQUIRE(page.size() == 50u);
+  BOOST_TEST(page[0] == all[200]);
+  auto past_end = get_json("/api/players/250/matches?limit=100&offset=300");
+  BOOST_TEST(past_end.empty());
+}
+
+BOOST_AUTO_TEST_CASE(size_and_append_change_the_history) {
+  fake().set_history_size(7, 3);
+  BOOST_TEST(get_json("/api/players/7/matches").size() == 3u);
+  auto added = fake().append_matches(7, 2);
+  BOOST_TEST_REQUIRE(added.size() == 2u);
+  BOOST_TEST(added[0] == fake_opendota::match_id(7, 4));
+  BOOST_TEST(added[1] == fake_opendota::match_id(7, 3));
+  auto all = get_json("/api/players/7/matches");
+  BOOST_TEST_REQUIRE(all.size() == 5u);
+  BOOST_TEST(all[0]["match_id"].get<std::int64_t>() == added[0]);
+  BOOST_TEST(fake().history(7) == all);
+}
+
+BOOST_AUTO_TEST_CASE(change_bumps_version_in_summary_and_detail) {
+  auto id = fake_opendota::match_id(5, 2);
+  auto before = get_json("/api/players/5/matches");
+  auto detail_before = get_json("/api/matches/" + std::to_string(id));
+  BOOST_TEST(fake().change_match(id) == 1);
+  auto after = get_json("/api/players/5/matches");
+  auto detail_after = get_json("/api/matches/" + std::to_string(id));
+  BOOST_TEST(after[2]["version"] == 1);
+  BOOST_TEST(after[2] != before[2]);
+  BOOST_TEST(after[1] == before[1]);
+  BOOST_TEST(detail_after["version"] == 1);
+  BOOST_TEST(detail_after != detail_before);
+}
+
+BOOST_AUTO_TEST_CASE(detail_has_the_configured_size_match_id_and_players) {
+  auto id = fake_opendota::match_id(42, 10);
+  auto res = get("/api/matches/" + std::to_string(id));
+  BOOST_TEST_REQUIRE(static_cast<bool>(res));
+  BOOST_TEST(res->body.size() > 18000u);
+  BOOST_TEST(res->body.size() < 22000u);
+  auto d = json::parse(res->body);
+  BOOST_TEST(d["match_id"].get<std::int64_t>() == id);
+  BOOST_TEST(d["players"].size() == 10u);
+  fake().set_detail_size(3000);
+  auto small = get("/api/matches/" + std::to_string(id));
+  BOOST_TEST(small->body.size() < 3500u);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_and_marked_matches_have_no_details) {
+  auto beyond = get("/api/matches/" + std::to_string(fake_opendota::match_id(42, 42)));
+  BOOST_TEST(beyond->status == 404);
+  auto id = fake_opendota::match_id(42, 3);
+  fake().set_no_details(id);
+  BOOST_TEST(get("/api/matches/" + std::to_string(id))->status == 404);
+  fake().set_no_details(id, false);
+  BOOST_TEST(get("/api/matches/" + std::to_string(id))->status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(scripted_answers_come_in_order_then_normal_ones) {
+  fake().script("/api/matches/.*",
+                {scripted_answer::http_status(503),
+                 scripted_answer::too_many_requests(7),
+                 scripted_answer::too_many_requests(std::nullopt),
+                 scripted_answer::daily_limit()});
+  BOOST_TEST(fake().pending_scripted_answers() == 4);
+  auto target = "/api/matches/" + std::to_string(fake_opendota::match_id(3, 1));
+  auto r1 = get(target);
+  BOOST_TEST(r1->status == 503);
+  auto r2 = get(target);
+  BOOST_TEST(r2->status == 429);
+  BOOST_TEST(r2->get_header_value("Retry-After") == "7");
+  auto r3 = get(target);
+  BOOST_TEST(r3->status == 429);
+  BOOST_TEST(!r3->has_header("Retry-After"));
+  auto r4 = get(target);
+  BOOST_TEST(r4->status == 429);
+  BOOST_TEST(json::parse(r4->body)["error"] == "daily api limit exceeded");
+  BOOST_TEST(get(target)->status == 200);
+  BOOST_TEST(fake().pending_scripted_answers() == 0);
+  // A list path did not match the script.
+  BOOST_TEST(get("/api/players/3/matches")->status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(repeat_serves_an_answer_several_times) {
+  fake().script("/api/players/9/matches",
+                {scripted_answer::http_status(502).times(3)});
+  for (int i = 0; i < 3; ++i)
+    BOOST_TEST(get("/api/players/9/matches")->status == 502);
+  BOOST_TEST(get("/api/players/9/matches")->status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_answer_is_complete_http_with_invalid_json) {
+  fake().script(".*", {scripted_answer::malformed_json()});
+  auto res = get("/api/players/300/matches");
+  BOOST_TEST_REQUIRE(static_cast<bool>(res));
+  BOOST_TEST(res->status == 200);
+  BOOST_TEST(!res->body.empty());
+  BOOST_TEST(json::parse(res->body, nullptr, false).is_discarded());
+}
+
+BOOST_AUTO_TEST_CASE(truncated_body_fails_the_clients_read) {
+  fake().script(".*", {scripted_answer::truncated_body()});
+  auto res = get("/api/matches/" + std::to_string(fake_opendota::match_id(42, 1)));
+  BOOST_TEST(!res);
+  BOOST_TEST(fake().log().at(0).action == "truncate");
+}
+
+BOOST_AUTO_TEST_CASE(connection_reset_gives_no_answer) {
+  fake().script(".*", {scripted_answer::connection_reset()});
+  auto res = get("/api/players/5/matches");
+  BOOST_TEST(!res);
+  auto log = fake().log();
+  BOOST_TEST_REQUIRE(log.size() == 1u);
+  BOOST_TEST(log[0].status == 0);
+  // The fake still serves afterwards.
+  BOOST_TEST(get("/api/players/5/matches")->status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(latency_delays_answers_and_the_log_shows_them_in_flight) {
+  fake().set_latency(300);
+  auto start = std::chrono::steady_clock::now();
+  BOOST_TEST(get("/api/players/2/matches")->status == 200);
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - start);
+  BOOST_TEST(elapsed.count() >= 300);
+  fake().set_latency(0);
+  fake().script(".*", {scripted_answer::delayed(3000)});
+  std::thread slow([] { get("/api/players/2/matches"); });
+  BOOST_TEST(fake().wait_for_requests("/api/players/2/matches", 2,
+                                      std::chrono::seconds(5)));
+  auto log = fake().log();
+  BOOST_TEST_REQUIRE(log.size() == 2u);
+  BOOST_TEST(log[1].done == false);
+  slow.join();
+  BOOST_TEST(fake().log().at(1).done == true);
+}
+
+BOOST_AUTO_TEST_CASE(random_errors_follow_the_rate_and_the_seed) {
+  auto run = [] {
+    std::vector<int> statuses;
+    for (int i = 0; i < 200; ++i)
+      statuses.push_back(get("/api/players/1/matches")->status);
+    return statuses;
+  };
+  fake().set_random_errors(0.3, {503}, 42);
+  auto first = run();
+  auto errors = std::count(first.begin(), first.end(), 503);
+  BOOST_TEST(errors > 30);
+  BOOST_TEST(errors < 90);
+  fake().reset();
+  fake().set_random_errors(0.3, {503}, 42);
+  BOOST_TEST(run() == first);
+}
+
+BOOST_AUTO_TEST_CASE(log_records_path_query_status_and_reset_clears_it) {
+  get("/api/players/12/matches?limit=5&offset=10&significant=0&api_key=k%2B1");
+  get("/api/matches/" + std::to_string(fake_opendota::match_id(12, 40)));
+  auto log = fake().log();
+  BOOST_TEST_REQUIRE(log.size() == 2u);
+  BOOST_TEST(log[0].path == "/api/players/12/matches");
+  BOOST_TEST(log[0].query == "limit=5&offset=10&significant=0&api_key=k%2B1");
+  BOOST_TEST(log[0].params.at("api_key") == "k+1");
+  BOOST_TEST(log[0].status == 200);
+  BOOST_TEST(log[1].status == 404);
+  BOOST_TEST(log[0].t_ms <= log[1].t_ms);
+  BOOST_TEST(fake().log(1).size() == 1u);
+  fake().reset();
+  BOOST_TEST(fake().log().empty());
+}
+
+BOOST_AUTO_TEST_CASE(bad_control_requests_are_refused) {
+  BOOST_CHECK_THROW(fake().control("POST", "/_control/script",
+                                   {{"path", ".*"},
+                                    {"answers", {{{"action", "explode"}}}}}),
+                    std::runtime_error);
+  BOOST_CHECK_THROW(fake().control("POST", "/_control/script",
+                                   {{"path", "("}, {"answers", json::array()}}),
+                    std::runtime_error);
+  BOOST_TEST(fake().pending_scripted_answers() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,159 @@
+#include "test/fake_opendota/fake_world.hpp"
+
+#include <algorithm>
+
+namespace matchsync::fake {
+
+namespace {
+
+constexpr std::int64_t first_start_time = 1700000000;
+
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+int pick(std::int64_t match_id, int field, int lo, int hi) {
+  auto r = mix(static_cast<std::uint64_t>(match_id) * 64 + field);
+  return lo + static_cast<int>(r % static_cast<std::uint64_t>(hi - lo + 1));
+}
+
+}  // namespace
+
+std::int64_t match_id_of(std::int64_t account_id, std::int64_t index) {
+  return account_id * max_history + index + 1;
+}
+
+std::int64_t fake_world::size(std::int64_t account_id) const {
+  auto it = sizes_.find(account_id);
+  if (it != sizes_.end())
+    return it->second;
+  return account_id < 0 ? 0 : account_id % 1000;
+}
+
+void fake_world::set_size(std::int64_t account_id, std::int64_t size) {
+  sizes_[account_id] = std::clamp<std::int64_t>(size, 0, max_history);
+}
+
+std::vector<std::int64_t> fake_world::append(std::int64_t account_id,
+                                             std::int64_t count) {
+  auto before = size(account_id);
+  set_size(account_id, before + count);
+  std::vector<std::int64_t> ids;
+  for (auto i = size(account_id) - 1; i >= before; --i)
+    ids.push_back(match_id_of(account_id, i));
+  return ids;
+}
+
+int fake_world::change(std::int64_t match_id) {
+  return ++versions_[match_id];
+}
+
+void fake_world::set_no_details(std::int64_t match_id, bool no_details) {
+  if (no_details)
+    no_details_.insert(match_id);
+  else
+    no_details_.erase(match_id);
+}
+
+int fake_world::version(std::int64_t match_id) const {
+  auto it = versions_.find(match_id);
+  return it == versions_.end() ? 0 : it->second;
+}
+
+nlohmann::json fake_world::summary(std::int64_t account_id,
+                                   std::int64_t index) const {
+  auto id = match_id_of(account_id, index);
+  auto v = version(id);
+  int position = pick(id, 1, 0, 9);
+  return {
+    {"match_id", id},
+    {"player_slot", position < 5 ? position : 128 + position - 5},
+    {"radiant_win", pick(id, 2, 0, 1) == 1},
+    {"duration", pick(id, 3, 900, 3900)},
+    {"game_mode", pick(id, 4, 0, 1) == 0 ? 22 : 23},
+    {"lobby_type", pick(id, 5, 0, 1) == 0 ? 0 : 7},
+    {"hero_id", pick(id, 6, 1, 123)},
+    {"start_time", first_start_time + index * 3600},
+    {"version", v},
+    {"kills", pick(id, 7, 0, 20) + v},
+    {"deaths", pick(id, 8, 0, 15)},
+    {"assists", pick(id, 9, 0, 30)},
+    {"leaver_status", 0},
+    {"party_size", pick(id, 10, 1, 5)},
+  };
+}
+
+nlohmann::json fake_world::page(std::int64_t account_id, std::int64_t limit,
+                                std::int64_t offset) const {
+  auto out = nlohmann::json::array();
+  auto n = size(account_id);
+  offset = std::max<std::int64_t>(offset, 0);
+  for (std::int64_t i = 0; (limit < 0 || i < limit) && offset + i < n; ++i)
+    out.push_back(summary(account_id, n - 1 - offset - i));
+  return out;
+}
+
+std::optional<nlohmann::json> fake_world::detail(std::int64_t match_id) const {
+  if (match_id < 1 || no_details_.count(match_id) != 0)
+    return std::nullopt;
+  auto account_id = (match_id - 1) / max_history;
+  auto index = (match_id - 1) % max_history;
+  if (index >= size(account_id))
+    return std::nullopt;
+  auto s = summary(account_id, index);
+  auto players = nlohmann::json::array();
+  int position = s["player_slot"].get<int>();
+  position = position < 128 ? position : position - 128 + 5;
+  for (int p = 0; p < 10; ++p) {
+    if (p == position) {
+      players.push_back({{"account_id", account_id},
+                         {"player_slot", s["player_slot"]},
+                         {"hero_id", s["hero_id"]},
+                         {"kills", s["kills"]},
+                         {"deaths", s["deaths"]},
+                         {"assists", s["assists"]},
+                         {"gold_per_min", pick(match_id, 20, 250, 750)},
+                         {"xp_per_min", pick(match_id, 21, 300, 850)}});
+    } else {
+      players.push_back({{"account_id", nullptr},
+                         {"player_slot", p < 5 ? p : 128 + p - 5},
+                         {"hero_id", pick(match_id, 30 + p, 1, 123)},
+                         {"kills", pick(match_id, 40 + p, 0, 20)},
+                         {"deaths", pick(match_id, 50 + p, 0, 15)},
+                         {"assists", pick(match_id, 60 + p, 0, 30)},
+                         {"gold_per_min", pick(match_id, 70 + p, 250, 750)},
+                         {"xp_per_min", pick(match_id, 80 + p, 300, 850)}});
+    }
+  }
+  nlohmann::json d = {
+    {"match_id", match_id},
+    {"version", s["version"]},
+    {"start_time", s["start_time"]},
+    {"duration", s["duration"]},
+    {"radiant_win", s["radiant_win"]},
+    {"game_mode", s["game_mode"]},
+    {"lobby_type", s["lobby_type"]},
+    {"players", std::move(players)},
+  };
+  // Pad with chat lines up to the configured size: real details weigh tens
+  // of KB, which matters for transfer times and storage.
+  auto chat = nlohmann::json::array();
+  auto current = d.dump().size();
+  for (int line = 0; current + 100 < static_cast<std::size_t>(detail_bytes_);
+       ++line) {
+    nlohmann::json entry = {{"time", line * 7},
+                            {"type", "chat"},
+                            {"player_slot", line % 10},
+                            {"key", "gg wp line " + std::to_string(line) +
+                                      " of match " + std::to_string(match_id)}};
+    current += entry.dump().size() + 1;
+    chat.push_back(std::move(entry));
+  }
+  d["chat"] = std::move(chat);
+  return d;
+}
+
+}  // namespace matchsync::fake

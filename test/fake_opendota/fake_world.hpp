@@ -1,0 +1,61 @@
+// The fake OpenDota's data: every account's match history and match details,
+// deterministic from the account id plus what the control routes changed.
+// Not thread-safe: the server guards it with its own lock.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace matchsync::fake {
+
+/// Matches per account stay below this, which keeps match ids unique.
+inline constexpr std::int64_t max_history = 1'000'000;
+
+/// `account_id * 1'000'000 + index + 1`, index 0 = the account's oldest
+/// match: unique across accounts, growing with the index, never 0.
+std::int64_t match_id_of(std::int64_t account_id, std::int64_t index);
+
+/// The histories and details the fake serves.
+class fake_world {
+public:
+  explicit fake_world(int detail_bytes = 20000) : detail_bytes_(detail_bytes) {}
+
+  /// Matches the account has: set by set_size/append, else account_id % 1000
+  /// (0 for negative ids).
+  std::int64_t size(std::int64_t account_id) const;
+  void set_size(std::int64_t account_id, std::int64_t size);
+  /// Adds `count` newest matches; returns their ids, newest first.
+  std::vector<std::int64_t> append(std::int64_t account_id, std::int64_t count);
+
+  /// Bumps the match's version: its summary and detail change (the version
+  /// field, and kills grow by the version). Returns the new version.
+  int change(std::int64_t match_id);
+  /// A match whose detail answers 404 (or answers normally again).
+  void set_no_details(std::int64_t match_id, bool no_details);
+
+  /// Approximate size of a detail's JSON text.
+  void set_detail_bytes(int bytes) { detail_bytes_ = bytes; }
+
+  /// The page of the history, newest first; `limit` < 0 = to the end.
+  nlohmann::json page(std::int64_t account_id, std::int64_t limit,
+                      std::int64_t offset) const;
+  /// The detail object, or nullopt when the upstream "has none" (unknown
+  /// match, or marked with set_no_details).
+  std::optional<nlohmann::json> detail(std::int64_t match_id) const;
+
+private:
+  nlohmann::json summary(std::int64_t account_id, std::int64_t index) const;
+  int version(std::int64_t match_id) const;
+
+  int detail_bytes_;
+  std::map<std::int64_t, std::int64_t> sizes_;
+  std::map<std::int64_t, int> versions_;
+  std::set<std::int64_t> no_details_;
+};
+
+}  // namespace matchsync::fake

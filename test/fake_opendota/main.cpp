@@ -1,0 +1,439 @@
+// fake_opendota: a local stand-in for the OpenDota API with a control
+// interface for tests (routes in README.md). Binds 127.0.0.1 on an ephemeral
+// port and prints "listening on PORT" as its first line.
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "test/fake_opendota/fake_world.hpp"
+#include "test/fake_opendota/fault_plan.hpp"
+
+namespace {
+
+using json = nlohmann::json;
+using namespace matchsync::fake;
+using steady = std::chrono::steady_clock;
+
+struct settings {
+  std::uint64_t seed = 1;
+  int threads = 64;
+  int detail_bytes = 20000;
+  bool die_with_parent = false;
+};
+
+settings parse_args(int argc, char** argv) {
+  settings s;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc)
+        throw std::invalid_argument(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--seed")
+      s.seed = std::stoull(value());
+    else if (arg == "--threads")
+      s.threads = std::stoi(value());
+    else if (arg == "--detail-bytes")
+      s.detail_bytes = std::stoi(value());
+    else if (arg == "--die-with-parent")
+      s.die_with_parent = true;
+    else
+      throw std::invalid_argument("unknown argument " + arg);
+  }
+  return s;
+}
+
+// Everything the routes share, under one lock. Latency sleeps happen outside
+// it so that slow answers do not hold up others.
+struct fake_state {
+  explicit fake_state(const settings& s)
+    : config(s), world(s.detail_bytes), plan(s.seed) {}
+
+  void reset() {
+    world = fake_world(config.detail_bytes);
+    plan = fault_plan(config.seed);
+    log.clear();
+    ++generation;
+  }
+
+  double now_ms() const {
+    return std::chrono::duration<double, std::milli>(steady::now() - started)
+      .count();
+  }
+
+  settings config;
+  std::mutex mutex;
+  steady::time_point started = steady::now();
+  fake_world world;
+  fault_plan plan;
+  std::vector<json> log;
+  // Bumped by reset, so that an answer still delayed from before a reset
+  // does not mark an entry of the new log.
+  std::uint64_t generation = 0;
+};
+
+// Resets the request's connection with an RST and no answer. httplib hides
+// the socket from handlers, so it is found by its address pair; dup2 then
+// replaces it atomically (the descriptor number stays taken, so httplib's
+// later writes and close hit a dead placeholder, never someone else's
+// socket), and SO_LINGER 0 turns the close into a reset.
+bool reset_connection(const httplib::Request& req) {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr)
+    return false;
+  bool done = false;
+  while (auto* entry = ::readdir(dir)) {
+    char* end = nullptr;
+    long fd = std::strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || fd == ::dirfd(dir))
+      continue;
+    sockaddr_storage peer{};
+    sockaddr_storage local{};
+    socklen_t peer_len = sizeof peer;
+    socklen_t local_len = sizeof local;
+    if (::getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer),
+                      &peer_len) != 0 ||
+        ::getsockname(static_cast<int>(fd),
+                      reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
+        peer.ss_family != AF_INET)
+      continue;
+    auto* p = reinterpret_cast<sockaddr_in*>(&peer);
+    auto* l = reinterpret_cast<sockaddr_in*>(&local);
+    if (ntohs(p->sin_port) != req.remote_port ||
+        ntohs(l->sin_port) != req.local_port)
+      continue;
+    linger hard{1, 0};
+    ::setsockopt(static_cast<int>(fd), SOL_SOCKET, SO_LINGER, &hard,
+                 sizeof hard);
+    int placeholder = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (placeholder >= 0) {
+      ::dup2(placeholder, static_cast<int>(fd));
+      ::close(placeholder);
+      done = true;
+    }
+    break;
+  }
+  ::closedir(dir);
+  return done;
+}
+
+std::string default_body(int status) {
+  const char* reason = status == 404   ? "Not Found"
+                       : status == 429 ? "rate limit exceeded"
+                       : status >= 500 ? "Internal Server Error"
+                                       : "error";
+  return json{{"error", reason}}.dump();
+}
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+// The normal answer to an API request: status and body.
+struct normal_answer {
+  int status = 200;
+  std::string body;
+};
+
+// Serves one API request: logs it, asks the fault plan, waits, answers.
+void serve_api(fake_state& state, const httplib::Request& req,
+               httplib::Response& res,
+               const std::function<normal_answer()>& normal) {
+  planned_answer plan;
+  normal_answer answer;
+  std::size_t seq = 0;
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    generation = state.generation;
+    json params = json::object();
+    for (const auto& [k, v] : req.params)
+      params[k] = v;
+    auto q = req.target.find('?');
+    seq = state.log.size();
+    plan = state.plan.next(req.path);
+    answer = normal();
+    int status = plan.what == action::pass        ? answer.status
+                 : plan.what == action::status      ? plan.status
+                 : plan.what == action::daily_limit ? 429
+                 : plan.what == action::reset       ? 0
+                                                    : 200;
+    state.log.push_back({{"seq", seq},
+                         {"method", req.method},
+                         {"path", req.path},
+                         {"query", q == std::string::npos ? ""
+                                                          : req.target.substr(q + 1)},
+                         {"params", params},
+                         {"t_ms", state.now_ms()},
+                         {"status", status},
+                         {"action", to_string(plan.what)},
+                         {"done", false}});
+  }
+  if (plan.delay_ms > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(plan.delay_ms));
+
+  switch (plan.what) {
+    case action::pass:
+      res.status = answer.status;
+      res.set_content(answer.body, "application/json");
+      break;
+    case action::status:
+      res.status = plan.status;
+      res.set_content(plan.body.empty() ? default_body(plan.status) : plan.body,
+                      "application/json");
+      if (plan.retry_after)
+        res.set_header("Retry-After", *plan.retry_after);
+      break;
+    case action::daily_limit:
+      res.status = 429;
+      res.set_content(plan.body.empty()
+                        ? R"({"error":"daily api limit exceeded"})"
+                        : plan.body,
+                      "application/json");
+      break;
+    case action::malformed:
+      res.status = 200;
+      res.set_content(answer.body.substr(0, answer.body.size() * 6 / 10),
+                      "application/json");
+      break;
+    case action::truncate: {
+      // Content-Length promises the whole body; half of it is written, then
+      // the provider fails, which makes httplib drop the connection.
+      auto body = std::make_shared<std::string>(std::move(answer.body));
+      res.status = 200;
+      res.set_content_provider(
+        body->size(), "application/json",
+        [body](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+          auto half = body->size() / 2;
+          if (offset < half)
+            sink.write(body->data() + offset, half - offset);
+          return false;
+        });
+      break;
+    }
+    case action::reset:
+      reset_connection(req);
+      res.status = 500;
+      break;
+  }
+  std::lock_guard<std::mutex> lock(state.mutex);
+  if (generation == state.generation && seq < state.log.size())
+    state.log[seq]["done"] = true;
+}
+
+std::int64_t int_param(const httplib::Request& req, const char* name,
+                       std::int64_t fallback) {
+  if (!req.has_param(name))
+    return fallback;
+  return std::stoll(req.get_param_value(name));
+}
+
+// Control routes: JSON body in (empty = {}), JSON out, 400 on bad input.
+void control(httplib::Server& server, const std::string& method,
+             const std::string& pattern, fake_state& state,
+             std::function<json(const httplib::Request&, const json&)> fn) {
+  auto handler = [&state, fn](const httplib::Request& req,
+                              httplib::Response& res) {
+    try {
+      json body = req.body.empty() ? json::object() : json::parse(req.body);
+      if (!body.is_object())
+        throw std::invalid_argument("body must be a JSON object");
+      std::lock_guard<std::mutex> lock(state.mutex);
+      send_json(res, 200, fn(req, body));
+    } catch (const std::exception& e) {
+      send_json(res, 400, {{"error", e.what()}});
+    }
+  };
+  if (method == "GET")
+    server.Get(pattern, handler);
+  else
+    server.Post(pattern, handler);
+}
+
+void register_control_routes(httplib::Server& server, fake_state& state);
+
+void add_routes(httplib::Server& server, fake_state& state) {
+  server.Get(R"(/api/players/(-?\d+)/matches)",
+             [&state](const httplib::Request& req, httplib::Response& res) {
+               std::int64_t account = 0, limit = -1, offset = 0;
+               try {
+                 account = std::stoll(req.matches[1]);
+                 limit = int_param(req, "limit", -1);
+                 offset = int_param(req, "offset", 0);
+               } catch (const std::exception&) {
+                 send_json(res, 400, {{"error", "invalid query"}});
+                 return;
+               }
+               serve_api(state, req, res, [&] {
+                 return normal_answer{
+                   200, state.world.page(account, limit, offset).dump()};
+               });
+             });
+  server.Get(R"(/api/matches/(-?\d+))",
+             [&state](const httplib::Request& req, httplib::Response& res) {
+               std::int64_t match_id = 0;
+               try {
+                 match_id = std::stoll(req.matches[1]);
+               } catch (const std::exception&) {
+                 send_json(res, 400, {{"error", "invalid match id"}});
+                 return;
+               }
+               serve_api(state, req, res, [&] {
+                 auto d = state.world.detail(match_id);
+                 return d ? normal_answer{200, d->dump()}
+                          : normal_answer{404, default_body(404)};
+               });
+             });
+
+  register_control_routes(server, state);
+  // Last, so that it only gets what no route above took: unknown paths are
+  // answered 404 like OpenDota, and logged (a client's wrong URL shows up).
+  server.Get(".*", [&state](const httplib::Request& req, httplib::Response& res) {
+    serve_api(state, req, res, [] { return normal_answer{404, default_body(404)}; });
+  });
+}
+
+void register_control_routes(httplib::Server& server, fake_state& state) {
+  control(server, "POST", "/_control/reset", state,
+          [&state](const httplib::Request&, const json&) {
+            state.reset();
+            return json{{"ok", true}};
+          });
+  control(server, "GET", "/_control/log", state,
+          [&state](const httplib::Request& req, const json&) {
+            auto since = static_cast<std::size_t>(int_param(req, "since", 0));
+            auto out = json::array();
+            for (auto i = since; i < state.log.size(); ++i)
+              out.push_back(state.log[i]);
+            return json{{"requests", out}, {"now_ms", state.now_ms()}};
+          });
+  control(server, "GET", "/_control/scripts", state,
+          [&state](const httplib::Request&, const json&) {
+            return json{{"pending", state.plan.pending()}};
+          });
+  control(server, "POST", R"(/_control/accounts/(-?\d+)/size)", state,
+          [&state](const httplib::Request& req, const json& body) {
+            auto account = std::stoll(req.matches[1]);
+            state.world.set_size(account, body.at("size").get<std::int64_t>());
+            return json{{"size", state.world.size(account)}};
+          });
+  control(server, "POST", R"(/_control/accounts/(-?\d+)/append)", state,
+          [&state](const httplib::Request& req, const json& body) {
+            auto account = std::stoll(req.matches[1]);
+            auto ids = state.world.append(account, body.value("count", 1));
+            return json{{"size", state.world.size(account)}, {"match_ids", ids}};
+          });
+  control(server, "GET", R"(/_control/accounts/(-?\d+)/matches)", state,
+          [&state](const httplib::Request& req, const json&) {
+            auto account = std::stoll(req.matches[1]);
+            return json{{"matches", state.world.page(account, -1, 0)}};
+          });
+  control(server, "POST", R"(/_control/matches/(-?\d+)/change)", state,
+          [&state](const httplib::Request& req, const json&) {
+            auto id = std::stoll(req.matches[1]);
+            return json{{"match_id", id}, {"version", state.world.change(id)}};
+          });
+  control(server, "POST", R"(/_control/matches/(-?\d+)/no_details)", state,
+          [&state](const httplib::Request& req, const json& body) {
+            auto id = std::stoll(req.matches[1]);
+            bool on = body.value("no_details", true);
+            state.world.set_no_details(id, on);
+            return json{{"match_id", id}, {"no_details", on}};
+          });
+  control(server, "POST", "/_control/latency", state,
+          [&state](const httplib::Request&, const json& body) {
+            state.plan.set_latency(body.value("fixed_ms", 0),
+                                   body.value("jitter_ms", 0),
+                                   body.value("seed", state.config.seed));
+            return json{{"ok", true}};
+          });
+  control(server, "POST", "/_control/detail_size", state,
+          [&state](const httplib::Request&, const json& body) {
+            state.world.set_detail_bytes(body.at("bytes").get<int>());
+            return json{{"ok", true}};
+          });
+  control(server, "POST", "/_control/script", state,
+          [&state](const httplib::Request&, const json& body) {
+            std::vector<planned_answer> answers;
+            for (const auto& entry : body.at("answers")) {
+              auto more = answers_from_json(entry);
+              answers.insert(answers.end(), more.begin(), more.end());
+            }
+            state.plan.add_script(body.at("path").get<std::string>(),
+                                  std::move(answers));
+            return json{{"pending", state.plan.pending()}};
+          });
+  control(server, "POST", "/_control/random_errors", state,
+          [&state](const httplib::Request&, const json& body) {
+            state.plan.set_random_errors(
+              body.value("rate", 0.0),
+              body.value("statuses", std::vector<int>{500, 502, 503}),
+              body.value("seed", state.config.seed),
+              body.value("path", std::string(".*")));
+            return json{{"ok", true}};
+          });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  settings config;
+  try {
+    config = parse_args(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "fake_opendota: " << e.what() << "\n"
+              << "usage: fake_opendota [--seed N] [--threads N] "
+                 "[--detail-bytes N] [--die-with-parent]\n";
+    return 2;
+  }
+  if (config.die_with_parent) {
+    // A crashed test must not leave fakes behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() == 1)
+      return 1;
+  }
+  // SIGTERM/SIGINT are taken by a thread that stops the server cleanly.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  fake_state state(config);
+  httplib::Server server;
+  int threads = config.threads;
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  add_routes(server, state);
+
+  int port = server.bind_to_any_port("127.0.0.1");
+  if (port <= 0) {
+    std::cerr << "fake_opendota: cannot bind 127.0.0.1\n";
+    return 1;
+  }
+  std::cout << "listening on " << port << std::endl;
+
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    server.stop();
+  });
+  stopper.detach();
+  server.listen_after_bind();
+  return 0;
+}

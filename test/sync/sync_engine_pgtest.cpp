@@ -1,0 +1,347 @@
+// The sync engine against a real PostgreSQL and the fake OpenDota over
+// loopback: completeness, incremental cost, no gaps after interruptions,
+// updates, and the upstream's failure modes.
+#define BOOST_TEST_MODULE sync_engine
+#include <boost/test/unit_test.hpp>
+
+#include <climits>
+#include <random>
+#include <set>
+
+#include <pqxx/pqxx>
+
+#include "core/errors.hpp"
+#include "persistence/job_store.hpp"
+#include "persistence/user_store.hpp"
+#include "sync/sync_engine.hpp"
+#include "test/fake_opendota/fake_server.hpp"
+#include "test/support/pg_fixture.hpp"
+#include "upstream/cancel_token.hpp"
+#include "upstream/http_client.hpp"
+#include "upstream/rate_budget.hpp"
+
+using namespace matchsync;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct outcome {
+  sync_job job;
+  sync::step_result last = sync::step_result::more;
+  errc error = errc::none;
+  std::string message;
+  int steps = 0;
+};
+
+struct harness {
+  explicit harness(const std::string& db_name, int page_size = 100)
+    : url(test::fresh_database(db_name)), conn(url), page_size(page_size) {}
+
+  std::unique_ptr<upstream::client> client() {
+    upstream::http_client_options o;
+    o.base_url = fake.url();
+    o.timeout = 5s;
+    o.max_retries = 4;
+    o.backoff.base = 5ms;
+    o.backoff.cap = 40ms;
+    o.seed = 7;
+    return std::make_unique<upstream::http_client>(o, budget);
+  }
+
+  sync_job start(std::int64_t account, job_type type) {
+    auto user = db::user_store(conn).ensure(account);
+    auto job = db::job_store(conn).create(user.id, account, type);
+    auto started = db::job_store(conn).start(job.id, "node-a", 60);
+    BOOST_REQUIRE(started);
+    return *started;
+  }
+
+  // Runs the job's engine for at most `max_steps` steps (or to the end).
+  outcome run(const sync_job& job, int max_steps = INT_MAX) {
+    auto up = client();
+    sync::engine_settings s;
+    s.page_size = page_size;
+    s.details_per_step = 5;
+    sync::sync_engine engine(job, {job.id, *job.node, job.attempt}, *up, s);
+    upstream::cancel_token token;
+    outcome out;
+    try {
+      while (out.steps < max_steps) {
+        out.last = engine.step(conn, token);
+        ++out.steps;
+        if (out.last != sync::step_result::more)
+          break;
+      }
+    } catch (const domain_error& e) {
+      out.error = e.code();
+      out.message = e.what();
+    }
+    out.job = engine.job();
+    return out;
+  }
+
+  outcome sync_to_end(std::int64_t account, job_type type) {
+    return run(start(account, type));
+  }
+
+  // Every match the upstream lists is stored once, with details unless the
+  // upstream has none; nothing else is stored.
+  void check_complete(std::int64_t account, const std::set<std::int64_t>& no_details = {}) {
+    auto history = fake.history(account);
+    std::set<std::int64_t> upstream_ids;
+    for (auto& m : history)
+      upstream_ids.insert(m["match_id"].get<std::int64_t>());
+    pqxx::nontransaction tx(conn);
+    std::set<std::int64_t> stored;
+    int lacking = 0;
+    for (auto row : tx.exec_params(
+           "SELECT match_id, details_state FROM matches WHERE account_id = $1", account)) {
+      auto id = row[0].as<std::int64_t>();
+      stored.insert(id);
+      auto state = row[1].as<std::string>();
+      bool expect_none = no_details.count(id) > 0;
+      if (state != (expect_none ? "none" : "fetched"))
+        ++lacking;
+    }
+    BOOST_TEST(stored.size() == upstream_ids.size());
+    BOOST_TEST((stored == upstream_ids));
+    BOOST_TEST(lacking == 0);
+  }
+
+  std::size_t count_requests(std::size_t since, const std::string& prefix) {
+    std::size_t n = 0;
+    for (auto& r : fake.log(since))
+      if (r.path.rfind(prefix, 0) == 0)
+        ++n;
+    return n;
+  }
+
+  test::fake_opendota fake;
+  std::string url;
+  pqxx::connection conn;
+  int page_size;
+  upstream::local_rate_budget budget{0};
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sync_engine)
+
+BOOST_AUTO_TEST_CASE(incremental_stores_everything_then_costs_only_the_new_matches) {
+  harness h("engine_incremental");
+  h.fake.set_detail_size(2000);
+  const std::int64_t account = 537;
+  auto first = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_REQUIRE(first.last == sync::step_result::done);
+  BOOST_TEST(first.job.status == job_status::completed);
+  BOOST_TEST(first.job.new_matches == 537);
+  BOOST_TEST(first.job.processed_matches == 537);
+  h.check_complete(account);
+
+  h.fake.append_matches(account, 7);
+  auto since = h.fake.log().size();
+  auto second = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_REQUIRE(second.last == sync::step_result::done);
+  BOOST_TEST(second.job.new_matches == 7);
+  BOOST_TEST(second.job.total_matches == 7);
+  BOOST_TEST(h.count_requests(since, "/api/players/") <= 2u);
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 7u);
+  h.check_complete(account);
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_history_completes_with_nothing_stored) {
+  harness h("engine_empty");
+  auto r = h.sync_to_end(1000, job_type::incremental_sync);  // 1000 % 1000 == 0
+  BOOST_TEST(r.job.status == job_status::completed);
+  BOOST_TEST(r.job.total_matches == 0);
+  h.check_complete(1000);
+}
+
+BOOST_AUTO_TEST_CASE(page_boundaries_99_100_101_are_all_complete) {
+  harness h("engine_boundaries");
+  h.fake.set_detail_size(300);
+  for (std::int64_t account : {1, 99, 100, 101}) {
+    auto r = h.sync_to_end(account, job_type::full_sync);
+    BOOST_TEST(r.job.status == job_status::completed);
+    h.check_complete(account);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_interrupted_job_resumed_from_its_row_ends_with_the_same_data) {
+  harness h("engine_resume", 20);
+  h.fake.set_detail_size(300);
+  const std::int64_t account = 130;
+  auto job = h.start(account, job_type::full_sync);
+  auto part = h.run(job, 4);  // four pages committed, then the node "dies"
+  BOOST_REQUIRE(part.last == sync::step_result::more);
+  auto taken = db::job_store(h.conn).take_over(job.id, "node-b", 60);
+  BOOST_REQUIRE(taken);
+  BOOST_TEST(taken->list_offset == 80);
+  // The dead owner can no longer write.
+  auto zombie = h.run(job, 1);
+  BOOST_TEST(zombie.error == errc::fenced);
+  auto rest = h.run(*taken);
+  BOOST_TEST(rest.job.status == job_status::completed);
+  BOOST_TEST(rest.job.new_matches == 130);
+  h.check_complete(account);
+}
+
+BOOST_AUTO_TEST_CASE(no_gaps_after_any_mix_of_interrupted_and_completed_syncs) {
+  harness h("engine_no_gaps", 10);
+  h.fake.set_detail_size(200);
+  std::mt19937 rng(20261128);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  const int cases = 200;
+  int interrupted = 0;
+  for (int c = 0; c < cases; ++c) {
+    const std::int64_t account = 5000 + c;
+    h.fake.set_history_size(account, pick(0, 45));
+    int runs = pick(1, 4);
+    for (int r = 0; r < runs; ++r) {
+      auto type = pick(0, 1) ? job_type::full_sync : job_type::incremental_sync;
+      auto job = h.start(account, type);
+      db::job_store jobs(h.conn);
+      if (pick(0, 9) < 3) {
+        h.run(job);  // to completion
+      } else {
+        ++interrupted;
+        auto part = h.run(job, pick(0, 8));
+        h.fake.append_matches(account, pick(0, 3));  // news while interrupted
+        if (part.last == sync::step_result::done)
+          continue;  // short history: it finished before the interruption
+        switch (pick(0, 2)) {
+          case 0:  // cancelled by the user
+            BOOST_REQUIRE(jobs.request_cancel(job.id));
+            jobs.finish_cancelled({job.id, "node-a", job.attempt});
+            break;
+          case 1:  // failed
+            jobs.fail_any(job.id, "upstream failed");
+            break;
+          default: {  // the node crashed: resumed elsewhere, interrupted again
+            auto taken = jobs.take_over(job.id, "node-b", 60);
+            if (taken && taken->status == job_status::running) {
+              h.run(*taken, pick(0, 6));
+              jobs.fail_any(job.id, "worker lost");
+            }
+          }
+        }
+      }
+      h.fake.append_matches(account, pick(0, 12));
+    }
+    auto last = h.sync_to_end(account, job_type::incremental_sync);
+    BOOST_TEST_CONTEXT("case " << c) {
+      BOOST_TEST(last.job.status == job_status::completed);
+      h.check_complete(account);
+    }
+  }
+  BOOST_TEST(interrupted > cases / 2);
+}
+
+BOOST_AUTO_TEST_CASE(full_sync_counts_changed_matches_as_updated_once) {
+  harness h("engine_updates");
+  h.fake.set_detail_size(500);
+  const std::int64_t account = 120;
+  BOOST_REQUIRE(h.sync_to_end(account, job_type::full_sync).job.status ==
+                job_status::completed);
+  auto ids = h.fake.history(account);
+  std::vector<std::int64_t> changed;
+  for (int i : {0, 5, 77}) {
+    changed.push_back(ids[i]["match_id"].get<std::int64_t>());
+    h.fake.change_match(changed.back());
+  }
+  auto second = h.sync_to_end(account, job_type::full_sync);
+  BOOST_TEST(second.job.status == job_status::completed);
+  BOOST_TEST(second.job.updated_matches == 3);
+  BOOST_TEST(second.job.new_matches == 0);
+  {
+    pqxx::nontransaction tx(h.conn);
+    for (auto id : changed) {
+      auto v = tx.exec_params1("SELECT details->>'version' FROM matches WHERE match_id = $1", id);
+      BOOST_TEST(v[0].as<std::string>() != "0");
+    }
+  }
+  auto third = h.sync_to_end(account, job_type::full_sync);
+  BOOST_TEST(third.job.updated_matches == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_daily_limit_fails_the_job_with_its_message) {
+  harness h("engine_daily_limit");
+  h.fake.script("/api/players/.*", {test::scripted_answer::daily_limit()});
+  auto r = h.sync_to_end(10, job_type::incremental_sync);
+  BOOST_TEST(r.error == errc::upstream_failed);
+  BOOST_TEST(r.message.find("daily") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_list_page_that_keeps_failing_fails_the_job_clearly) {
+  harness h("engine_list_fails");
+  h.fake.script("/api/players/.*", {test::scripted_answer::http_status(503).times(10)});
+  auto r = h.sync_to_end(10, job_type::incremental_sync);
+  BOOST_TEST(r.error == errc::upstream_failed);
+  BOOST_TEST(r.message.find("offset 0") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(thirty_percent_5xx_still_ends_with_complete_data) {
+  harness h("engine_flaky");
+  h.fake.set_detail_size(500);
+  h.fake.set_random_errors(0.3, {500, 502, 503}, 42);
+  auto r = h.sync_to_end(150, job_type::full_sync);
+  h.fake.set_random_errors(0.0);
+  BOOST_TEST(r.job.status == job_status::completed);
+  // Details that exhausted their retries are fetched by the next sync.
+  if (r.job.failed_matches > 0)
+    BOOST_TEST(h.sync_to_end(150, job_type::incremental_sync).job.status ==
+               job_status::completed);
+  h.check_complete(150);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_details_are_retried_then_recorded_and_fetched_later) {
+  harness h("engine_malformed");
+  const std::int64_t account = 3;
+  auto bad = test::fake_opendota::match_id(account, 1);
+  h.fake.script("/api/matches/" + std::to_string(bad),
+                {test::scripted_answer::malformed_json().times(5)});
+  auto r = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(r.job.status == job_status::completed);
+  BOOST_TEST(r.job.failed_matches == 1);
+  BOOST_TEST(h.fake.pending_scripted_answers() == 0);
+  auto again = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(again.job.total_matches == 1);
+  BOOST_TEST(again.job.failed_matches == 0);
+  h.check_complete(account);
+}
+
+BOOST_AUTO_TEST_CASE(a_404_detail_is_recorded_and_not_asked_again) {
+  harness h("engine_404");
+  const std::int64_t account = 4;
+  auto missing = test::fake_opendota::match_id(account, 2);
+  h.fake.set_no_details(missing);
+  BOOST_TEST(h.sync_to_end(account, job_type::incremental_sync).job.status ==
+             job_status::completed);
+  auto since = h.fake.log().size();
+  auto again = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(again.job.total_matches == 0);
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 0u);
+  h.check_complete(account, {missing});
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_token_drops_the_request_in_flight) {
+  harness h("engine_cancel");
+  h.fake.set_latency(5000);
+  auto job = h.start(20, job_type::incremental_sync);
+  auto up = h.client();
+  sync::sync_engine engine(job, {job.id, "node-a", job.attempt}, *up, {});
+  upstream::cancel_token token;
+  std::thread canceller([&] {
+    h.fake.wait_for_requests("/api/players/.*", 1, 5s);
+    token.cancel();
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = engine.step(h.conn, token);
+  auto took = std::chrono::steady_clock::now() - t0;
+  canceller.join();
+  BOOST_TEST((r == sync::step_result::cancelled));
+  BOOST_TEST((took < 3s));
+  BOOST_TEST(db::job_store(h.conn).find(job.id)->list_offset == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

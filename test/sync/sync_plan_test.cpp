@@ -1,0 +1,55 @@
+#define BOOST_TEST_MODULE sync_plan
+#include <boost/test/unit_test.hpp>
+
+#include "sync/sync_plan.hpp"
+
+using namespace matchsync;
+using namespace matchsync::sync;
+
+BOOST_AUTO_TEST_SUITE(sync_plan)
+
+BOOST_AUTO_TEST_CASE(a_short_page_ends_listing_for_both_types) {
+  for (auto t : {job_type::full_sync, job_type::incremental_sync}) {
+    BOOST_TEST((plan_after_page(t, {5, 4}, 3, std::nullopt) == after_page::stop_listing));
+    BOOST_TEST((plan_after_page(t, {}, 3, std::nullopt) == after_page::stop_listing));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_full_page_continues_when_nothing_is_known_complete) {
+  for (auto t : {job_type::full_sync, job_type::incremental_sync})
+    BOOST_TEST((plan_after_page(t, {9, 8, 7}, 3, std::nullopt) == after_page::list_next));
+}
+
+BOOST_AUTO_TEST_CASE(incremental_stops_at_the_known_complete_history) {
+  BOOST_TEST((plan_after_page(job_type::incremental_sync, {9, 8, 7}, 3, 7) ==
+              after_page::stop_listing));
+  BOOST_TEST((plan_after_page(job_type::incremental_sync, {9, 8, 7}, 3, 6) ==
+              after_page::list_next));
+}
+
+BOOST_AUTO_TEST_CASE(full_sync_lists_past_the_known_complete_history) {
+  BOOST_TEST((plan_after_page(job_type::full_sync, {9, 8, 7}, 3, 100) ==
+              after_page::list_next));
+}
+
+BOOST_AUTO_TEST_CASE(stored_matches_alone_never_stop_listing) {
+  // The gap trap: matches already in the table but above the complete mark
+  // (left by an interrupted sync) must not stop an incremental.
+  BOOST_TEST((plan_after_page(job_type::incremental_sync, {50, 49, 48}, 3, 10) ==
+              after_page::list_next));
+}
+
+BOOST_AUTO_TEST_CASE(the_mark_only_rises) {
+  BOOST_TEST(!raised_mark(std::nullopt, std::nullopt).has_value());
+  BOOST_TEST(*raised_mark(std::nullopt, 5) == 5);
+  BOOST_TEST(*raised_mark(7, std::nullopt) == 7);
+  BOOST_TEST(*raised_mark(7, 5) == 7);
+  BOOST_TEST(*raised_mark(7, 9) == 9);
+}
+
+BOOST_AUTO_TEST_CASE(details_scope_depends_on_the_type) {
+  BOOST_TEST(details_only_lacking(job_type::incremental_sync));
+  BOOST_TEST(!details_only_lacking(job_type::full_sync));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,139 @@
+// classify_response: what each upstream answer means (SPEC §2).
+#define BOOST_TEST_MODULE classify
+#include <boost/test/unit_test.hpp>
+
+#include "upstream/classify.hpp"
+
+using namespace matchsync::upstream;
+
+namespace {
+const std::string list_body =
+  R"([{"match_id": 3, "hero_id": 1, "extra": "kept"}, {"match_id": 2}])";
+const std::string detail_body = R"({"match_id": 3, "players": []})";
+
+answer list(int status, const std::string& body, const std::string& ra = "") {
+  return classify_response(status, body, ra, expected_shape::match_list);
+}
+answer detail(int status, const std::string& body,
+              const std::string& ra = "") {
+  return classify_response(status, body, ra, expected_shape::match_detail);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(classify)
+
+BOOST_AUTO_TEST_CASE(a_list_array_is_ok_and_keeps_unknown_fields) {
+  auto a = list(200, list_body);
+  BOOST_TEST((a.kind == answer_kind::ok));
+  BOOST_TEST(a.data.size() == 2u);
+  BOOST_TEST(a.data[0]["extra"] == "kept");
+  BOOST_TEST(a.message.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_list_is_ok) {
+  auto a = list(200, "[]");
+  BOOST_TEST((a.kind == answer_kind::ok));
+  BOOST_TEST(a.data.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_detail_object_is_ok) {
+  auto a = detail(200, detail_body);
+  BOOST_TEST((a.kind == answer_kind::ok));
+  BOOST_TEST(a.data["match_id"] == 3);
+}
+
+BOOST_AUTO_TEST_CASE(not_found_is_final) {
+  auto a = detail(404, R"({"error":"Not Found"})");
+  BOOST_TEST((a.kind == answer_kind::not_found));
+  BOOST_TEST(a.message.find("404") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_429_with_retry_after_is_rate_limited_for_that_long) {
+  auto a = list(429, R"({"error":"rate limit exceeded"})", "3");
+  BOOST_TEST((a.kind == answer_kind::rate_limited));
+  BOOST_TEST_REQUIRE(a.retry_after.has_value());
+  BOOST_TEST(a.retry_after->count() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_429_without_or_with_a_bad_retry_after_backs_off) {
+  BOOST_TEST(!list(429, "{}", "").retry_after.has_value());
+  BOOST_TEST(!list(429, "{}", "soon").retry_after.has_value());
+  BOOST_TEST((list(429, "{}", "soon").kind == answer_kind::rate_limited));
+}
+
+BOOST_AUTO_TEST_CASE(the_daily_limit_body_stops_with_its_message) {
+  auto a = detail(429, R"({"error":"daily api limit exceeded"})", "10");
+  BOOST_TEST((a.kind == answer_kind::daily_limit));
+  BOOST_TEST(a.message.find("daily api limit exceeded") != std::string::npos);
+  auto shouting = detail(429, R"({"error":"DAILY API LIMIT EXCEEDED"})");
+  BOOST_TEST((shouting.kind == answer_kind::daily_limit));
+  auto plain = detail(429, "Daily request limit reached");
+  BOOST_TEST((plain.kind == answer_kind::daily_limit));
+}
+
+BOOST_AUTO_TEST_CASE(daily_or_limit_alone_is_not_the_daily_limit) {
+  BOOST_TEST(!is_daily_limit_text("rate limit exceeded"));
+  BOOST_TEST(!is_daily_limit_text("daily maintenance"));
+  BOOST_TEST(is_daily_limit_text("Limit: daily"));
+}
+
+BOOST_AUTO_TEST_CASE(server_errors_and_408_are_retryable) {
+  for (int status : {500, 502, 503, 504, 599, 408}) {
+    auto a = list(status, "<html>oops</html>");
+    BOOST_TEST((a.kind == answer_kind::retryable), status);
+    BOOST_TEST(a.message.find(std::to_string(status)) != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(other_statuses_fail_without_retry) {
+  for (int status : {400, 401, 403, 301, 204, 418}) {
+    auto a = list(status, R"({"error":"bad key"})");
+    BOOST_TEST((a.kind == answer_kind::failed), status);
+  }
+  BOOST_TEST(list(401, R"({"error":"bad key"})").message == "HTTP 401: bad key");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_or_truncated_json_is_retryable) {
+  for (const char* body : {"", "[{\"match_id\": 1", "{\"match_id\":", "<html>",
+                           "[1,2,,]"}) {
+    auto a = list(200, body);
+    BOOST_TEST((a.kind == answer_kind::retryable), body);
+    BOOST_TEST(a.message.find("malformed JSON") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_list_that_is_not_an_array_is_retryable) {
+  auto a = list(200, R"({"error":"something"})");
+  BOOST_TEST((a.kind == answer_kind::retryable));
+  BOOST_TEST(a.message == "match list is not a JSON array");
+}
+
+BOOST_AUTO_TEST_CASE(list_items_need_to_be_objects_with_an_integer_match_id) {
+  BOOST_TEST((list(200, "[1, 2]").kind == answer_kind::retryable));
+  BOOST_TEST((list(200, R"([{"hero_id": 1}])").kind == answer_kind::retryable));
+  BOOST_TEST(
+    (list(200, R"([{"match_id": "12"}])").kind == answer_kind::retryable));
+}
+
+BOOST_AUTO_TEST_CASE(a_detail_that_is_not_an_object_is_retryable) {
+  for (const char* body : {"[]", "null", "42", "\"text\""}) {
+    auto a = detail(200, body);
+    BOOST_TEST((a.kind == answer_kind::retryable), body);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(messages_are_one_short_printable_line) {
+  std::string body(5000, 'x');
+  body[10] = '\n';
+  auto a = list(503, body);
+  BOOST_TEST(a.message.find('\n') == std::string::npos);
+  BOOST_TEST(a.message.size() < 260u);
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_answer_is_retryable_with_its_reason) {
+  auto a = classify_transport_error("Failed to read connection");
+  BOOST_TEST((a.kind == answer_kind::retryable));
+  BOOST_TEST(a.message.find("Failed to read connection") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

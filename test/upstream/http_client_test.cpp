@@ -1,0 +1,411 @@
+// http_client against the fake OpenDota over loopback: pagination, 404s,
+// 429 with and without Retry-After, the daily limit, 5xx, malformed JSON,
+// resets, timeouts, cancellation, the api key.
+#define BOOST_TEST_MODULE http_client
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "test/fake_opendota/fake_server.hpp"
+#include "test/support/process.hpp"
+#include "upstream/cancel_token.hpp"
+#include "upstream/http_client.hpp"
+#include "upstream/rate_budget.hpp"
+
+using namespace matchsync::upstream;
+using matchsync::test::fake_opendota;
+using matchsync::test::scripted_answer;
+using matchsync::test::wait_until;
+using namespace std::chrono_literals;
+
+namespace {
+
+fake_opendota& fake() {
+  static fake_opendota instance;
+  return instance;
+}
+
+// Grants every request at once and counts them.
+struct counting_budget final : rate_budget {
+  bool acquire(cancel_token& token) override {
+    ++granted;
+    return !token.cancelled();
+  }
+  std::atomic<int> granted{0};
+};
+
+struct fixture {
+  fixture() { fake().reset(); }
+
+  // Fast retries unless a case needs the real schedule.
+  http_client make(int max_retries = 5,
+                   backoff_policy backoff = {10ms, 100ms}) {
+    http_client_options o;
+    o.base_url = fake().url();
+    o.max_retries = max_retries;
+    o.backoff = backoff;
+    o.timeout = 5s;
+    o.seed = 7;
+    return http_client(o, budget);
+  }
+
+  counting_budget budget;
+  cancel_token token;
+};
+
+long long ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::steady_clock::now() - t)
+    .count();
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(http_client_suite, fixture)
+
+BOOST_AUTO_TEST_CASE(pages_come_newest_first_until_an_empty_one) {
+  auto client = make();
+  nlohmann::json all = nlohmann::json::array();
+  for (int offset = 0;; offset += 100) {
+    auto page = client.list_matches(250, 100, offset, token);
+    BOOST_TEST_REQUIRE((page.kind == result_kind::ok));
+    if (page.data.empty())
+      break;
+    for (auto& m : page.data)
+      all.push_back(m);
+  }
+  BOOST_TEST(all == fake().history(250));
+  auto log = fake().log();
+  BOOST_TEST_REQUIRE(log.size() == 4u);
+  BOOST_TEST(log[0].path == "/api/players/250/matches");
+  BOOST_TEST(log[0].query == "limit=100&offset=0&significant=0");
+  BOOST_TEST(log[3].query == "limit=100&offset=300&significant=0");
+  BOOST_TEST(budget.granted == 4);
+}
+
+BOOST_AUTO_TEST_CASE(a_detail_comes_whole) {
+  auto client = make();
+  auto id = fake_opendota::match_id(42, 7);
+  auto d = client.match_detail(id, token);
+  BOOST_TEST_REQUIRE((d.kind == result_kind::ok));
+  BOOST_TEST(d.data["match_id"].get<std::int64_t>() == id);
+  BOOST_TEST(d.data["players"].size() == 10u);
+  BOOST_TEST(d.stats.requests == 1);
+  BOOST_TEST(d.stats.statuses == std::vector<int>{200});
+}
+
+BOOST_AUTO_TEST_CASE(a_detail_404_is_not_found_and_not_retried) {
+  auto client = make();
+  auto id = fake_opendota::match_id(42, 3);
+  fake().set_no_details(id);
+  auto d = client.match_detail(id, token);
+  BOOST_TEST((d.kind == result_kind::not_found));
+  BOOST_TEST(fake().log().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_list_404_fails_the_call_with_a_clear_message) {
+  auto client = make();
+  fake().script("/api/players/.*", {scripted_answer::http_status(404)});
+  auto page = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((page.kind == result_kind::failed));
+  BOOST_TEST(page.error == "GET /api/players/5/matches: HTTP 404: Not Found");
+  BOOST_TEST(fake().log().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(api_key_is_sent_as_a_query_parameter_and_never_shown) {
+  http_client_options o;
+  o.base_url = fake().url();
+  o.api_key = "s3cr3t+/key";
+  o.backoff = {10ms, 100ms};
+  http_client client(o, budget);
+  BOOST_TEST((client.list_matches(3, 10, 0, token).kind == result_kind::ok));
+  fake().script(".*", {scripted_answer::http_status(401)});
+  auto refused = client.match_detail(fake_opendota::match_id(3, 1), token);
+  BOOST_TEST((refused.kind == result_kind::failed));
+  BOOST_TEST(refused.error.find("s3cr3t") == std::string::npos);
+  BOOST_TEST(refused.error.find("401") != std::string::npos);
+  auto log = fake().log();
+  BOOST_TEST_REQUIRE(log.size() == 2u);
+  BOOST_TEST(log[0].params.at("api_key") == "s3cr3t+/key");
+  BOOST_TEST(log[1].params.at("api_key") == "s3cr3t+/key");
+  BOOST_TEST(log[0].params.at("significant") == "0");
+}
+
+BOOST_AUTO_TEST_CASE(no_api_key_means_no_api_key_parameter) {
+  auto client = make();
+  client.list_matches(3, 10, 0, token);
+  BOOST_TEST(fake().log().at(0).params.count("api_key") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_is_honoured_to_the_second) {
+  auto client = make();
+  fake().script("/api/players/.*", {scripted_answer::too_many_requests(2)});
+  auto page = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((page.kind == result_kind::ok));
+  BOOST_TEST(page.stats.rate_limited == 1);
+  BOOST_TEST(page.stats.statuses == (std::vector<int>{429, 200}));
+  auto log = fake().log();
+  BOOST_TEST_REQUIRE(log.size() == 2u);
+  auto gap = log[1].t_ms - log[0].t_ms;
+  BOOST_TEST(gap >= 2000.0);
+  BOOST_TEST(gap < 2500.0);
+}
+
+BOOST_AUTO_TEST_CASE(too_many_requests_without_retry_after_backs_off) {
+  // The real schedule: 1 s doubling, equal jitter.
+  auto client = make(5, backoff_policy{});
+  fake().script("/api/players/.*",
+                {scripted_answer::too_many_requests(std::nullopt).times(2)});
+  auto page = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((page.kind == result_kind::ok));
+  BOOST_TEST(page.stats.rate_limited == 2);
+  auto log = fake().log();
+  BOOST_TEST_REQUIRE(log.size() == 3u);
+  auto first = log[1].t_ms - log[0].t_ms;
+  auto second = log[2].t_ms - log[1].t_ms;
+  BOOST_TEST(first >= 500.0);
+  BOOST_TEST(first < 1300.0);
+  BOOST_TEST(second >= 1000.0);
+  BOOST_TEST(second < 2300.0);
+}
+
+BOOST_AUTO_TEST_CASE(the_daily_limit_fails_at_once_with_its_message) {
+  auto client = make();
+  fake().script(".*", {scripted_answer::daily_limit()});
+  auto page = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((page.kind == result_kind::daily_limit));
+  BOOST_TEST(page.error.find("daily api limit exceeded") != std::string::npos);
+  BOOST_TEST(fake().log().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(thirty_percent_random_5xx_still_succeeds) {
+  auto client = make(8);
+  fake().set_random_errors(0.3, {500, 502, 503}, 11);
+  int retried = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto d = client.match_detail(fake_opendota::match_id(600, i), token);
+    BOOST_TEST_REQUIRE((d.kind == result_kind::ok), "detail " << i << ": "
+                                                              << d.error);
+    retried += d.stats.requests - 1;
+  }
+  for (int offset = 0; offset < 600; offset += 100)
+    BOOST_TEST((client.list_matches(600, 100, offset, token).kind ==
+                result_kind::ok));
+  // The faults did happen (seeded), and were retried.
+  BOOST_TEST(retried > 5);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_json_is_retried_then_fails_after_bounded_retries) {
+  auto client = make(3);
+  fake().script("/api/players/.*", {scripted_answer::malformed_json().times(10)});
+  auto page = client.list_matches(300, 100, 0, token);
+  BOOST_TEST((page.kind == result_kind::failed));
+  BOOST_TEST(page.error.find("malformed JSON") != std::string::npos);
+  BOOST_TEST(page.error.find("4 attempts") != std::string::npos);
+  BOOST_TEST(page.stats.requests == 4);
+  BOOST_TEST(fake().log().size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(one_malformed_answer_is_retried_to_success) {
+  auto client = make();
+  fake().script(".*", {scripted_answer::malformed_json()});
+  auto page = client.list_matches(300, 100, 0, token);
+  BOOST_TEST((page.kind == result_kind::ok));
+  BOOST_TEST(page.data.size() == 100u);
+  BOOST_TEST(page.stats.statuses == (std::vector<int>{200, 200}));
+}
+
+BOOST_AUTO_TEST_CASE(a_wrongly_shaped_answer_is_retried) {
+  auto client = make();
+  fake().script("/api/players/.*",
+                {scripted_answer::http_status(200, R"({"error":"busy"})")});
+  fake().script("/api/matches/.*", {scripted_answer::http_status(200, "[]")});
+  BOOST_TEST((client.list_matches(3, 10, 0, token).kind == result_kind::ok));
+  BOOST_TEST((client.match_detail(fake_opendota::match_id(3, 1), token).kind ==
+              result_kind::ok));
+  BOOST_TEST(fake().log().size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_connection_reset_is_retried) {
+  auto client = make();
+  fake().script(".*", {scripted_answer::connection_reset()});
+  auto d = client.match_detail(fake_opendota::match_id(42, 1), token);
+  BOOST_TEST((d.kind == result_kind::ok));
+  BOOST_TEST(d.stats.statuses == (std::vector<int>{0, 200}));
+}
+
+BOOST_AUTO_TEST_CASE(a_truncated_body_is_retried) {
+  auto client = make();
+  fake().script(".*", {scripted_answer::truncated_body()});
+  auto d = client.match_detail(fake_opendota::match_id(42, 1), token);
+  BOOST_TEST((d.kind == result_kind::ok));
+  BOOST_TEST(d.stats.statuses == (std::vector<int>{0, 200}));
+}
+
+BOOST_AUTO_TEST_CASE(a_timeout_is_retried) {
+  http_client_options o;
+  o.base_url = fake().url();
+  o.timeout = 300ms;
+  o.backoff = {10ms, 100ms};
+  http_client client(o, budget);
+  fake().script(".*", {scripted_answer::delayed(1500)});
+  auto d = client.match_detail(fake_opendota::match_id(42, 1), token);
+  BOOST_TEST((d.kind == result_kind::ok));
+  BOOST_TEST(d.stats.statuses == (std::vector<int>{0, 200}));
+}
+
+BOOST_AUTO_TEST_CASE(server_errors_exhaust_the_retries_then_fail_clearly) {
+  auto client = make(2);
+  fake().script(".*", {scripted_answer::http_status(503).times(5)});
+  auto d = client.match_detail(fake_opendota::match_id(42, 1), token);
+  BOOST_TEST((d.kind == result_kind::failed));
+  BOOST_TEST(d.error.find("HTTP 503") != std::string::npos);
+  BOOST_TEST(d.error.find("3 attempts") != std::string::npos);
+  BOOST_TEST(d.error.find("/api/matches/") != std::string::npos);
+  BOOST_TEST(budget.granted == 3);
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_upstream_fails_after_the_retries) {
+  http_client_options o;
+  o.base_url = "http://127.0.0.1:1";
+  o.max_retries = 1;
+  o.backoff = {10ms, 100ms};
+  http_client client(o, budget);
+  auto page = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((page.kind == result_kind::failed));
+  BOOST_TEST(page.error.find("no complete answer") != std::string::npos);
+  BOOST_TEST(page.stats.statuses == (std::vector<int>{0, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(cancel_during_a_slow_request_returns_promptly) {
+  auto client = make();
+  fake().script(".*", {scripted_answer::delayed(5000)});
+  std::atomic<bool> done{false};
+  detail_result result;
+  std::thread call([&] {
+    result = client.match_detail(fake_opendota::match_id(42, 1), token);
+    done = true;
+  });
+  // Cancel once the request is in flight at the fake.
+  BOOST_TEST_REQUIRE(fake().wait_for_requests("/api/matches/.*", 1, 5s));
+  auto cancelled_at = std::chrono::steady_clock::now();
+  token.cancel();
+  BOOST_TEST(wait_until([&] { return done.load(); }, 4s));
+  auto took = ms_since(cancelled_at);
+  call.join();
+  BOOST_TEST_MESSAGE("cancel took " << took << " ms");
+  BOOST_TEST((result.kind == result_kind::cancelled));
+  BOOST_TEST(took < 500);
+  // Nothing more was asked, even though the fake had not answered yet.
+  auto log = fake().log();
+  BOOST_TEST(log.size() == 1u);
+  BOOST_TEST(log.at(0).done == false);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_during_a_retry_after_wait_returns_promptly) {
+  auto client = make();
+  fake().script(".*", {scripted_answer::too_many_requests(30)});
+  std::atomic<bool> done{false};
+  list_result result;
+  std::thread call([&] {
+    result = client.list_matches(5, 100, 0, token);
+    done = true;
+  });
+  BOOST_TEST_REQUIRE(fake().wait_for_requests(".*", 1, 5s));
+  std::this_thread::sleep_for(100ms);  // into the 30 s wait
+  BOOST_TEST(!done);
+  auto cancelled_at = std::chrono::steady_clock::now();
+  token.cancel();
+  call.join();
+  BOOST_TEST(ms_since(cancelled_at) < 500);
+  BOOST_TEST((result.kind == result_kind::cancelled));
+  BOOST_TEST(result.stats.requests == 1);
+  BOOST_TEST(fake().log().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_while_waiting_for_the_budget_makes_no_request) {
+  local_rate_budget slow_budget(1);
+  cancel_token first;
+  BOOST_TEST_REQUIRE(slow_budget.acquire(first));
+  http_client_options o;
+  o.base_url = fake().url();
+  http_client client(o, slow_budget);
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(100ms);
+    token.cancel();
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto page = client.list_matches(5, 100, 0, token);
+  canceller.join();
+  BOOST_TEST((page.kind == result_kind::cancelled));
+  BOOST_TEST(ms_since(started) < 1500);
+  BOOST_TEST(page.stats.requests == 0);
+  BOOST_TEST(fake().log().empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_already_cancelled_token_makes_no_request) {
+  auto client = make();
+  token.cancel();
+  auto d = client.match_detail(fake_opendota::match_id(42, 1), token);
+  BOOST_TEST((d.kind == result_kind::cancelled));
+  BOOST_TEST(budget.granted == 0);
+  BOOST_TEST(fake().log().empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_client_is_reusable_after_a_cancelled_call) {
+  auto client = make();
+  fake().script(".*", {scripted_answer::delayed(5000)});
+  std::thread call([&] { client.match_detail(fake_opendota::match_id(42, 1), token); });
+  BOOST_TEST_REQUIRE(fake().wait_for_requests(".*", 1, 5s));
+  token.cancel();
+  call.join();
+  cancel_token fresh;
+  auto d = client.match_detail(fake_opendota::match_id(42, 2), fresh);
+  BOOST_TEST((d.kind == result_kind::ok));
+}
+
+BOOST_AUTO_TEST_CASE(a_second_caller_waiting_its_turn_can_still_cancel) {
+  auto client = make();
+  fake().script(".*", {scripted_answer::delayed(3000)});
+  std::thread first([&] {
+    cancel_token own;
+    client.match_detail(fake_opendota::match_id(42, 1), own);
+  });
+  BOOST_TEST_REQUIRE(fake().wait_for_requests(".*", 1, 5s));
+  std::atomic<bool> done{false};
+  detail_result second;
+  std::thread waiting([&] {
+    second = client.match_detail(fake_opendota::match_id(42, 2), token);
+    done = true;
+  });
+  std::this_thread::sleep_for(100ms);
+  BOOST_TEST(!done);
+  auto cancelled_at = std::chrono::steady_clock::now();
+  token.cancel();
+  waiting.join();
+  BOOST_TEST(ms_since(cancelled_at) < 500);
+  BOOST_TEST((second.kind == result_kind::cancelled));
+  first.join();
+  BOOST_TEST(fake().log().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(every_attempt_takes_a_budget_slot) {
+  auto client = make();
+  fake().script(".*", {scripted_answer::http_status(502).times(2)});
+  auto d = client.match_detail(fake_opendota::match_id(42, 1), token);
+  BOOST_TEST((d.kind == result_kind::ok));
+  BOOST_TEST(budget.granted == 3);
+  BOOST_TEST(d.stats.requests == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_base_path_prefix_is_kept) {
+  http_client_options o;
+  o.base_url = fake().url() + "/prefix/";
+  o.max_retries = 0;
+  http_client client(o, budget);
+  client.match_detail(1, token);
+  BOOST_TEST(fake().log().at(0).path == "/prefix/api/matches/1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,315 @@
+// local_rate_budget on a manual clock: the window property, FIFO fairness and
+// cancellation, checked exactly (a discrete-event run: the test moves the
+// clock only when every caller is asleep).
+#define BOOST_TEST_MODULE rate_budget
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test/support/process.hpp"
+#include "test/upstream/manual_time_source.hpp"
+#include "upstream/cancel_token.hpp"
+#include "upstream/rate_budget.hpp"
+
+using matchsync::test::manual_time_source;
+using matchsync::test::wait_until;
+using matchsync::upstream::cancel_token;
+using matchsync::upstream::local_rate_budget;
+using namespace std::chrono_literals;
+using clock_type = matchsync::upstream::time_source::clock;
+
+namespace {
+
+double seconds_between(clock_type::time_point a, clock_type::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// Runs `callers` threads that each acquire `per_caller` times, thinking a
+// seeded random time (0..max_think) on the manual clock between acquires.
+// Returns every start time, sorted. The clock moves only when all threads
+// sleep, to the earliest deadline, so each start is recorded at exactly its
+// slot. Boost.Test is not thread-safe: threads only count failures.
+struct run_result {
+  std::vector<clock_type::time_point> starts;
+  int refused = 0;
+  bool stalled = false;
+};
+
+run_result simulate(local_rate_budget& budget, manual_time_source& time,
+                    int callers, int per_caller,
+                    std::chrono::milliseconds max_think) {
+  std::mutex mutex;
+  run_result out;
+  std::atomic<int> finished{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < callers; ++c) {
+    threads.emplace_back([&, c] {
+      std::mt19937 rng(1000 + c);
+      std::uniform_int_distribution<int> think(
+        0, static_cast<int>(max_think.count()));
+      cancel_token token;
+      for (int i = 0; i < per_caller; ++i) {
+        if (!budget.acquire(token)) {
+          ++refused;
+          break;
+        }
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          out.starts.push_back(time.now());
+        }
+        auto pause = std::chrono::milliseconds(think(rng));
+        if (pause.count() > 0)
+          time.sleep_until(time.now() + pause, token);
+      }
+      ++finished;
+      time.poke();
+    });
+  }
+  while (finished < callers) {
+    bool quiet = time.wait_for_sleepers(
+      [&] { return static_cast<std::size_t>(callers - finished.load()); });
+    if (!quiet) {
+      out.stalled = true;
+      break;
+    }
+    if (auto next = time.next_deadline())
+      time.advance_to(*next);
+  }
+  for (auto& t : threads)
+    t.join();
+  std::sort(out.starts.begin(), out.starts.end());
+  out.refused = refused;
+  return out;
+}
+
+// The most starts in any closed window [s, s + T], over windows beginning at
+// a start (the worst windows begin at one).
+std::size_t max_in_window(const std::vector<clock_type::time_point>& starts,
+                          clock_type::duration window) {
+  std::size_t best = 0;
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    std::size_t n = 0;
+    for (std::size_t j = i; j < starts.size() && starts[j] <= starts[i] + window; ++j)
+      ++n;
+    best = std::max(best, n);
+  }
+  return best;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(rate_budget)
+
+BOOST_AUTO_TEST_CASE(interval_is_a_minute_divided_by_the_rate) {
+  manual_time_source time;
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(
+               local_rate_budget(60, time).interval())
+               .count() == 1000);
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(
+               local_rate_budget(120, time).interval())
+               .count() == 500);
+  BOOST_CHECK_THROW(local_rate_budget(-1, time), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(no_window_of_t_seconds_holds_more_than_rate_t_over_60_plus_one) {
+  for (int rate : {60, 120, 7, 600}) {
+    manual_time_source time;
+    local_rate_budget budget(rate, time);
+    auto run = simulate(budget, time, 5, 40, 3000ms);
+    BOOST_TEST_REQUIRE(!run.stalled);
+    BOOST_TEST_REQUIRE(run.refused == 0);
+    const auto& starts = run.starts;
+    BOOST_TEST_REQUIRE(starts.size() == 200u);
+    for (double t : {0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0}) {
+      auto window = std::chrono::duration_cast<clock_type::duration>(
+        std::chrono::duration<double>(t));
+      auto limit = static_cast<std::size_t>(rate * t / 60.0) + 1;
+      BOOST_TEST(max_in_window(starts, window) <= limit,
+                 "rate " << rate << " window " << t << "s");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(busy_callers_get_the_full_rate_evenly_spread) {
+  manual_time_source time;
+  local_rate_budget budget(120, time);
+  auto run = simulate(budget, time, 4, 25, 0ms);
+  BOOST_TEST_REQUIRE(!run.stalled);
+  const auto& starts = run.starts;
+  BOOST_TEST_REQUIRE(starts.size() == 100u);
+  // Back to back: exactly one interval apart, no idle slot, no burst.
+  for (std::size_t i = 1; i < starts.size(); ++i)
+    BOOST_TEST(seconds_between(starts[i - 1], starts[i]) == 0.5);
+}
+
+BOOST_AUTO_TEST_CASE(the_first_request_of_an_idle_budget_starts_at_once) {
+  manual_time_source time;
+  local_rate_budget budget(1, time);
+  cancel_token token;
+  auto before = time.now();
+  BOOST_TEST(budget.acquire(token));
+  BOOST_TEST((time.now() == before));
+}
+
+BOOST_AUTO_TEST_CASE(waiting_callers_start_in_arrival_order) {
+  manual_time_source time;
+  local_rate_budget budget(60, time);
+  cancel_token token;
+  BOOST_TEST_REQUIRE(budget.acquire(token));  // takes the current slot
+  std::mutex mutex;
+  std::vector<std::string> order;
+  std::vector<std::thread> threads;
+  for (std::string name : {"a", "b", "c"}) {
+    threads.emplace_back([&, name] {
+      cancel_token own;
+      bool granted = budget.acquire(own);
+      std::lock_guard<std::mutex> lock(mutex);
+      order.push_back(granted ? name : "refused");
+    });
+    // The next caller arrives only once this one is queued.
+    BOOST_TEST_REQUIRE(time.wait_for_sleepers(threads.size()));
+  }
+  for (std::size_t woken = 1; woken <= 3; ++woken) {
+    time.advance(1s);
+    BOOST_TEST_REQUIRE(wait_until(
+      [&] {
+        std::lock_guard<std::mutex> lock(mutex);
+        return order.size() == woken;
+      },
+      5s));
+    // Nobody else woke with it.
+    BOOST_TEST(time.sleepers() == 3 - woken);
+  }
+  for (auto& t : threads)
+    t.join();
+  BOOST_TEST((order == std::vector<std::string>{"a", "b", "c"}));
+}
+
+BOOST_AUTO_TEST_CASE(two_busy_callers_alternate_so_neither_starves) {
+  manual_time_source time;
+  local_rate_budget budget(60, time);
+  std::mutex mutex;
+  std::vector<int> order;
+  std::atomic<int> finished{0};
+  std::vector<std::thread> threads;
+  cancel_token mine;
+  BOOST_TEST_REQUIRE(budget.acquire(mine));  // both callers have to queue
+  for (int who : {0, 1}) {
+    threads.emplace_back([&, who] {
+      cancel_token token;
+      for (int i = 0; i < 10; ++i) {
+        bool granted = budget.acquire(token);
+        std::lock_guard<std::mutex> lock(mutex);
+        order.push_back(granted ? who : -1);
+      }
+      ++finished;
+      time.poke();
+    });
+    BOOST_TEST_REQUIRE(time.wait_for_sleepers(threads.size()));
+  }
+  while (finished < 2) {
+    if (!time.wait_for_sleepers(
+          [&] { return static_cast<std::size_t>(2 - finished.load()); }))
+      break;
+    if (auto next = time.next_deadline())
+      time.advance_to(*next);
+  }
+  for (auto& t : threads)
+    t.join();
+  BOOST_TEST_REQUIRE(order.size() == 20u);
+  BOOST_TEST(order[0] == 0);
+  for (std::size_t i = 1; i < order.size(); ++i)
+    BOOST_TEST(order[i] != order[i - 1], "position " << i);
+  BOOST_TEST(std::count(order.begin(), order.end(), 0) == 10);
+  BOOST_TEST(std::count(order.begin(), order.end(), 1) == 10);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_ends_a_wait_without_the_clock_moving) {
+  manual_time_source time;
+  local_rate_budget budget(60, time);
+  cancel_token first;
+  BOOST_TEST_REQUIRE(budget.acquire(first));
+  cancel_token token;
+  std::atomic<int> result{-1};
+  std::thread waiter([&] { result = budget.acquire(token) ? 1 : 0; });
+  BOOST_TEST_REQUIRE(time.wait_for_sleepers(1));
+  auto before = time.now();
+  token.cancel();
+  waiter.join();
+  BOOST_TEST(result == 0);
+  BOOST_TEST((time.now() == before));
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_waiter_hands_its_slot_back) {
+  manual_time_source time;
+  local_rate_budget budget(60, time);
+  auto t0 = time.now();
+  cancel_token first;
+  BOOST_TEST_REQUIRE(budget.acquire(first));
+  cancel_token token;
+  std::thread waiter([&] { budget.acquire(token); });
+  BOOST_TEST_REQUIRE(time.wait_for_sleepers(1));
+  BOOST_TEST((time.next_deadline() == t0 + 1s));
+  token.cancel();
+  waiter.join();
+  // The next caller gets the freed slot at t0 + 1 s, not t0 + 2 s.
+  cancel_token next;
+  std::thread again([&] { budget.acquire(next); });
+  BOOST_TEST_REQUIRE(time.wait_for_sleepers(1));
+  BOOST_TEST((time.next_deadline() == t0 + 1s));
+  time.advance(1s);
+  again.join();
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_token_gets_no_slot_at_all) {
+  manual_time_source time;
+  local_rate_budget budget(60, time);
+  cancel_token cancelled;
+  cancelled.cancel();
+  BOOST_TEST(!budget.acquire(cancelled));
+  cancel_token token;
+  auto before = time.now();
+  BOOST_TEST(budget.acquire(token));  // still immediate: nothing was used
+  BOOST_TEST((time.now() == before));
+}
+
+BOOST_AUTO_TEST_CASE(zero_means_unlimited) {
+  manual_time_source time;
+  local_rate_budget budget(0, time);
+  cancel_token token;
+  for (int i = 0; i < 1000; ++i)
+    BOOST_REQUIRE(budget.acquire(token));
+  BOOST_TEST(time.sleepers() == 0u);
+  token.cancel();
+  BOOST_TEST(!budget.acquire(token));
+}
+
+BOOST_AUTO_TEST_CASE(cancel_interrupts_a_real_minute_long_wait_promptly) {
+  local_rate_budget budget(1);  // the steady clock: the next slot is 60 s away
+  cancel_token first;
+  BOOST_TEST_REQUIRE(budget.acquire(first));
+  cancel_token token;
+  std::atomic<bool> returned{false};
+  std::atomic<int> result{-1};
+  std::thread waiter([&] {
+    result = budget.acquire(token) ? 1 : 0;
+    returned = true;
+  });
+  std::this_thread::sleep_for(50ms);  // let it settle into the wait
+  BOOST_TEST(!returned);
+  auto cancelled_at = std::chrono::steady_clock::now();
+  token.cancel();
+  waiter.join();
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - cancelled_at);
+  BOOST_TEST(result == 0);
+  BOOST_TEST(took.count() < 1000);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,138 @@
+#include "upstream/classify.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "upstream/backoff.hpp"
+
+namespace matchsync::upstream {
+
+namespace {
+
+constexpr std::size_t max_snippet = 200;
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  return text;
+}
+
+// One printable line from an arbitrary body: upstream text ends up in job
+// error messages and logs.
+std::string snippet(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (out.size() >= max_snippet) {
+      out += "...";
+      break;
+    }
+    out += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
+  }
+  return out;
+}
+
+// OpenDota puts the reason of an error in {"error": "..."}; anything else is
+// shown as a snippet of the raw body.
+std::string error_text(const std::string& body) {
+  auto parsed = nlohmann::json::parse(body, nullptr, false);
+  if (parsed.is_object()) {
+    auto it = parsed.find("error");
+    if (it != parsed.end() && it->is_string())
+      return snippet(it->get<std::string>());
+  }
+  return snippet(body);
+}
+
+answer make(answer_kind kind, std::string message) {
+  answer a;
+  a.kind = kind;
+  a.message = std::move(message);
+  return a;
+}
+
+std::string with_reason(const std::string& head, const std::string& body) {
+  auto text = error_text(body);
+  return text.empty() ? head : head + ": " + text;
+}
+
+// Why `data` does not have the shape the caller needs, or "" when it does.
+std::string shape_problem(const nlohmann::json& data, expected_shape shape) {
+  if (shape == expected_shape::match_detail)
+    return data.is_object() ? "" : "match detail is not a JSON object";
+  if (!data.is_array())
+    return "match list is not a JSON array";
+  for (const auto& item : data) {
+    if (!item.is_object())
+      return "match list item is not a JSON object";
+    auto id = item.find("match_id");
+    if (id == item.end() || !id->is_number_integer())
+      return "match list item has no integer match_id";
+  }
+  return "";
+}
+
+}  // namespace
+
+bool is_daily_limit_text(const std::string& text) {
+  auto l = lower(text);
+  return l.find("daily") != std::string::npos &&
+         l.find("limit") != std::string::npos;
+}
+
+answer classify_response(int status, const std::string& body,
+                         const std::string& retry_after,
+                         expected_shape shape) {
+  auto head = "HTTP " + std::to_string(status);
+  if (status == 200) {
+    auto data = nlohmann::json::parse(body, nullptr, false);
+    if (data.is_discarded())
+      return make(answer_kind::retryable,
+                  "malformed JSON in upstream answer (" +
+                    std::to_string(body.size()) + " bytes)");
+    if (auto problem = shape_problem(data, shape); !problem.empty())
+      return make(answer_kind::retryable, problem);
+    answer a;
+    a.kind = answer_kind::ok;
+    a.data = std::move(data);
+    return a;
+  }
+  if (status == 404)
+    return make(answer_kind::not_found, with_reason(head, body));
+  if (status == 429) {
+    auto text = error_text(body);
+    if (is_daily_limit_text(text))
+      return make(answer_kind::daily_limit,
+                  "upstream daily limit exceeded: " + text);
+    auto a = make(answer_kind::rate_limited, with_reason(head, body));
+    a.retry_after = parse_retry_after(retry_after);
+    return a;
+  }
+  if (status >= 500 || status == 408)
+    return make(answer_kind::retryable, with_reason(head, body));
+  return make(answer_kind::failed, with_reason(head, body));
+}
+
+answer classify_transport_error(const std::string& reason) {
+  return make(answer_kind::retryable, "no complete answer: " + reason);
+}
+
+const char* to_string(answer_kind kind) {
+  switch (kind) {
+    case answer_kind::ok:
+      return "ok";
+    case answer_kind::not_found:
+      return "not_found";
+    case answer_kind::rate_limited:
+      return "rate_limited";
+    case answer_kind::daily_limit:
+      return "daily_limit";
+    case answer_kind::retryable:
+      return "retryable";
+    case answer_kind::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+}  // namespace matchsync::upstream

@@ -1,0 +1,59 @@
+// What an upstream answer means for the caller, decided by a pure function
+// of the answer alone, so that every branch of SPEC §2 is unit-tested
+// without a network.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace matchsync::upstream {
+
+/// What the caller should do with one answer.
+enum class answer_kind {
+  ok,            ///< `data` holds the parsed, shape-checked JSON
+  not_found,     ///< 404: the upstream has no such thing; do not retry
+  rate_limited,  ///< 429: wait `retry_after` if set, else back off; retry
+  daily_limit,   ///< 429 whose body says the daily limit is exceeded: stop
+  retryable,     ///< 5xx, 408, no answer, malformed or wrongly shaped JSON
+  failed,        ///< any other status (401, 403, 400, 3xx...): retrying
+                 ///< cannot help
+};
+
+/// The JSON shape a successful answer must have.
+enum class expected_shape {
+  match_list,    ///< an array of objects, each with an integer `match_id`
+  match_detail,  ///< an object
+};
+
+/// The verdict on one answer.
+struct answer {
+  answer_kind kind = answer_kind::failed;
+  /// The parsed body, for `ok` only.
+  nlohmann::json data;
+  /// The parsed `Retry-After`, for `rate_limited` only.
+  std::optional<std::chrono::seconds> retry_after;
+  /// Why, for every kind but `ok`: one line, safe to log and to show a user
+  /// (it never contains the request's query, hence never the api key).
+  std::string message;
+};
+
+/// Classifies an HTTP answer: its status, body and `Retry-After` header value
+/// (empty when absent).
+answer classify_response(int status, const std::string& body,
+                         const std::string& retry_after,
+                         expected_shape shape);
+
+/// Classifies a request that got no complete answer (connect failure,
+/// timeout, reset, truncated body): always retryable, `reason` says which.
+answer classify_transport_error(const std::string& reason);
+
+/// True when an error text announces the daily limit: it mentions both
+/// "daily" and "limit", in any case.
+bool is_daily_limit_text(const std::string& text);
+
+const char* to_string(answer_kind kind);
+
+}  // namespace matchsync::upstream
