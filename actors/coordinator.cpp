@@ -1,16 +1,18 @@
 #include "actors/coordinator.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
 #include <set>
 
-#include "actors/job_actor.hpp"
 #include "actors/job_rules.hpp"
 #include "actors/messages.hpp"
 #include "actors/on_pool.hpp"
 #include "core/log.hpp"
+#include "core/token.hpp"
 #include "persistence/job_store.hpp"
+#include "upstream/rate_budget.hpp"
 
 namespace matchsync {
 
@@ -18,11 +20,21 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-struct slot {
-  caf::actor actor;  // null while a restart is pending
-  db::job_fence fence;
-  int restarts = 0;
-  bool finished = false;  // reported its final row
+std::string now_iso() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+struct node_entry {
+  caf::actor agent;
+  node_info info;
+  std::set<std::int64_t> jobs;  // running here
+  int starting = 0;             // starts or takeovers in flight
+  int free() const { return info.slots - static_cast<int>(jobs.size()) - starting; }
 };
 
 struct pending_cancel {
@@ -33,55 +45,72 @@ struct pending_cancel {
 struct coordinator_state {
   std::shared_ptr<job_context> ctx;
   std::shared_ptr<event_bus> bus;
+  std::shared_ptr<upstream::local_rate_budget> budget;
   std::deque<std::int64_t> queue;  // pending jobs to start, oldest first
   std::set<std::int64_t> queued;
-  int starting = 0;                // starts whose database write is in flight
-  std::map<std::int64_t, slot> running;
-  std::map<caf::actor_addr, std::int64_t> by_actor;
+  std::map<std::string, node_entry> nodes;
+  std::map<caf::actor_addr, std::string> node_of_agent;
+  std::map<std::int64_t, std::string> job_node;  // running job -> its node
   std::map<std::int64_t, pending_cancel> cancels;
   bool stopping = false;
 };
 
 using coordinator_t = caf::stateful_actor<coordinator_state>;
 
-int free_slots(coordinator_t* self) {
-  auto& st = self->state;
-  return st.ctx->cfg.slots - static_cast<int>(st.running.size()) - st.starting;
-}
-
 void publish(coordinator_t* self, const sync_job& job) { self->state.bus->publish(job); }
 
 void update_gauges(coordinator_t* self) {
-  if (self->state.ctx->stats)
-    self->state.ctx->stats->set_running_jobs(static_cast<double>(self->state.running.size()));
+  auto& st = self->state;
+  if (!st.ctx->stats)
+    return;
+  int remote = 0;
+  for (auto& [id, n] : st.nodes)
+    remote += n.info.local ? 0 : 1;
+  st.ctx->stats->set_connected_workers(remote);
 }
 
-void start_actor(coordinator_t* self, const sync_job& job, int restarts) {
+// The node with the most free slots, or nullptr when all are full.
+node_entry* pick_node(coordinator_t* self) {
+  node_entry* best = nullptr;
+  for (auto& [id, n] : self->state.nodes)
+    if (n.free() > 0 && (!best || n.free() > best->free()))
+      best = &n;
+  return best;
+}
+
+// Hands a running row (started or taken over for `node`) to that node.
+void assign(coordinator_t* self, const sync_job& row) {
   auto& st = self->state;
-  db::job_fence fence{job.id, job.node.value_or(st.ctx->cfg.node_id), job.attempt};
-  auto actor = spawn_job_actor(self, st.ctx, job, fence, restarts);
-  st.running[job.id] = slot{actor, fence, restarts, false};
-  st.by_actor[actor.address()] = job.id;
-  update_gauges(self);
+  auto it = st.nodes.find(row.node.value_or(""));
+  if (it == st.nodes.end())
+    return;  // the node left meanwhile: the lease runs out, the job is reclaimed
+  it->second.jobs.insert(row.id);
+  st.job_node[row.id] = it->first;
+  self->send(it->second.agent, run_atom::value, row);
 }
 
 void dispatch(coordinator_t* self) {
   auto& st = self->state;
-  while (!st.stopping && free_slots(self) > 0 && !st.queue.empty()) {
+  while (!st.stopping && !st.queue.empty()) {
+    auto* target = pick_node(self);
+    if (!target)
+      return;
     auto id = st.queue.front();
     st.queue.pop_front();
     st.queued.erase(id);
-    ++st.starting;
-    auto node = st.ctx->cfg.node_id;
+    ++target->starting;
+    auto node = target->info.node;
     auto lease = st.ctx->cfg.job_lease_s;
     on_pool(
       self, *st.ctx->control,
       [id, node, lease](db::session& s) {
         return s.run([&](pqxx::connection& c) { return db::job_store(c).start(id, node, lease); });
       },
-      [self, id](attempt<std::optional<sync_job>> a) {
+      [self, id, node](attempt<std::optional<sync_job>> a) {
         auto& st = self->state;
-        --st.starting;
+        auto it = st.nodes.find(node);
+        if (it != st.nodes.end())
+          --it->second.starting;
         if (!a.ok()) {
           // The database is away: try again later, the job stays pending.
           log::warn("could not start job", {{"job", std::to_string(id)}, {"error", a.message}});
@@ -92,9 +121,8 @@ void dispatch(coordinator_t* self) {
         }
         if (a.value) {
           publish(self, *a.value);
-          if (st.stopping)
-            return;  // left running with its lease; resumed after a restart
-          start_actor(self, *a.value, 0);
+          if (!st.stopping)
+            assign(self, *a.value);
         }
         dispatch(self);
       });
@@ -103,7 +131,7 @@ void dispatch(coordinator_t* self) {
 
 void enqueue(coordinator_t* self, std::int64_t id) {
   auto& st = self->state;
-  if (st.running.count(id) == 0 && st.queued.insert(id).second)
+  if (st.job_node.count(id) == 0 && st.queued.insert(id).second)
     st.queue.push_back(id);
 }
 
@@ -137,13 +165,15 @@ void fail_cancels(coordinator_t* self, std::int64_t id, errc code, const std::st
   st.cancels.erase(it);
 }
 
-// The job actor did not acknowledge in time (or is gone): stop it by force
+// The job's actor did not acknowledge in time (or is gone): stop it by force
 // and write the cancelled state ourselves. The fence refuses its later writes.
 void force_cancel(coordinator_t* self, std::int64_t id) {
   auto& st = self->state;
-  auto it = st.running.find(id);
-  if (it != st.running.end() && it->second.actor) {
-    self->send_exit(it->second.actor, caf::exit_reason::kill);
+  auto jn = st.job_node.find(id);
+  if (jn != st.job_node.end()) {
+    auto n = st.nodes.find(jn->second);
+    if (n != st.nodes.end())
+      self->send(n->second.agent, kill_job_atom::value, id);
     log::warn("cancel forced", {{"job", std::to_string(id)}});
   }
   on_pool(
@@ -167,14 +197,15 @@ void force_cancel(coordinator_t* self, std::int64_t id) {
 
 void cancel_running(coordinator_t* self, const sync_job& row) {
   auto& st = self->state;
-  auto it = st.running.find(row.id);
-  if (it == st.running.end() || !it->second.actor) {
-    force_cancel(self, row.id);  // no live actor of ours: write it ourselves
+  auto jn = st.job_node.find(row.id);
+  auto n = jn == st.job_node.end() ? st.nodes.end() : st.nodes.find(jn->second);
+  if (n == st.nodes.end()) {
+    force_cancel(self, row.id);  // no live actor we know of: write it ourselves
     return;
   }
   auto timeout = std::chrono::milliseconds(st.ctx->cfg.cancel_timeout_ms);
   auto id = row.id;
-  self->request<caf::message_priority::high>(it->second.actor, timeout, cancel_atom::value)
+  self->request<caf::message_priority::high>(n->second.agent, timeout, cancel_atom::value, id)
     .then(
       [self](sync_job& final_row) {
         publish(self, final_row);
@@ -257,140 +288,65 @@ void handle_trigger(coordinator_t* self, std::int64_t user_id, std::int64_t acco
     });
 }
 
-// A job actor ended: normally (its final row was reported or it stopped for
-// shutdown), or it crashed and is restarted from its last committed step.
-void on_job_down(coordinator_t* self, const caf::down_msg& dm) {
-  auto& st = self->state;
-  auto a = st.by_actor.find(dm.source);
-  if (a == st.by_actor.end())
-    return;
-  auto id = a->second;
-  st.by_actor.erase(a);
-  auto it = st.running.find(id);
-  if (it == st.running.end())
-    return;
-  auto& sl = it->second;
-  sl.actor = nullptr;
-  bool crashed = dm.reason && dm.reason != caf::exit_reason::normal &&
-                 dm.reason != caf::exit_reason::kill && !sl.finished && !st.stopping;
-  if (!crashed || st.cancels.count(id) > 0) {
-    st.running.erase(it);
-    update_gauges(self);
-    if (st.stopping && st.running.empty())
-      self->quit();
-    else
-      dispatch(self);
-    return;
-  }
-  auto reason = message_of(dm.reason);
-  auto fence = sl.fence;
-  if (sl.restarts >= st.ctx->cfg.job_max_restarts) {
-    log::error("job crashed too often", {{"job", std::to_string(id)}, {"error", reason}});
-    on_pool(
-      self, *st.ctx->control,
-      [fence, reason](db::session& s) {
-        return s.run([&](pqxx::connection& c) {
-          db::job_store jobs(c);
-          auto row = jobs.fail(fence, "job crashed: " + reason);
-          return row ? row : jobs.find(fence.job_id);
-        });
-      },
-      [self, id](attempt<std::optional<sync_job>> r) {
-        if (r.ok() && r.value)
-          publish(self, *r.value);
-        self->state.running.erase(id);
-        update_gauges(self);
-        dispatch(self);
-      });
-    return;
-  }
-  int restarts = ++sl.restarts;
-  auto delay = std::chrono::milliseconds(100 << std::min(restarts, 6));
-  log::warn("job crashed, restarting", {{"job", std::to_string(id)},
-                                        {"restart", std::to_string(restarts)},
-                                        {"error", reason}});
-  self->delayed_send(self, delay, run_atom::value, id);
-}
-
-// Restarts a crashed job from its committed row, if it is still ours.
-void restart_job(coordinator_t* self, std::int64_t id) {
-  auto& st = self->state;
-  auto it = st.running.find(id);
-  if (it == st.running.end() || it->second.actor)
-    return;
-  auto fence = it->second.fence;
-  on_pool(
-    self, *st.ctx->control,
-    [id](db::session& s) {
-      return s.run([&](pqxx::connection& c) { return db::job_store(c).find(id); });
-    },
-    [self, id, fence](attempt<std::optional<sync_job>> a) {
-      auto& st = self->state;
-      auto it = st.running.find(id);
-      if (it == st.running.end())
-        return;
-      if (!a.ok()) {
-        self->delayed_send(self, std::chrono::seconds(1), run_atom::value, id);
-        return;
-      }
-      auto& row = a.value;
-      if (!row || row->status != job_status::running || row->attempt != fence.attempt ||
-          row->node != fence.node) {
-        st.running.erase(it);  // ended or taken over meanwhile
-        if (row)
-          publish(self, *row);
-        update_gauges(self);
-        dispatch(self);
-        return;
-      }
-      int restarts = it->second.restarts;
-      st.running.erase(it);
-      start_actor(self, *row, restarts);
-    });
-}
-
-// Periodic: renew our leases, fail jobs that lost their owner too often,
-// resume the others on free slots, and pick up pending jobs nobody queued.
-void tick(coordinator_t* self) {
+// Periodic, and at once when a node leaves: fail jobs that lost their owner
+// too often, resume the others on nodes with free slots, and pick up pending
+// jobs nobody queued.
+void reclaim(coordinator_t* self) {
   auto& st = self->state;
   if (st.stopping)
     return;
-  auto node = st.ctx->cfg.node_id;
+  std::vector<std::pair<std::string, int>> room;
+  for (auto& [id, n] : st.nodes)
+    if (n.free() > 0) {
+      room.emplace_back(id, n.free());
+      n.starting += n.free();  // reserved while the takeover runs
+    }
   auto lease = st.ctx->cfg.job_lease_s;
   auto max_attempts = st.ctx->cfg.job_max_attempts;
-  int limit = std::max(0, free_slots(self));
   struct result {
     std::vector<sync_job> taken, failed, pending;
   };
-  st.starting += limit;  // reserve the slots while the takeover runs
   on_pool(
     self, *st.ctx->control,
-    [node, lease, max_attempts, limit](db::session& s) {
+    [room, lease, max_attempts](db::session& s) {
       return s.run([&](pqxx::connection& c) {
         db::job_store jobs(c);
         result r;
-        jobs.renew_leases(node, lease);
-        r.taken = jobs.take_over_expired(node, lease, max_attempts, &r.failed, limit);
+        std::vector<sync_job> lost;
+        r.failed = {};
+        for (auto& [node, free] : room) {
+          auto taken = jobs.take_over_expired(node, lease, max_attempts, &lost, free);
+          r.failed.insert(r.failed.end(), lost.begin(), lost.end());
+          r.taken.insert(r.taken.end(), taken.begin(), taken.end());
+        }
+        if (room.empty())
+          jobs.take_over_expired("", lease, max_attempts, &r.failed, 0);
         r.pending = jobs.list_by_status(job_status::pending);
         return r;
       });
     },
-    [self, limit](attempt<result> a) {
+    [self, room](attempt<result> a) {
       auto& st = self->state;
-      st.starting -= limit;
+      for (auto& [node, free] : room) {
+        auto it = st.nodes.find(node);
+        if (it != st.nodes.end())
+          it->second.starting -= free;
+      }
       if (!a.ok()) {
-        log::warn("lease round failed", {{"error", a.message}});
+        log::warn("reclaim round failed", {{"error", a.message}});
         return;
       }
       for (auto& j : a.value.failed) {
         log::warn("job lost its owner too often", {{"job", std::to_string(j.id)}});
         publish(self, j);
+        answer_cancels(self, j);
       }
       for (auto& j : a.value.taken) {
         log::info("resuming job", {{"job", std::to_string(j.id)},
+                                   {"node", j.node.value_or("")},
                                    {"attempt", std::to_string(j.attempt)}});
         publish(self, j);
-        start_actor(self, j, 0);
+        assign(self, j);
       }
       for (auto& j : a.value.pending)
         if (st.cancels.count(j.id) == 0)
@@ -399,11 +355,71 @@ void tick(coordinator_t* self) {
     });
 }
 
+// A node left (process killed, network cut): its jobs' leases end now and
+// they are resumed on live nodes.
+void on_node_down(coordinator_t* self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto a = st.node_of_agent.find(dm.source);
+  if (a == st.node_of_agent.end())
+    return;
+  auto node = a->second;
+  st.node_of_agent.erase(a);
+  auto it = st.nodes.find(node);
+  if (it == st.nodes.end())
+    return;
+  auto jobs = it->second.jobs;
+  st.nodes.erase(it);
+  update_gauges(self);
+  log::warn("node left", {{"node", node}, {"jobs", std::to_string(jobs.size())}});
+  for (auto id : jobs) {
+    st.job_node.erase(id);
+    if (st.cancels.count(id) > 0)
+      force_cancel(self, id);
+  }
+  if (st.stopping)
+    return;
+  on_pool(
+    self, *st.ctx->control,
+    [node](db::session& s) {
+      return s.run([&](pqxx::connection& c) { return db::job_store(c).release_leases(node); });
+    },
+    [self](attempt<int>) { reclaim(self); });
+}
+
+caf::result<caf::ok_atom> handle_join(coordinator_t* self, const std::string& secret,
+                                      node_info info, const caf::actor& agent) {
+  auto& st = self->state;
+  bool local = agent.node() == self->node();
+  if (!local) {
+    auto& expected = st.ctx->cfg.cluster_secret;
+    if (expected.empty() || !constant_time_equal(hash_token(secret), hash_token(expected))) {
+      log::warn("worker refused: wrong cluster secret", {{"node", info.node}});
+      return make_error(errc::invalid_input, "cluster secret refused");
+    }
+  }
+  if (info.node.empty() || st.nodes.count(info.node) > 0)
+    return make_error(errc::conflict, "node id '" + info.node + "' is already in the cluster");
+  info.local = local;
+  info.connected_at = now_iso();
+  self->monitor(agent);
+  st.node_of_agent[agent.address()] = info.node;
+  log::info("node joined", {{"node", info.node}, {"host", info.host},
+                            {"slots", std::to_string(info.slots)},
+                            {"local", local ? "true" : "false"}});
+  auto id = info.node;
+  st.nodes[id] = node_entry{agent, std::move(info), {}, 0};
+  update_gauges(self);
+  dispatch(self);
+  return caf::ok_atom::value;
+}
+
 caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
-                          std::shared_ptr<event_bus> bus) {
+                          std::shared_ptr<event_bus> bus,
+                          std::shared_ptr<upstream::local_rate_budget> budget) {
   self->state.ctx = std::move(ctx);
   self->state.bus = std::move(bus);
-  self->set_down_handler([self](caf::down_msg& dm) { on_job_down(self, dm); });
+  self->state.budget = std::move(budget);
+  self->set_down_handler([self](caf::down_msg& dm) { on_node_down(self, dm); });
   auto period = std::chrono::milliseconds(
     std::max(200, self->state.ctx->cfg.job_lease_s * 1000 / 3));
   self->send(self, tick_atom::value);
@@ -419,38 +435,68 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
       handle_cancel(self, user_id, job_id, rp);
       return rp;
     },
+    [=](join_atom, const std::string& secret, node_info& info,
+        const caf::actor& agent) -> caf::result<caf::ok_atom> {
+      return handle_join(self, secret, std::move(info), agent);
+    },
     [=](progress_atom, sync_job& job) { publish(self, job); },
     [=](finished_atom, sync_job& job) {
-      auto it = self->state.running.find(job.id);
-      if (it != self->state.running.end())
-        it->second.finished = true;
       publish(self, job);
       if (is_terminal(job.status))
         answer_cancels(self, job);
       else if (self->state.cancels.count(job.id) > 0)
         force_cancel(self, job.id);  // the actor gave up without a final write
     },
-    [=](caf::get_atom, running_atom) {
-      std::vector<std::int64_t> ids;
-      for (auto& [id, sl] : self->state.running)
-        ids.push_back(id);
-      return ids;
+    [=](released_atom, std::int64_t id) {
+      auto& st = self->state;
+      auto jn = st.job_node.find(id);
+      if (jn != st.job_node.end()) {
+        auto n = st.nodes.find(jn->second);
+        if (n != st.nodes.end())
+          n->second.jobs.erase(id);
+        st.job_node.erase(jn);
+      }
+      dispatch(self);
+    },
+    [=](caf::get_atom, workers_atom) {
+      std::vector<node_info> out;
+      auto now = now_iso();
+      for (auto& [id, n] : self->state.nodes) {
+        auto info = n.info;
+        info.running_jobs.assign(n.jobs.begin(), n.jobs.end());
+        info.last_seen = now;  // monitored: alive until a down message says otherwise
+        out.push_back(std::move(info));
+      }
+      return out;
+    },
+    [=](budget_atom, std::int32_t count) {
+      // Slots of the one cluster budget, as delays from now (clocks of
+      // different machines do not compare; a delay does), and how late a
+      // slot may still be used: a slot used later would crowd the next one,
+      // which may belong to another node.
+      std::vector<std::int64_t> delays;
+      auto& b = *self->state.budget;
+      if (b.per_minute() == 0)
+        return std::make_tuple(delays, std::int64_t{0});  // unlimited
+      auto now = upstream::local_rate_budget::clock::now();
+      for (int i = 0; i < std::clamp(count, 1, 16); ++i) {
+        auto slot = b.reserve();
+        delays.push_back(
+          std::chrono::duration_cast<std::chrono::milliseconds>(slot - now).count());
+      }
+      auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
+        b.interval() - std::chrono::milliseconds(60000 / b.per_minute()));
+      return std::make_tuple(delays, std::max<std::int64_t>(1, grace.count()));
     },
     [=](continuation& c) { c.fn(); },
     [=](dispatch_atom) { dispatch(self); },
-    [=](run_atom, std::int64_t id) { restart_job(self, id); },
     [=](tick_atom) {
-      tick(self);
+      reclaim(self);
       self->delayed_send(self, period, tick_atom::value);
     },
     [=](shutdown_atom) {
-      auto& st = self->state;
-      st.stopping = true;
-      for (auto& [id, sl] : st.running)
-        if (sl.actor)
-          self->send(sl.actor, shutdown_atom::value);
-      if (st.running.empty())
-        self->quit();
+      self->state.stopping = true;
+      self->quit();
     },
   };
 }
@@ -458,8 +504,9 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
 }  // namespace
 
 caf::actor spawn_coordinator(caf::actor_system& sys, std::shared_ptr<job_context> ctx,
-                             std::shared_ptr<event_bus> bus) {
-  return sys.spawn(coordinator, std::move(ctx), std::move(bus));
+                             std::shared_ptr<event_bus> bus,
+                             std::shared_ptr<upstream::local_rate_budget> budget) {
+  return sys.spawn(coordinator, std::move(ctx), std::move(bus), std::move(budget));
 }
 
 }  // namespace matchsync

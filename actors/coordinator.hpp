@@ -1,15 +1,19 @@
 // The coordinator: owns the job rules. It creates jobs (one active per user,
-// enforced here and by the database), dispatches pending jobs to free slots,
-// routes cancels (durable, acknowledged, bounded), supervises job actors
-// (restart from the last committed step with backoff, bounded), renews its
-// jobs' leases and reclaims jobs whose owner went silent, and publishes every
-// job change to the event bus.
+// enforced here and by the database), dispatches pending jobs to the node
+// with the most free slots (its own node agent included, and worker nodes
+// that joined with the cluster secret), routes cancels (durable,
+// acknowledged, bounded), reclaims jobs whose owner went silent or whose
+// node left, hands out the cluster's upstream budget, and publishes every job
+// change to the event bus.
 //
-//  requests:  (trigger, user_id, account_id, job_type) -> sync_job
-//             (cancel, user_id, job_id)                -> sync_job (cancelled)
-//             (get, running)                           -> std::vector<int64_t>
-//             (shutdown)                               -> stops job actors at a
-//                                                         step boundary, then quits
+//  requests:  (trigger, user_id, account_id, job_type)  -> sync_job
+//             (cancel, user_id, job_id)                 -> sync_job (cancelled)
+//             (join, secret, node_info, agent)          -> ok | error
+//             (get, workers)                            -> std::vector<node_info>
+//             (budget, count)                           -> (delays ms, grace ms);
+//                                                          no delays: unlimited
+//             (shutdown)                                -> stops the local agent, quits
+//  from node agents: (progress, job), (finished, job), (released, job_id)
 #pragma once
 
 #include <memory>
@@ -19,9 +23,14 @@
 #include "actors/event_bus.hpp"
 #include "actors/job_context.hpp"
 
+namespace matchsync::upstream {
+class local_rate_budget;
+}
+
 namespace matchsync {
 
 caf::actor spawn_coordinator(caf::actor_system& sys, std::shared_ptr<job_context> ctx,
-                             std::shared_ptr<event_bus> bus);
+                             std::shared_ptr<event_bus> bus,
+                             std::shared_ptr<upstream::local_rate_budget> budget);
 
 }  // namespace matchsync

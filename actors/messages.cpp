@@ -1,5 +1,7 @@
 #include "actors/messages.hpp"
 
+#include <caf/io/all.hpp>
+
 namespace matchsync {
 
 caf::error make_error(errc code, std::string message) {
@@ -26,6 +28,10 @@ std::string message_of(const caf::error& e) {
 void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<sync_job>("sync_job");
   cfg.add_message_type<std::vector<sync_job>>("std::vector<sync_job>");
+  cfg.add_message_type<node_info>("node_info");
+  cfg.add_message_type<std::vector<node_info>>("std::vector<node_info>");
+  cfg.add_message_type<std::vector<std::int64_t>>("std::vector<int64_t>");
+  cfg.add_message_type<job_type>("job_type");
   cfg.add_error_category(error_category, [](std::uint8_t code, caf::atom_value,
                                             const caf::message& context) {
     std::string out = std::string("matchsync:") + to_string(static_cast<errc>(code));
@@ -33,6 +39,16 @@ void register_messages(caf::actor_system_config& cfg) {
       out += ": " + context.get_as<std::string>(0);
     return out;
   });
+}
+
+caf::actor_system_config& actor_config() {
+  static caf::actor_system_config cfg = [] {
+    caf::actor_system_config c;
+    register_messages(c);
+    c.load<caf::io::middleman>();
+    return c;
+  }();
+  return cfg;
 }
 
 }  // namespace matchsync

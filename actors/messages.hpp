@@ -55,6 +55,11 @@ using run_atom = caf::atom_constant<caf::atom("run")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
 using running_atom = caf::atom_constant<caf::atom("running")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using released_atom = caf::atom_constant<caf::atom("released")>;
+using kill_job_atom = caf::atom_constant<caf::atom("killjob")>;
+using workers_atom = caf::atom_constant<caf::atom("workers")>;
+using budget_atom = caf::atom_constant<caf::atom("budget")>;
 
 /// The category of our errors inside caf::error.
 constexpr caf::atom_value error_category = caf::atom("matchsync");
@@ -89,8 +94,29 @@ typename Inspector::result_type inspect(Inspector& f, sync_job& x) {
            x.started_at, x.completed_at, x.cancel_requested_at, x.error_message);
 }
 
+/// A node as the coordinator knows it (GET /workers).
+struct node_info {
+  std::string node;
+  std::string host;
+  std::int32_t slots = 0;
+  std::vector<std::int64_t> running_jobs;
+  std::string connected_at;  ///< ISO-8601 UTC
+  std::string last_seen;     ///< ISO-8601 UTC
+  bool local = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_info& x) {
+  return f(caf::meta::type_name("node_info"), x.node, x.host, x.slots, x.running_jobs,
+           x.connected_at, x.last_seen, x.local);
+}
+
 /// Registers every message type and the error category with a config.
 void register_messages(caf::actor_system_config& cfg);
+
+/// The process's actor system configuration: messages registered, the
+/// middleman (remote actors) loaded. Created once; outlives every system.
+caf::actor_system_config& actor_config();
 
 }  // namespace matchsync
 

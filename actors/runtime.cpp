@@ -1,11 +1,15 @@
 #include "actors/runtime.hpp"
 
+#include <unistd.h>
+
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
 #include "actors/blocking_pool.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/job_context.hpp"
 #include "actors/messages.hpp"
+#include "actors/node_agent.hpp"
 #include "core/log.hpp"
 #include "persistence/job_store.hpp"
 #include "upstream/rate_budget.hpp"
@@ -13,34 +17,43 @@
 namespace matchsync {
 
 namespace {
-caf::actor_system_config& system_config() {
-  // Registered once per process; the config must outlive the system.
-  static caf::actor_system_config cfg = [] {
-    caf::actor_system_config c;
-    register_messages(c);
-    return c;
-  }();
-  return cfg;
-}
-
 // A step pool large enough that every slot can have a step in flight.
 int step_threads(const config& cfg) { return std::max(1, cfg.slots); }
+
+// With workers, slots travel over the network and fire on other machines'
+// timers: keep starts 4% (at least 20 ms) further apart than the rate needs,
+// so that jitter never packs two starts into one interval.
+upstream::local_rate_budget::clock::duration cluster_spacing_guard(const config& c) {
+  if (c.cluster_secret.empty() || c.upstream_rate_per_minute == 0)
+    return upstream::local_rate_budget::clock::duration::zero();
+  auto interval = std::chrono::milliseconds(60000 / c.upstream_rate_per_minute);
+  return std::max<std::chrono::milliseconds>(std::chrono::milliseconds(20), interval / 25);
+}
+
+std::string host_name() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof(host) - 1) != 0)
+    return "localhost";
+  return host;
+}
 }  // namespace
 
 struct runtime::impl {
   impl(const config& c, std::shared_ptr<metrics> s)
-    : cfg(c), stats(std::move(s)), system(system_config()),
+    : cfg(c), stats(std::move(s)), system(actor_config()),
       steps("steps", step_threads(c), c.database_url),
       control("control", 4, c.database_url),
-      budget(c.upstream_rate_per_minute) {}
+      budget(std::make_shared<upstream::local_rate_budget>(
+        c.upstream_rate_per_minute, cluster_spacing_guard(c))) {}
 
   config cfg;
   std::shared_ptr<metrics> stats;
   caf::actor_system system;
   blocking_pool steps;
   blocking_pool control;
-  upstream::local_rate_budget budget;
+  std::shared_ptr<upstream::local_rate_budget> budget;
   caf::actor coordinator;
+  caf::actor agent;
   bool stopped = false;
 
   job_result ask(const caf::message& msg, std::chrono::milliseconds timeout) {
@@ -56,6 +69,15 @@ struct runtime::impl {
                });
     return out;
   }
+
+  // Waits until `who` is gone, at most `deadline`; false at the deadline.
+  bool wait_down(const caf::actor& who, std::chrono::milliseconds deadline) {
+    caf::scoped_actor self{system};
+    self->monitor(who);
+    bool down = false;
+    self->receive([&](caf::down_msg&) { down = true; }, caf::after(deadline) >> [] {});
+    return down;
+  }
 };
 
 runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
@@ -65,12 +87,37 @@ runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
   ctx->cfg = cfg;
   ctx->steps = &impl_->steps;
   ctx->control = &impl_->control;
-  ctx->budget = &impl_->budget;
+  ctx->budget = impl_->budget.get();
   ctx->stats = impl_->stats.get();
-  impl_->coordinator = spawn_coordinator(impl_->system, ctx, bus_);
+  impl_->coordinator = spawn_coordinator(impl_->system, ctx, bus_, impl_->budget);
+  impl_->agent = spawn_node_agent(impl_->system, ctx, impl_->coordinator);
+  node_info me;
+  me.node = cfg.node_id;
+  me.host = host_name();
+  me.slots = cfg.slots;
+  caf::scoped_actor self{impl_->system};
+  self->request(impl_->coordinator, std::chrono::seconds(10), join_atom::value,
+                std::string(), me, impl_->agent)
+    .receive([](caf::ok_atom) {},
+             [](caf::error& err) {
+               throw std::runtime_error("local node could not join: " + message_of(err));
+             });
 }
 
 runtime::~runtime() { shutdown(std::chrono::milliseconds(5000)); }
+
+int runtime::listen_cluster() {
+  if (impl_->cfg.cluster_secret.empty())
+    return 0;
+  auto port = impl_->system.middleman().publish(
+    impl_->coordinator, static_cast<std::uint16_t>(impl_->cfg.cluster_port),
+    impl_->cfg.cluster_host.c_str(), true);
+  if (!port)
+    throw std::runtime_error("cannot listen for workers on " + impl_->cfg.cluster_host +
+                             ":" + std::to_string(impl_->cfg.cluster_port) + ": " +
+                             impl_->system.render(port.error()));
+  return *port;
+}
 
 job_result runtime::trigger(std::int64_t user_id, std::int64_t account_id, job_type type) {
   return impl_->ask(caf::make_message(trigger_atom::value, user_id, account_id, type),
@@ -85,10 +132,24 @@ job_result runtime::cancel(std::int64_t user_id, std::int64_t job_id) {
 std::vector<std::int64_t> runtime::running_jobs() {
   caf::scoped_actor self{impl_->system};
   std::vector<std::int64_t> out;
-  self->request(impl_->coordinator, std::chrono::seconds(5), caf::get_atom::value,
-                running_atom::value)
+  self->request(impl_->agent, std::chrono::seconds(5), caf::get_atom::value, running_atom::value)
     .receive([&](std::vector<std::int64_t>& ids) { out = std::move(ids); },
              [&](caf::error&) {});
+  return out;
+}
+
+std::vector<worker_view> runtime::workers() {
+  caf::scoped_actor self{impl_->system};
+  std::vector<worker_view> out;
+  self->request(impl_->coordinator, std::chrono::seconds(5), caf::get_atom::value,
+                workers_atom::value)
+    .receive(
+      [&](std::vector<node_info>& nodes) {
+        for (auto& n : nodes)
+          out.push_back({n.node, n.host, n.slots, n.running_jobs, n.connected_at,
+                         n.last_seen, n.local});
+      },
+      [&](caf::error&) {});
   return out;
 }
 
@@ -96,18 +157,13 @@ void runtime::shutdown(std::chrono::milliseconds deadline) {
   if (impl_->stopped)
     return;
   impl_->stopped = true;
-  {
-    caf::scoped_actor self{impl_->system};
-    self->monitor(impl_->coordinator);
-    self->send(impl_->coordinator, shutdown_atom::value);
-    bool down = false;
-    self->receive([&](caf::down_msg&) { down = true; },
-                  caf::after(deadline) >> [&] {});
-    if (!down) {
-      log::warn("shutdown deadline passed; stopping jobs by force");
-      self->send_exit(impl_->coordinator, caf::exit_reason::kill);
-    }
+  caf::anon_send(impl_->agent, shutdown_atom::value);
+  if (!impl_->wait_down(impl_->agent, deadline)) {
+    log::warn("shutdown deadline passed; stopping jobs by force");
+    caf::anon_send_exit(impl_->agent, caf::exit_reason::kill);
   }
+  caf::anon_send(impl_->coordinator, shutdown_atom::value);
+  impl_->wait_down(impl_->coordinator, std::chrono::seconds(2));
   bus_->close_all();
   // Let the next live node resume our jobs at once instead of after the lease.
   try {

@@ -1,6 +1,7 @@
-// The actor side of a node, wired: the CAF system, the blocking pools, the
-// rate budget, the coordinator and the event bus. HTTP threads call the
-// blocking facade below; each call is one message with a finite timeout.
+// The actor side of a `serve` process, wired: the CAF system, the blocking
+// pools, the cluster's rate budget, the coordinator, this node's agent and
+// the event bus. HTTP threads call the blocking facade below; each call is
+// one message with a finite timeout.
 #pragma once
 
 #include <chrono>
@@ -25,6 +26,17 @@ struct job_result {
   std::string message;
 };
 
+/// A node of the cluster as GET /workers shows it.
+struct worker_view {
+  std::string node;
+  std::string host;
+  int slots = 0;
+  std::vector<std::int64_t> running_jobs;
+  std::string connected_at;
+  std::string last_seen;
+  bool local = false;
+};
+
 class runtime {
 public:
   runtime(const config& cfg, std::shared_ptr<metrics> stats);
@@ -32,12 +44,20 @@ public:
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
 
+  /// Publishes the coordinator for worker nodes on the cluster host and
+  /// port when a cluster secret is configured (without one, remote workers
+  /// are refused, so nothing listens). Returns the port, 0 when not
+  /// listening; throws std::runtime_error when the port cannot be bound.
+  int listen_cluster();
+
   /// Creates a job for the user and queues it (SPEC §3 rules apply).
   job_result trigger(std::int64_t user_id, std::int64_t account_id, job_type type);
   /// Cancels the user's job; answers with the final row.
   job_result cancel(std::int64_t user_id, std::int64_t job_id);
-  /// Ids of the jobs running on this node's slots.
+  /// Ids of the jobs running on this process's slots.
   std::vector<std::int64_t> running_jobs();
+  /// Every node of the cluster, this one included.
+  std::vector<worker_view> workers();
 
   event_bus& bus() { return *bus_; }
 

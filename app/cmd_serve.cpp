@@ -69,6 +69,14 @@ int run_serve(const config& cfg, const serve_options& opts) {
 
   auto stats = std::make_shared<metrics>();
   runtime jobs(cfg, stats);
+  try {
+    if (int cluster_port = jobs.listen_cluster())
+      log::info("cluster listening", {{"host", cfg.cluster_host},
+                                      {"port", std::to_string(cluster_port)}});
+  } catch (const std::exception& e) {
+    std::cerr << "matchsync: " << e.what() << std::endl;
+    return 1;
+  }
   auto probe = std::make_shared<readiness_probe>(cfg.database_url);
   http::services svc;
   svc.readiness = [probe] { return (*probe)(); };

@@ -1,13 +1,32 @@
 // `matchsync worker`: a node that joins the coordinator over CAF.
-#include <iostream>
+#include <signal.h>
 
+#include <atomic>
+#include <iostream>
+#include <thread>
+
+#include "actors/worker_node.hpp"
 #include "app/commands.hpp"
+#include "core/log.hpp"
 
 namespace matchsync::app {
 
-int run_worker(const config&) {
-  std::cerr << "matchsync: 'worker' is not built yet (scale-out is a later issue)\n";
-  return 3;
+int run_worker(const config& cfg) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::atomic<bool> stop{false};
+  std::thread([&stop, stop_signals]() mutable {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log::info("stopping", {{"signal", std::to_string(sig)}});
+    stop = true;
+    sigwait(&stop_signals, &sig);
+    std::_Exit(1);  // a second signal forces the exit
+  }).detach();
+  return run_worker_node(cfg, stop);
 }
 
 }  // namespace matchsync::app

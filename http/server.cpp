@@ -1,66 +1,255 @@
 #include "http/server.hpp"
 
 #include <httplib.h>
+#include <signal.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <stdexcept>
+#include <thread>
+
+#include "core/log.hpp"
+#include "http/errors.hpp"
+#include "http/json_views.hpp"
+#include "http/routes.hpp"
+#include "metrics/metrics.hpp"
+#include "persistence/user_store.hpp"
+
+#ifndef MATCHSYNC_DEFAULT_STATIC_DIR
+#define MATCHSYNC_DEFAULT_STATIC_DIR "http/static"
+#endif
 
 namespace matchsync::http {
 
 namespace {
-void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
+
+using steady = std::chrono::steady_clock;
+
+// What the access logger needs to know of the request this pool thread is
+// serving: httplib calls the logger on the same thread, after the answer.
+struct request_timing {
+  const char* route = nullptr;  // the route's OpenAPI path, a bounded label
+  steady::time_point start{};
+  bool started = false;
+};
+
+request_timing& current_request() {
+  thread_local request_timing t;
+  return t;
 }
+
+std::unique_ptr<authenticator> make_authenticator(const config& cfg) {
+  auto url = cfg.database_url;
+  auto lookup = [url](const std::string& hash) -> std::optional<principal> {
+    auto u = read_session(url).run(
+      [&](pqxx::connection& c) { return db::user_store(c).find_by_token_hash(hash); });
+    if (!u)
+      return std::nullopt;
+    return principal{u->id, u->account_id};
+  };
+  auto account = cfg.default_account_id;
+  auto default_user = [url, account]() -> principal {
+    if (!account)
+      throw domain_error(errc::internal, "auth=none without a default account id");
+    auto u = read_session(url).run(
+      [&](pqxx::connection& c) { return db::user_store(c).ensure(*account); });
+    return principal{u.id, u.account_id};
+  };
+  return std::make_unique<authenticator>(cfg.auth, lookup, default_user);
+}
+
+std::string join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (auto& p : parts)
+    out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
 }  // namespace
 
 api_server::api_server(const config& cfg, services svc)
-  : cfg_(cfg), svc_(std::move(svc)), server_(std::make_unique<httplib::Server>()) {
-  int threads = cfg_.http_threads;
+  : ctx_(std::make_unique<api_context>()), server_(std::make_unique<httplib::Server>()) {
+  ctx_->cfg = cfg;
+  ctx_->svc = std::move(svc);
+  if (ctx_->svc.started_at.empty())
+    ctx_->svc.started_at = iso_time(std::chrono::system_clock::now());
+  ctx_->auth = make_authenticator(cfg);
+
+  // A client that left must cost a failed write, not the process.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  // Every open event stream holds a pool thread: keep threads for plain
+  // requests whatever the settings say.
+  pool_threads_ = std::max(cfg.http_threads, cfg.sse_max_streams + 4);
+  if (pool_threads_ != cfg.http_threads)
+    log::warn("http_threads raised above sse_max_streams",
+              {{"http_threads", std::to_string(pool_threads_)}});
+  int threads = pool_threads_;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_payload_max_length(64 * 1024);
+  // An idle keep-alive connection also holds a thread; and stop() waits for it.
+  server_->set_keep_alive_timeout(2);
+  server_->set_tcp_nodelay(true);
   install_routes();
+  mount_static_files();
 }
 
 api_server::~api_server() = default;
 
 void api_server::install_routes() {
-  server_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, {{"status", "ok"}});
-  });
-  server_->Get("/ready", [this](const httplib::Request&, httplib::Response& res) {
-    auto reason = svc_.readiness ? svc_.readiness() : std::nullopt;
-    if (reason)
-      send_json(res, 503, {{"detail", *reason}});
+  std::vector<route> table;
+  for (auto* part : {&sync_routes, &match_routes, &ops_routes})
+    for (auto& r : (*part)(*ctx_))
+      table.push_back(std::move(r));
+
+  struct known_path {
+    std::regex re;
+    std::string method;
+    std::string label;
+  };
+  auto patterns = std::make_shared<std::vector<known_path>>();
+  for (auto& r : table) {
+    routes_.push_back(r.info);
+    patterns->push_back({std::regex(r.info.pattern), r.info.method, r.info.openapi_path});
+    auto handler = [this, r](const httplib::Request& req, httplib::Response& res) {
+      current_request().route = r.info.openapi_path.c_str();
+      try {
+        call c{req, std::nullopt};
+        if (r.info.needs_auth) {
+          auto a = ctx_->auth->authenticate(req.get_header_value("Authorization"));
+          if (!a.who) {
+            res.set_header("WWW-Authenticate", "Bearer");
+            send_detail(res, 401, a.detail);
+            return;
+          }
+          c.who = a.who;
+        }
+        r.handle(c, res);
+      } catch (const domain_error& e) {
+        send_error(res, e.code(), e.what());
+      } catch (const std::exception& e) {
+        send_error(res, errc::internal, e.what());
+      }
+    };
+    if (r.info.method == "GET")
+      server_->Get(r.info.pattern, handler);
+    else if (r.info.method == "POST")
+      server_->Post(r.info.pattern, handler);
     else
-      send_json(res, 200, {{"status", "ready"}});
+      throw std::logic_error("route method not supported: " + r.info.method);
+  }
+
+  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    current_request() = request_timing{nullptr, steady::now(), true};
+    // RFC 9112 §6.3: a request with neither Content-Length nor
+    // Transfer-Encoding has no body. httplib 0.11 would read a POST's body
+    // until the connection closes (`curl -X POST` waited 5 s for a 400).
+    // The request object is httplib's own non-const local.
+    if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+      const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+    return httplib::Server::HandlerResponse::Unhandled;
   });
-  // Unknown routes and errors answer JSON, never HTML.
-  server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
+
+  // Every error answer is JSON: httplib's own (400, 404, 413, 414...) get
+  // {"detail": reason}; a path known under another method becomes 405.
+  server_->set_error_handler([patterns](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty())
-      return;
-    const char* detail = res.status == 404   ? "Not Found"
-                         : res.status == 413 ? "Request body too large"
-                         : res.status == 405 ? "Method Not Allowed"
-                                             : "Error";
-    send_json(res, res.status, {{"detail", detail}});
+      return;  // already one of ours
+    if (res.status == 404) {
+      std::vector<std::string> allowed;
+      for (auto& p : *patterns)
+        if (std::regex_match(req.path, p.re))
+          allowed.push_back(p.method);
+      if (!allowed.empty()) {
+        res.status = 405;
+        res.set_header("Allow", join(allowed, ", "));
+      }
+    }
+    send_detail(res, res.status, reason_of(res.status));
   });
+  server_->set_exception_handler(
+    [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "unknown exception";
+      try {
+        if (ep)
+          std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      send_error(res, errc::internal, what);
+    });
+
+  // Requests by method, route pattern (never the raw path) and status.
+  server_->set_logger([this, patterns](const httplib::Request& req, const httplib::Response& res) {
+    auto& t = current_request();
+    std::string route;
+    if (t.route) {
+      route = t.route;
+    } else if (res.status < 400 && (req.method == "GET" || req.method == "HEAD")) {
+      route = "static";
+    } else {
+      // Refused before its handler ran (405, 413...): still the route's label.
+      route = "unmatched";
+      for (auto& p : *patterns)
+        if (std::regex_match(req.path, p.re)) {
+          route = p.label;
+          break;
+        }
+    }
+    double seconds =
+      t.started ? std::chrono::duration<double>(steady::now() - t.start).count() : 0.0;
+    t = request_timing{};
+    if (ctx_->svc.stats)
+      ctx_->svc.stats->http_request(req.method, route, res.status, seconds);
+  });
+}
+
+void api_server::mount_static_files() {
+  auto dir = ctx_->cfg.static_dir.empty() ? std::string(MATCHSYNC_DEFAULT_STATIC_DIR)
+                                          : ctx_->cfg.static_dir;
+  // httplib refuses paths that leave the folder ("..") and serves
+  // index.html for "/".
+  if (!server_->set_mount_point("/", dir, {{"Cache-Control", "no-cache"}}))
+    log::warn("dashboard files not found; / will answer 404", {{"static_dir", dir}});
 }
 
 int api_server::bind() {
-  int port = cfg_.http_port == 0
-               ? server_->bind_to_any_port(cfg_.http_host)
-               : (server_->bind_to_port(cfg_.http_host, cfg_.http_port)
-                    ? cfg_.http_port
-                    : -1);
+  auto& cfg = ctx_->cfg;
+  int port = cfg.http_port == 0
+               ? server_->bind_to_any_port(cfg.http_host)
+               : (server_->bind_to_port(cfg.http_host, cfg.http_port) ? cfg.http_port : -1);
   if (port < 0)
-    throw std::runtime_error("cannot listen on " + cfg_.http_host + ":" +
-                             std::to_string(cfg_.http_port));
+    throw std::runtime_error("cannot listen on " + cfg.http_host + ":" +
+                             std::to_string(cfg.http_port));
   return port;
 }
 
-void api_server::run() { server_->listen_after_bind(); }
+void api_server::run() {
+  run_entered_ = true;
+  if (!ctx_->stopping)
+    server_->listen_after_bind();
+  run_returned_ = true;
+}
 
-void api_server::stop() { server_->stop(); }
+void api_server::stop() {
+  // Streams watch this flag and end within a poll interval; httplib's stop
+  // closes the listening socket, and run() returns once the pool has
+  // finished the requests in flight.
+  ctx_->stopping = true;
+  if (!run_entered_)
+    return;  // run() will see the flag and not listen at all
+  // run() may be between its check and listening: httplib's stop() only
+  // acts on a running server.
+  auto deadline = steady::now() + std::chrono::seconds(2);
+  while (!server_->is_running() && !run_returned_ && steady::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  server_->stop();
+}
+
+std::vector<route_info> api_server::routes() const { return routes_; }
+
+int api_server::open_streams() const { return ctx_->open_streams; }
 
 }  // namespace matchsync::http

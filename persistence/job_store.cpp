@@ -84,6 +84,9 @@ constexpr const char* update_progress_sql =
 constexpr const char* renew_leases_sql =
   "UPDATE sync_jobs SET lease_expires_at = now() + make_interval(secs => $2) "
   "WHERE node = $1 AND status = 'running'";
+constexpr const char* expired_running_sql =
+  "SELECT id FROM sync_jobs WHERE status = 'running' AND lease_expires_at < now() "
+  "ORDER BY id";
 constexpr const char* release_leases_sql =
   "UPDATE sync_jobs SET lease_expires_at = now() "
   "WHERE node = $1 AND status = 'running'";
@@ -243,6 +246,13 @@ bool job_store::update_progress(pqxx::transaction_base& tx, const job_fence& f,
 int job_store::renew_leases(const std::string& node, int lease_s) {
   return static_cast<int>(
     exec_once(conn_, renew_leases_sql, node, lease_s).affected_rows());
+}
+
+std::vector<std::int64_t> job_store::expired_running() {
+  std::vector<std::int64_t> ids;
+  for (auto row : exec_once(conn_, expired_running_sql))
+    ids.push_back(row[0].as<std::int64_t>());
+  return ids;
 }
 
 int job_store::release_leases(const std::string& node) {

@@ -87,6 +87,8 @@ public:
                                           int max_attempts,
                                           std::vector<sync_job>* failed = nullptr,
                                           int limit = 1000000);
+  /// Ids of running jobs whose lease expired, oldest first.
+  std::vector<std::int64_t> expired_running();
   /// Ends the leases of `node`'s running jobs now (a graceful stop), so the
   /// next live node resumes them without waiting for the lease to run out.
   int release_leases(const std::string& node);

@@ -26,17 +26,19 @@ local_rate_budget::clock::duration interval_for(int per_minute) {
 local_rate_budget::local_rate_budget(int per_minute, time_source& time)
   : per_minute_(per_minute), interval_(interval_for(per_minute)), time_(time) {}
 
+local_rate_budget::local_rate_budget(int per_minute, clock::duration extra_spacing,
+                                     time_source& time)
+  : per_minute_(per_minute),
+    interval_(per_minute == 0 ? clock::duration::zero()
+                              : interval_for(per_minute) + extra_spacing),
+    time_(time) {}
+
 bool local_rate_budget::acquire(cancel_token& token) {
   if (token.cancelled())
     return false;
   if (per_minute_ == 0)
     return true;
-  clock::time_point slot;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    slot = std::max(time_.now(), next_free_);
-    next_free_ = slot + interval_;
-  }
+  auto slot = reserve();
   if (time_.sleep_until(slot, token))
     return true;
   std::lock_guard<std::mutex> lock(mutex_);
@@ -44,6 +46,16 @@ bool local_rate_budget::acquire(cancel_token& token) {
   if (next_free_ == slot + interval_)
     next_free_ = slot;
   return false;
+}
+
+local_rate_budget::clock::time_point local_rate_budget::reserve() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto now = time_.now();
+  if (per_minute_ == 0)
+    return now;
+  auto slot = std::max(now, next_free_);
+  next_free_ = slot + interval_;
+  return slot;
 }
 
 }  // namespace matchsync::upstream

@@ -41,8 +41,16 @@ public:
   /// outlive the budget.
   explicit local_rate_budget(int per_minute,
                              time_source& time = steady_time_source());
+  /// As above, with `extra_spacing` added between starts: the cluster budget
+  /// hands slots to other nodes, whose network and timer jitter it absorbs.
+  local_rate_budget(int per_minute, clock::duration extra_spacing,
+                    time_source& time = steady_time_source());
 
   bool acquire(cancel_token& token) override;
+
+  /// Reserves the next free slot without waiting and returns its start time
+  /// (now when unlimited). The cluster budget hands such slots to workers.
+  clock::time_point reserve();
 
   int per_minute() const { return per_minute_; }
 

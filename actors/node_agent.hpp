@@ -1,0 +1,27 @@
+// A node's job slots: spawns the job actors the coordinator hands it,
+// supervises them (a crashed job actor is restarted from its last committed
+// step with backoff, a bounded number of times, then the job fails with the
+// error), renews the node's leases, and reports every change upward.
+// One per process: in `serve` beside the coordinator, in `worker` joined to
+// a remote coordinator over CAF.
+//
+//  from the coordinator: (run, job)            start a job the database gave us
+//                        (cancel, job_id)      -> the job actor's final row
+//                        (killjob, job_id)     stop it by force
+//                        (get, running)        -> std::vector<int64_t>
+//                        (shutdown)            stop at step boundaries, then quit
+//  to the coordinator:   (progress, job), (finished, job), (released, job_id)
+#pragma once
+
+#include <memory>
+
+#include <caf/all.hpp>
+
+#include "actors/job_context.hpp"
+
+namespace matchsync {
+
+caf::actor spawn_node_agent(caf::actor_system& sys, std::shared_ptr<job_context> ctx,
+                            caf::actor coordinator);
+
+}  // namespace matchsync
