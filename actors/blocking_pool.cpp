@@ -36,6 +36,12 @@ void blocking_pool::stop() {
 
 void blocking_pool::run(int) {
   db::session session(db_url_);
+  // Connect now: a first task (a cancel, say) should not pay for it.
+  try {
+    session.conn();
+  } catch (const std::exception&) {
+    // The database is away; the first task reconnects.
+  }
   for (;;) {
     task t;
     {

@@ -228,17 +228,17 @@ void handle_cancel(coordinator_t* self, std::int64_t user_id, std::int64_t job_i
     [user_id, job_id](db::session& s) {
       return s.run([&](pqxx::connection& c) {
         db::job_store jobs(c);
-        auto job = jobs.find_for_user(user_id, job_id);
-        if (!job)
-          throw domain_error(errc::job_not_found, "Sync job not found");
-        // 1. The request is persisted first.
-        auto requested = can_cancel(job->status) ? jobs.request_cancel(job_id)
-                                                 : std::nullopt;
+        // 1. The request is persisted first (one statement when allowed).
+        auto requested = jobs.request_cancel(job_id, user_id);
         if (!requested) {
-          job = jobs.find(job_id);
-          throw domain_error(errc::illegal_transition,
-                             std::string("Cannot cancel job with status: ") +
-                               to_string(job->status));
+          auto job = jobs.find_for_user(user_id, job_id);
+          if (!job)
+            throw domain_error(errc::job_not_found, "Sync job not found");
+          if (!can_cancel(job->status))
+            throw domain_error(errc::illegal_transition,
+                               std::string("Cannot cancel job with status: ") +
+                                 to_string(job->status));
+          throw domain_error(errc::internal, "cancel request was not recorded");
         }
         // 2. A pending job becomes cancelled at once.
         if (requested->status == job_status::pending) {

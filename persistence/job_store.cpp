@@ -42,6 +42,10 @@ constexpr const char* start_sql =
 constexpr const char* request_cancel_sql =
   "UPDATE sync_jobs SET cancel_requested_at = coalesce(cancel_requested_at, now()) "
   "WHERE id = $1 AND status IN ('pending', 'running') RETURNING " MS_JOB_COLUMNS;
+constexpr const char* request_cancel_for_user_sql =
+  "UPDATE sync_jobs SET cancel_requested_at = coalesce(cancel_requested_at, now()) "
+  "WHERE id = $1 AND user_id = $2 AND status IN ('pending', 'running') "
+  "RETURNING " MS_JOB_COLUMNS;
 constexpr const char* cancel_pending_sql =
   "UPDATE sync_jobs SET status = 'cancelled', phase = NULL, "
   "completed_at = now(), error_message = 'Cancelled by user', "
@@ -205,6 +209,11 @@ std::optional<sync_job> job_store::start(std::int64_t job_id,
 
 std::optional<sync_job> job_store::request_cancel(std::int64_t job_id) {
   return first(exec_once(conn_, request_cancel_sql, job_id));
+}
+
+std::optional<sync_job> job_store::request_cancel(std::int64_t job_id,
+                                                  std::int64_t user_id) {
+  return first(exec_once(conn_, request_cancel_for_user_sql, job_id, user_id));
 }
 
 std::optional<sync_job> job_store::cancel_pending(std::int64_t job_id) {

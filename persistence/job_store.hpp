@@ -55,6 +55,8 @@ public:
                                 int lease_s);
   /// Persists a cancel request of a pending or running job (first one wins).
   std::optional<sync_job> request_cancel(std::int64_t job_id);
+  /// The same, only for the user's own job.
+  std::optional<sync_job> request_cancel(std::int64_t job_id, std::int64_t user_id);
   /// pending → cancelled.
   std::optional<sync_job> cancel_pending(std::int64_t job_id);
   /// running → cancelled, by the owner (fenced).

@@ -9,6 +9,7 @@ packages=(
   libboost-test-dev libssl-dev prometheus-cpp-dev
   postgresql postgresql-contrib
   curl procps
+  clang libclang-rt-14-dev
 )
 # Browser tests: Debian's chromium driven by playwright-core from npm.
 if [[ "${MATCHSYNC_SKIP_BROWSER:-0}" != 1 ]]; then

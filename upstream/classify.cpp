@@ -18,16 +18,50 @@ std::string lower(std::string text) {
   return text;
 }
 
-// One printable line from an arbitrary body: upstream text ends up in job
-// error messages and logs.
+// The length of the well-formed UTF-8 sequence at `i`, or 0 when the bytes
+// there are not one (overlong forms and surrogates included).
+std::size_t utf8_sequence(const std::string& text, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = byte(i);
+  std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3
+                  : (c >> 3) == 0x1e ? 4 : 0;
+  if (len == 0 || i + len > text.size())
+    return 0;
+  for (std::size_t k = 1; k < len; ++k)
+    if ((byte(i + k) & 0xc0) != 0x80)
+      return 0;
+  if (len == 2 && c < 0xc2)
+    return 0;
+  if (len == 3 && ((c == 0xe0 && byte(i + 1) < 0xa0) || (c == 0xed && byte(i + 1) >= 0xa0)))
+    return 0;
+  if (len == 4 && ((c == 0xf0 && byte(i + 1) < 0x90) || c > 0xf4 ||
+                   (c == 0xf4 && byte(i + 1) >= 0x90)))
+    return 0;
+  return len;
+}
+
+// One printable line of valid UTF-8 from an arbitrary body: upstream text
+// ends up in job error messages (a PostgreSQL text column refuses invalid
+// UTF-8) and logs. Cut at a character boundary; invalid bytes become '?'.
 std::string snippet(const std::string& text) {
   std::string out;
-  for (unsigned char c : text) {
-    if (out.size() >= max_snippet) {
+  for (std::size_t i = 0; i < text.size();) {
+    auto len = utf8_sequence(text, i);
+    if (out.size() + std::max<std::size_t>(len, 1) > max_snippet) {
       out += "...";
       break;
     }
-    out += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
+    if (len == 0) {
+      out += '?';
+      ++i;
+      continue;
+    }
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (len == 1)
+      out += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
+    else
+      out.append(text, i, len);
+    i += len;
   }
   return out;
 }

@@ -176,6 +176,9 @@ BOOST_AUTO_TEST_CASE(cancel_of_a_running_job_with_a_slow_upstream_is_fast_and_fi
   auto t0 = std::chrono::steady_clock::now();
   auto c = rt.cancel(user, job->id);
   auto took = std::chrono::steady_clock::now() - t0;
+  BOOST_TEST_MESSAGE("cancel answered in "
+                     << std::chrono::duration_cast<std::chrono::microseconds>(took).count()
+                     << " us");
   auto after_answer = n.fake.log().size();
   BOOST_REQUIRE(c.job);
   BOOST_TEST(c.job->status == job_status::cancelled);

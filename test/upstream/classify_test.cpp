@@ -136,4 +136,22 @@ BOOST_AUTO_TEST_CASE(a_missing_answer_is_retryable_with_its_reason) {
   BOOST_TEST(a.message.find("Failed to read connection") != std::string::npos);
 }
 
+// Found by fuzz_upstream_detail: the 200-byte cut split a character and the
+// invalid UTF-8 message could not be stored as the job's error.
+BOOST_AUTO_TEST_CASE(error_snippet_is_cut_at_a_character_boundary) {
+  auto a = detail(403, std::string(199, 'a') + "\xc3\xa9");
+  BOOST_TEST((a.kind == answer_kind::failed));
+  BOOST_TEST(a.message.find("\xc3.") == std::string::npos);
+  BOOST_TEST(a.message.find("...") != std::string::npos);
+  auto b = list(429, "{\"error\": \"" + std::string(199, 'x') + "\\u00e9\"}");
+  BOOST_TEST(b.message.find("\xc3.") == std::string::npos);
+  BOOST_TEST(b.message.find("\xc3\xa9") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_in_an_error_body_is_replaced) {
+  auto a = detail(503, "bad \xff\xfe byte and \xe2\x82 cut, ok \xe2\x82\xac");
+  BOOST_TEST(a.message.find("\xff") == std::string::npos);
+  BOOST_TEST(a.message.find("bad ?? byte and ?? cut, ok \xe2\x82\xac") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
