@@ -111,6 +111,7 @@ function schedulePoll() {
 // token"; answers that belong to an earlier session are dropped.
 let session = 0;
 let statusInFlight = -1;
+let statusFailed = false; // the last /sync/status request could not be answered
 async function checkStatus() {
   const mine = session;
   if (statusInFlight === mine || appState === 'auth-required') return;
@@ -122,6 +123,9 @@ async function checkStatus() {
     const wasReady = appState === 'ready';
     showAppError('');
     setAppState('ready');
+    // The server answers again: the event stream need not wait out its backoff.
+    if (statusFailed) stream.retryNow();
+    statusFailed = false;
     await panel.handleStatus(status);
     if (!wasReady) {
       stream.start();
@@ -129,6 +133,7 @@ async function checkStatus() {
     }
   } catch (err) {
     if (mine !== session || err.status === 401) return; // 401: the token dialog takes over
+    statusFailed = true;
     if (appState !== 'ready') {
       setAppState('error');
       const live = $('#live-status');

@@ -190,7 +190,7 @@ export class SyncPanel {
       this.handleJob(job);
     } catch (err) {
       if (err.status === 409 && err.body && err.body.active_job) {
-        this.showNotice(`${err.detail || 'A sync is already running'} — showing it below.`);
+        this.showNotice(`${err.detail || 'A sync is already running'} — its progress is shown above.`);
         this.handleJob(err.body.active_job);
       } else if (err.status === 409) {
         this.showNotice(err.detail || 'A sync is already running.');

@@ -126,6 +126,15 @@ export class JobStream {
     this.setState('stopped');
   }
 
+  /**
+   * Reconnects at once if the stream is down and waiting out its backoff:
+   * called when the server is known to answer again, so live updates do not
+   * resume up to a backoff period (15 s) later than they could.
+   */
+  retryNow() {
+    if (this.state === 'down' && this.wake) this.wake();
+  }
+
   setState(state, detail = '') {
     if (this.state === state && state !== 'down') return;
     this.state = state;

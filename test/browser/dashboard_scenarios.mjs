@@ -61,20 +61,39 @@ async function ensureIdle(config) {
 }
 
 /**
- * Asks the fake OpenDota to answer every request after `ms` milliseconds, so a
- * sync lasts long enough to watch and cancel. Best effort: the scenarios do not
- * depend on it (a slow rate budget does the same); returns whether it worked.
+ * Sets the fake OpenDota's latency (`POST /_control/latency {"fixed_ms",
+ * "jitter_ms"}`) so a sync lasts long enough to watch and cancel. Without a
+ * fake URL it does nothing (a slow rate budget does the same) and returns
+ * false; with one, a refused control request fails the test, since the
+ * scenarios would otherwise race a sync that ends too soon.
  */
 export async function setFakeUpstreamLatency(config, ms) {
   if (!config.fakeUpstreamUrl) return false;
-  try {
-    const response = await fetch(new URL('/_control/latency', config.fakeUpstreamUrl), {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ms }),
-    });
-    return response.ok;
-  } catch {
-    return false;
+  const response = await fetch(new URL('/_control/latency', config.fakeUpstreamUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ fixed_ms: ms, jitter_ms: 0 }),
+  });
+  if (!response.ok) {
+    throw new Error(`POST /_control/latency answered ${response.status}: ${await response.text()}`);
   }
+  return true;
+}
+
+/** The latency that makes a sync slow enough to watch (MATCHSYNC_TEST_LATENCY_MS). */
+const SLOW_MS = Number(process.env.MATCHSYNC_TEST_LATENCY_MS || 300);
+/**
+ * The latency that all but stops a sync: once a scenario has seen progress it
+ * "freezes" the upstream, so the job is still running when the page is
+ * photographed and cancelled however loaded the machine is (a cancel aborts
+ * the held request). Below the server's 30 s upstream timeout, so nothing
+ * times out and retries meanwhile.
+ */
+const HOLD_MS = 15000;
+
+/** Holds every further upstream answer for HOLD_MS (no-op without the fake). */
+function freezeUpstream(config) {
+  return setFakeUpstreamLatency(config, HOLD_MS);
 }
 
 export function dashboardScenarios(config) {
@@ -85,7 +104,11 @@ export function dashboardScenarios(config) {
     before(async () => {
       assert.ok(config.baseUrl, 'set MATCHSYNC_DASHBOARD_URL to the server under test, e.g. http://127.0.0.1:8080');
       await mkdir(config.outputDir, { recursive: true });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
+      // As root (CI) chromium needs --no-sandbox; in a container /dev/shm is
+      // often 64 MB, too small for it, hence --disable-dev-shm-usage.
+      browser = await chromium.launch({
+        executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'], headless: true,
+      });
     });
 
     after(async () => {
@@ -156,7 +179,7 @@ export function dashboardScenarios(config) {
 
     it('runs a full sync with rising progress, then cancels it and offers a new sync', async () => {
       await ensureIdle(config);
-      await setFakeUpstreamLatency(config, 300);
+      await setFakeUpstreamLatency(config, SLOW_MS);
       const page = await openPage();
       await loadReady(page);
       await page.getByLabel('Full Sync (All Matches)', { exact: true }).check();
@@ -185,6 +208,7 @@ export function dashboardScenarios(config) {
         first, { timeout: WAIT_MS });
       const later = await processed(page);
       assert.ok(later > first, `processed went from ${first} to ${later}`);
+      await freezeUpstream(config);
       assert.equal(await page.isVisible('#sync-panel[data-active="true"]'), true,
         'the job ended before it could be cancelled: slow the upstream (fake latency or a low rate budget)');
       const total = await page.$eval('#progress-total', (n) => Number(n.dataset.value));
@@ -250,7 +274,7 @@ export function dashboardScenarios(config) {
 
     it('shows the running job when a sync was started elsewhere (409 from trigger)', async () => {
       await ensureIdle(config);
-      await setFakeUpstreamLatency(config, 300);
+      await setFakeUpstreamLatency(config, SLOW_MS);
       const page = await openPage();
       // Keep live updates from this page so it still believes the account is idle.
       await page.route('**/sync/events', (route) => route.abort());
@@ -260,6 +284,7 @@ export function dashboardScenarios(config) {
       await loadReady(page);
       const started = await apiCall(config, 'POST', '/sync/trigger', { job_type: 'full_sync' });
       assert.equal(started.status, 201, `trigger from node answered ${started.status}`);
+      await freezeUpstream(config);
       const [conflict] = await Promise.all([
         page.waitForResponse((r) => r.url().endsWith('/sync/trigger')),
         page.click('#sync-button'),
@@ -323,7 +348,7 @@ export function dashboardScenarios(config) {
 
     it('follows a job by polling while the event stream is unavailable, then goes live', async () => {
       await ensureIdle(config);
-      await setFakeUpstreamLatency(config, 300);
+      await setFakeUpstreamLatency(config, SLOW_MS);
       const page = await openPage();
       await page.route('**/sync/events', (route) => route.abort());
       await loadReady(page);
@@ -337,6 +362,7 @@ export function dashboardScenarios(config) {
       const first = await processed(page);
       await page.waitForFunction((v) => Number(document.querySelector('#progress-processed').dataset.value) > v,
         first, { timeout: WAIT_MS });
+      await freezeUpstream(config);
 
       // The server unreachable too: an error shows, the job stays on screen.
       await page.route('**/sync/status', (route) => route.abort());
@@ -356,7 +382,7 @@ export function dashboardScenarios(config) {
 
     it('fits a 375 px wide screen, idle and while syncing', async () => {
       await ensureIdle(config);
-      await setFakeUpstreamLatency(config, 300);
+      await setFakeUpstreamLatency(config, SLOW_MS);
       const page = await openPage({ width: 375, height: 812 });
       await loadReady(page);
       await page.waitForFunction(() => !['waiting', 'loading'].includes(document.querySelector('#weekly-chart').dataset.state),
@@ -376,6 +402,9 @@ export function dashboardScenarios(config) {
       await page.getByLabel('Full Sync (All Matches)', { exact: true }).check();
       await page.click('#sync-button');
       await page.locator('#progress').waitFor({ state: 'visible', timeout: WAIT_MS });
+      await page.waitForFunction(() => Number(document.querySelector('#progress-processed').dataset.value) > 0,
+        null, { timeout: WAIT_MS });
+      await freezeUpstream(config);
       o = await overflow();
       assert.ok(o.scroll <= o.client, `horizontal overflow at 375 px while syncing: ${o.scroll} > ${o.client} (${o.wide.join(', ')})`);
       await shot(page, 'phone-375-syncing');

@@ -32,7 +32,7 @@ describe('stand-in, event stream closed by the server', () => {
   let browser;
   before(async () => {
     standIn = await startStandIn({ tickMs: 150 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   });
   after(async () => {
     await browser?.close();
