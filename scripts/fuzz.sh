@@ -20,13 +20,18 @@ start=$SECONDS
 cmake --build "$build" -j2 $(printf -- '--target %s ' "${targets[@]}")
 echo "== build: $((SECONDS - start))s"
 
+if [ -n "${MATCHSYNC_FUZZ_RUNS:-}" ]; then
+  budget_text="$MATCHSYNC_FUZZ_RUNS runs each"
+else
+  budget_text="${seconds}s each"
+fi
 failed=()
 for t in "${targets[@]}"; do
   work=$build/fuzz-run/$t
   rm -rf "$work"
   mkdir -p "$work/corpus" "$work/artifacts"
   cp "$root/fuzz/corpus/$t"/* "$work/corpus/"
-  echo "== $t: ${MATCHSYNC_FUZZ_RUNS:+$MATCHSYNC_FUZZ_RUNS runs}${MATCHSYNC_FUZZ_RUNS:-${seconds}s}"
+  echo "== $t: $budget_text"
   # Regressions are replayed first: a fixed bug must stay fixed.
   if compgen -G "$root/fuzz/regressions/$t/*" >/dev/null; then
     if ! "$build/fuzz/$t" -runs=0 "$root/fuzz/regressions/$t"/* >"$work/regressions.log" 2>&1; then
@@ -65,4 +70,4 @@ if [ ${#failed[@]} -ne 0 ]; then
   echo "fuzz: FAILED: ${failed[*]}"
   exit 1
 fi
-echo "fuzz: all ${#targets[@]} targets ran ${MATCHSYNC_FUZZ_RUNS:+$MATCHSYNC_FUZZ_RUNS runs}${MATCHSYNC_FUZZ_RUNS:-${seconds}s} without a crash"
+echo "fuzz: all ${#targets[@]} targets ran $budget_text without a crash"
