@@ -263,11 +263,16 @@ BOOST_AUTO_TEST_CASE(two_workers_share_one_cluster_budget) {
   for (auto& l : log)
     t.push_back(l.t_ms);
   std::sort(t.begin(), t.end());
-  // In any window of T seconds at most 2T + 1 requests start (120/min).
+  // In any window of T seconds at most 2T + 1 requests start (120/min). The
+  // times are arrivals at the fake, not budget grants: a slot's lease answer
+  // and the request itself each cross a loaded machine, so two grants 500 ms
+  // apart can arrive some tens of ms closer. 100 ms of that jitter is
+  // tolerated; without the shared budget the 8 slots start back to back.
+  constexpr double jitter_s = 0.1;
   int worst_excess = 0;
   for (std::size_t i = 0; i < t.size(); ++i)
     for (std::size_t j = i; j < t.size(); ++j) {
-      double window_s = (t[j] - t[i]) / 1000.0;
+      double window_s = (t[j] - t[i]) / 1000.0 + jitter_s;
       int allowed = static_cast<int>(2 * window_s) + 1;
       int excess = static_cast<int>(j - i + 1) - allowed;
       if (excess > worst_excess)
