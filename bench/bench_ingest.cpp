@@ -6,7 +6,7 @@
 //
 //   bench_ingest --matches 20000 [--detail-bytes 20000] [--copy 1]
 //                [--breakdown 1] [--details-per-step 10] [--page-size 100]
-//                [--upstream fake|static] [--pipeline K [--raw 1]]
+//                [--upstream fake|static] [--pipeline K [--raw 1] [--batch-sql 1]]
 //
 // --upstream static and --pipeline are experiments (ingest_prototype.hpp):
 // an upstream that costs no CPU, and a details phase whose fetches overlap
@@ -123,6 +123,7 @@ sync_figures run_sync(const std::string& url, const std::string& upstream_url,
         ps.fetchers = pipeline;
         ps.batch = s.details_per_step;
         ps.raw = a.get_int("raw", 0) != 0;
+        ps.batch_sql = a.get_int("batch-sql", 0) != 0;
         bench::pipelined_details(conn, engine.job(), engine.fence(), upstream_url, ps);
         break;
       }
@@ -359,7 +360,8 @@ int main(int argc, char** argv) try {
     label += "-static";
   }
   if (auto k = a.get_int("pipeline", 0); k > 0)
-    label += "-pipeline" + std::to_string(k) + (a.get_int("raw", 0) ? "-raw" : "");
+    label += "-pipeline" + std::to_string(k) + (a.get_int("raw", 0) ? "-raw" : "") +
+             (a.get_int("batch-sql", 0) ? "-batchsql" : "");
   if (auto d = a.get_int("details-per-step", 10); d != 10)
     label += "-batch" + std::to_string(d);
 

@@ -75,6 +75,53 @@ std::string static_upstream::url() const {
 
 namespace {
 
+// store_detail_sql of persistence/match_store.cpp for a whole batch of
+// fetched details: the rows are locked and read once, each detail text is
+// cast to jsonb once (in `d`), and the answer counts first-time updates.
+constexpr const char* batch_store_sql = R"sql(
+WITH d AS (
+  SELECT u.match_id, u.details::jsonb AS details
+  FROM unnest($2::bigint[], $3::text[]) AS u(match_id, details)
+), old AS (
+  SELECT m.match_id, m.details, m.changed_by_job FROM matches m JOIN d USING (match_id)
+  WHERE m.account_id = $1 FOR UPDATE OF m
+), upd AS (
+  UPDATE matches m SET details = d.details, details_state = 'fetched',
+    changed_by_job = CASE WHEN m.details IS NOT NULL AND m.details IS DISTINCT FROM d.details
+                          THEN $4 ELSE m.changed_by_job END,
+    updated_at = now()
+  FROM d WHERE m.account_id = $1 AND m.match_id = d.match_id
+  RETURNING m.match_id
+)
+SELECT count(*) FROM old JOIN d USING (match_id)
+WHERE old.details IS NOT NULL AND old.details IS DISTINCT FROM d.details
+  AND old.changed_by_job IS DISTINCT FROM $4 AND EXISTS (SELECT 1 FROM upd)
+)sql";
+
+// A Postgres array literal of the texts (each quoted, \ and " escaped).
+std::string text_array(const std::vector<std::string>& texts) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    if (i)
+      out += ',';
+    out += '"';
+    for (char c : texts[i]) {
+      if (c == '"' || c == '\\')
+        out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string id_array(const std::vector<std::int64_t>& ids, std::size_t b, std::size_t e) {
+  std::string out = "{";
+  for (auto i = b; i < e; ++i)
+    out += (i > b ? "," : "") + std::to_string(ids[i]);
+  return out + "}";
+}
+
 // A detail fetched and rendered as the text to store.
 std::string fetch_rendered(upstream::http_client& http, httplib::Client& raw_http,
                            bool raw, std::int64_t id, upstream::cancel_token& token) {
@@ -175,10 +222,17 @@ std::int64_t pipelined_details(pqxx::connection& conn, const sync_job& job,
         }
       }
       pqxx::work tx(conn);
-      for (auto i = b; i < e; ++i)
-        if (db::match_store::store_detail(tx, job.account_id, ids[i], job.id,
-                                          db::detail_outcome::fetched, texts[i - b]))
-          ++p.updated_matches;
+      if (s.batch_sql) {
+        p.updated_matches += tx.exec_params1(batch_store_sql, job.account_id,
+                                             id_array(ids, b, e), text_array(texts),
+                                             job.id)[0]
+                               .as<std::int64_t>();
+      } else {
+        for (auto i = b; i < e; ++i)
+          if (db::match_store::store_detail(tx, job.account_id, ids[i], job.id,
+                                            db::detail_outcome::fetched, texts[i - b]))
+            ++p.updated_matches;
+      }
       p.processed_matches += static_cast<std::int64_t>(e - b);
       p.detail_cursor = ids[e - 1];
       if (!db::job_store::update_progress(tx, fence, p, 3600))

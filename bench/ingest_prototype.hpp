@@ -10,7 +10,9 @@
 //   one transaction per batch) but with K fetcher threads running ahead of
 //   the writer, so upstream round trips overlap database commits. With
 //   `raw`, the fetched body is stored as received (validated with
-//   json::accept) instead of being parsed and dumped again.
+//   json::accept) instead of being parsed and dumped again; with
+//   `batch_sql`, a batch is written by one statement instead of one per
+//   match (batch_store_sql below mirrors match_store's store_detail_sql).
 #pragma once
 
 #include <cstdint>
@@ -43,6 +45,9 @@ struct pipeline_settings {
   int batch = 10;    ///< details per transaction, as the engine
   int window = 64;   ///< fetched-but-unwritten details at most (memory bound)
   bool raw = false;  ///< store the body as received (no parse + dump)
+  /// One statement per batch (arrays unnested server-side, same update
+  /// rules as match_store::store_detail) instead of one per match.
+  bool batch_sql = false;
 };
 
 /// Runs the details phase of `job` (a running full sync whose listing is
