@@ -18,4 +18,8 @@ const char* to_string(result_kind kind) {
   return "unknown";
 }
 
+const char* to_string(wait_notice::cause why) {
+  return why == wait_notice::cause::budget ? "budget" : "rate_limited";
+}
+
 }  // namespace matchsync::upstream

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,22 @@ struct fetch_result {
   bool ok() const { return kind == result_kind::ok; }
 };
 
+/// A wait that holds a job back, told as it happens so that the dashboard
+/// can show why progress stalls.
+struct wait_notice {
+  enum class cause {
+    rate_limited,  ///< the upstream answered 429: waiting out Retry-After or backoff
+    budget,        ///< waited for the shared request budget (many jobs, low rate)
+  };
+  cause why = cause::rate_limited;
+  std::chrono::milliseconds duration{0};
+};
+
+/// "rate_limited" or "budget".
+const char* to_string(wait_notice::cause why);
+
+using wait_observer = std::function<void(const wait_notice&)>;
+
 using list_result = fetch_result;
 using detail_result = fetch_result;
 
@@ -79,6 +96,27 @@ public:
   /// the upstream has no details for it.
   virtual detail_result match_detail(std::int64_t match_id,
                                      cancel_token& token) = 0;
+
+  /// Waits worth telling the user are reported to `observer`, on the calling
+  /// thread: a 429's wait before it starts, a budget wait of at least
+  /// `budget_notice_after` once it ended. Set it before the first call.
+  void observe_waits(wait_observer observer) { observer_ = std::move(observer); }
+
+  /// A budget wait shorter than this is the normal pace, not news.
+  static constexpr std::chrono::milliseconds budget_notice_after{2000};
+
+protected:
+  void notify_wait(wait_notice::cause why, std::chrono::milliseconds duration) const {
+    if (observer_)
+      observer_(wait_notice{why, duration});
+  }
+  void notify_budget_wait(std::chrono::milliseconds waited) const {
+    if (waited >= budget_notice_after)
+      notify_wait(wait_notice::cause::budget, waited);
+  }
+
+private:
+  wait_observer observer_;
 };
 
 }  // namespace matchsync::upstream

@@ -31,10 +31,12 @@ demo_client::demo_client(rate_budget& budget, demo_options options)
 bool demo_client::simulate_request(cancel_token& token, request_stats& stats) {
   auto budget_start = steady::now();
   bool granted = budget_.acquire(token);
-  stats.budget_wait += std::chrono::duration_cast<std::chrono::milliseconds>(
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
     steady::now() - budget_start);
+  stats.budget_wait += waited;
   if (!granted)
     return false;
+  notify_budget_wait(waited);
   stats.requests += 1;
   auto lo = options_.latency_min.count();
   auto hi = std::max(options_.latency_max.count(), lo);

@@ -76,8 +76,9 @@ struct raw_answer {
 }  // namespace
 
 struct http_client::impl {
-  impl(http_client_options opts, rate_budget& b)
-    : options(std::move(opts)),
+  impl(http_client& o, http_client_options opts, rate_budget& b)
+    : owner(o),
+      options(std::move(opts)),
       url(checked_url(options.base_url)),
       budget(b),
       http(url.origin()),
@@ -177,9 +178,11 @@ struct http_client::impl {
         return cancelled();
       auto budget_start = steady::now();
       bool granted = budget.acquire(token);
-      result.stats.budget_wait += since(budget_start);
+      auto budget_waited = since(budget_start);
+      result.stats.budget_wait += budget_waited;
       if (!granted)
         return cancelled();
+      owner.notify_budget_wait(budget_waited);
 
       result.stats.requests += 1;
       auto raw = send(target, token);
@@ -235,6 +238,8 @@ struct http_client::impl {
         verdict.retry_after
           ? std::chrono::milliseconds(*verdict.retry_after)
           : backoff_delay(attempt, jitter(), options.backoff);
+      if (verdict.kind == answer_kind::rate_limited)
+        owner.notify_wait(wait_notice::cause::rate_limited, delay);
       auto wait_start = steady::now();
       bool waited = token.wait_for(delay);
       result.stats.backoff_wait += since(wait_start);
@@ -247,6 +252,7 @@ struct http_client::impl {
     return std::uniform_real_distribution<double>(0.0, 1.0)(jitter_source);
   }
 
+  http_client& owner;  // whose observer hears of waits
   http_client_options options;
   upstream_url url;
   rate_budget& budget;
@@ -259,7 +265,7 @@ struct http_client::impl {
 };
 
 http_client::http_client(http_client_options options, rate_budget& budget)
-  : impl_(std::make_unique<impl>(std::move(options), budget)) {}
+  : impl_(std::make_unique<impl>(*this, std::move(options), budget)) {}
 
 http_client::~http_client() = default;
 

@@ -399,6 +399,50 @@ BOOST_AUTO_TEST_CASE(every_attempt_takes_a_budget_slot) {
   BOOST_TEST(d.stats.requests == 3);
 }
 
+BOOST_AUTO_TEST_CASE(a_rate_limit_wait_is_told_before_it_starts_and_a_5xx_is_not) {
+  auto client = make();
+  std::vector<wait_notice> told;
+  std::vector<std::size_t> requests_when_told;
+  client.observe_waits([&](const wait_notice& n) {
+    told.push_back(n);
+    requests_when_told.push_back(fake().log().size());
+  });
+  fake().script("/api/players/.*", {scripted_answer::http_status(503),
+                                     scripted_answer::too_many_requests(1)});
+  auto page = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((page.kind == result_kind::ok));
+  BOOST_TEST_REQUIRE(told.size() == 1u);
+  BOOST_TEST((told[0].why == wait_notice::cause::rate_limited));
+  BOOST_TEST(told[0].duration.count() == 1000);
+  BOOST_TEST(requests_when_told[0] == 2u);  // after the 429, before the retry
+  BOOST_TEST(std::string(to_string(told[0].why)) == "rate_limited");
+}
+
+// Holds every caller for a fixed time, as a crowded budget would.
+struct slow_budget final : rate_budget {
+  explicit slow_budget(std::chrono::milliseconds d) : delay(d) {}
+  bool acquire(cancel_token& token) override { return token.wait_for(delay); }
+  std::chrono::milliseconds delay;
+};
+
+BOOST_AUTO_TEST_CASE(only_a_long_budget_wait_is_told_once_it_ended) {
+  std::vector<wait_notice> told;
+  auto observe = [&](const wait_notice& n) { told.push_back(n); };
+  http_client_options o;
+  o.base_url = fake().url();
+  slow_budget quick(50ms), crowded(client::budget_notice_after + 100ms);
+  http_client fast_client(o, quick), slow_client(o, crowded);
+  fast_client.observe_waits(observe);
+  slow_client.observe_waits(observe);
+  BOOST_TEST((fast_client.match_detail(fake_opendota::match_id(42, 1), token).ok()));
+  BOOST_TEST(told.empty());
+  BOOST_TEST((slow_client.match_detail(fake_opendota::match_id(42, 1), token).ok()));
+  BOOST_TEST_REQUIRE(told.size() == 1u);
+  BOOST_TEST((told[0].why == wait_notice::cause::budget));
+  BOOST_TEST(told[0].duration.count() >= client::budget_notice_after.count());
+  BOOST_TEST(std::string(to_string(told[0].why)) == "budget");
+}
+
 BOOST_AUTO_TEST_CASE(a_base_path_prefix_is_kept) {
   http_client_options o;
   o.base_url = fake().url() + "/prefix/";
