@@ -214,6 +214,13 @@ void cancel_running(coordinator_t* self, const sync_job& row) {
       [self, id](caf::error&) { force_cancel(self, id); });
 }
 
+// What a cancel found in the database: the row after its request, or the
+// final row of a job that had ended before it.
+struct cancel_read {
+  sync_job row;
+  bool ended_before = false;
+};
+
 void handle_cancel(coordinator_t* self, std::int64_t user_id, std::int64_t job_id,
                    caf::response_promise rp) {
   auto& st = self->state;
@@ -234,22 +241,21 @@ void handle_cancel(coordinator_t* self, std::int64_t user_id, std::int64_t job_i
           auto job = jobs.find_for_user(user_id, job_id);
           if (!job)
             throw domain_error(errc::job_not_found, "Sync job not found");
-          if (!can_cancel(job->status))
-            throw domain_error(errc::illegal_transition,
-                               std::string("Cannot cancel job with status: ") +
-                                 to_string(job->status));
+          // Ended already: refused below, with the final row.
+          if (!can_cancel(job->status) && is_terminal(job->status))
+            return cancel_read{*job, true};
           throw domain_error(errc::internal, "cancel request was not recorded");
         }
         // 2. A pending job becomes cancelled at once.
         if (requested->status == job_status::pending) {
           if (auto row = jobs.cancel_pending(job_id))
-            return *row;
+            return cancel_read{*row, false};
           requested = jobs.find(job_id);  // it started meanwhile
         }
-        return *requested;
+        return cancel_read{*requested, false};
       });
     },
-    [self, job_id](attempt<sync_job> a) {
+    [self, job_id](attempt<cancel_read> a) {
       auto& st = self->state;
       if (!a.ok()) {
         fail_cancels(self, job_id, a.code, a.message);
@@ -257,13 +263,22 @@ void handle_cancel(coordinator_t* self, std::int64_t user_id, std::int64_t job_i
       }
       if (st.queued.erase(job_id) > 0)
         st.queue.erase(std::find(st.queue.begin(), st.queue.end(), job_id));
-      if (a.value.status == job_status::running) {
-        cancel_running(self, a.value);
+      auto& row = a.value.row;
+      if (a.value.ended_before) {
+        // Its final change may still be on its way here: after the
+        // refusal, /sync/status must agree with it already.
+        st.bus->note(row);
+        fail_cancels(self, job_id, errc::illegal_transition,
+                     std::string("Cannot cancel job with status: ") + to_string(row.status));
         return;
       }
-      if (a.value.status == job_status::cancelled)
-        publish(self, a.value);
-      answer_cancels(self, a.value);
+      if (row.status == job_status::running) {
+        cancel_running(self, row);
+        return;
+      }
+      if (row.status == job_status::cancelled)
+        publish(self, row);
+      answer_cancels(self, row);
     });
 }
 

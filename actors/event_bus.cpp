@@ -4,7 +4,9 @@ namespace matchsync {
 
 namespace {
 constexpr std::size_t max_backlog = 256;
-}
+
+int rank(job_status s) { return s == job_status::pending ? 0 : 1; }
+}  // namespace
 
 std::optional<sync_job> job_listener::next(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
@@ -44,6 +46,75 @@ void job_listener::close() {
   changed_.notify_all();
 }
 
+void apply_change(active_view& view, const sync_job& change) {
+  if (change.id <= view.ended_up_to)
+    return;
+  auto& current = view.job;
+  if (is_terminal(change.status)) {
+    view.ended_up_to = change.id;
+    if (current && current->id <= change.id)
+      current.reset();
+    // Still unknown if it was: the change says nothing of the user's
+    // other jobs.
+    return;
+  }
+  if (current && current->id > change.id)
+    return;
+  if (current && current->id == change.id &&
+      (rank(change.status) < rank(current->status) ||
+       (rank(change.status) == rank(current->status) && change.attempt < current->attempt)))
+    return;
+  current = std::make_shared<const sync_job>(change);
+  view.known = true;  // at most one active job per user: this is it
+}
+
+active_jobs::active_jobs(std::chrono::milliseconds max_age) : max_age_(max_age) {}
+
+void active_jobs::apply(const sync_job& change) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto& e = users_[change.user_id];
+  ++e.version;
+  apply_change(e.view, change);
+}
+
+std::shared_ptr<const sync_job> active_jobs::get(std::int64_t user_id, const loader& load,
+                                                 clock::time_point now) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto& e = users_[user_id];
+  bool known = e.view.known;
+  if (known && (e.confirming || now - e.confirmed < max_age_))
+    return e.view.job;
+  auto version = e.version;
+  if (known)
+    e.confirming = true;
+  lock.unlock();
+  std::optional<sync_job> row;
+  try {
+    row = load();
+  } catch (...) {
+    lock.lock();
+    if (!known)
+      throw;
+    e.confirming = false;
+    return e.view.job;  // the coordinator's word beats no answer
+  }
+  lock.lock();
+  if (known)
+    e.confirming = false;
+  if (e.version == version) {
+    // Every change so far committed before this read began: the read is
+    // at least as new as the board.
+    e.view.job = row ? std::make_shared<const sync_job>(std::move(*row)) : nullptr;
+    e.view.known = true;
+    e.confirmed = now;
+  } else if (!e.view.known) {
+    // Changes came meanwhile, not enough to know: the read overlapped
+    // them, so its answer is as right as any for this request.
+    return row ? std::make_shared<const sync_job>(std::move(*row)) : nullptr;
+  }
+  return e.view.job;
+}
+
 std::shared_ptr<job_listener> event_bus::subscribe(std::int64_t user_id) {
   std::shared_ptr<job_listener> l(new job_listener(user_id));
   std::lock_guard<std::mutex> guard(mutex_);
@@ -57,6 +128,8 @@ void event_bus::unsubscribe(const std::shared_ptr<job_listener>& l) {
 }
 
 void event_bus::publish(const sync_job& job) {
+  // The board first: a client that saw the event finds it in /sync/status.
+  board_.apply(job);
   std::lock_guard<std::mutex> guard(mutex_);
   for (auto& l : listeners_)
     if (l->user_id_ == job.user_id)

@@ -10,6 +10,7 @@
 #   --fsync      the cluster's fsync and synchronous_commit (default on, as
 #                in production; scripts/pg.sh uses off for tests)
 #   NAME         run only these: ingest incremental cancel many_jobs dispatch
+#                http (bench_http.sh: a real `serve` driven by wrk)
 #
 # The cluster is started like scripts/pg.sh does, but with max_connections
 # 1100: bench_many_jobs opens one connection per slot (see README.md).
@@ -129,6 +130,19 @@ if wanted incremental; then run bench_incremental incremental "${inc[@]}"; fi
 if wanted cancel; then run bench_cancel cancel "${can[@]}"; fi
 if wanted many_jobs; then run bench_many_jobs many_jobs "${many[@]}"; fi
 if wanted dispatch; then run bench_dispatch dispatch "${dis[@]}"; fi
+if wanted http; then
+  # A script, not a program: it starts `matchsync serve` and drives it with wrk.
+  [[ $do_build == 1 ]] && cmake --build "$build" -j2 --target matchsync >/dev/null
+  echo "== bench_http.sh" >&2
+  http_args=(); [[ $quick == 1 ]] && http_args=(--duration 5)
+  if BUILD_DIR=$build timeout 600 "$root/bench/bench_http.sh" "${http_args[@]}" \
+       >"$tmp/http.out" 2>"$tmp/http.err"; then :; else
+    echo "run.sh: bench_http.sh failed:" >&2; tail -20 "$tmp/http.err" >&2
+    failed+=("bench_http.sh")
+  fi
+  grep -E '^(RESULT|NOTE) ' "$tmp/http.out" >>"$results" || true
+  quiesce
+fi
 
 echo
 echo "matchsync benchmarks — $(nproc) cores, PostgreSQL fsync=$fsync, $(date -u +%Y-%m-%dT%H:%MZ)"

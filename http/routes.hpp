@@ -49,8 +49,9 @@ struct api_context {
   /// stop flag again (bounds how long stop() waits for streams).
   std::chrono::milliseconds stream_poll{200};
 
-  /// This thread's connection for plain reads (see read_session.hpp).
-  db::session& reads() const { return read_session(cfg.database_url); }
+  /// Connections for plain reads, shared by the server's threads.
+  std::unique_ptr<read_sessions> read_pool;
+  read_sessions& reads() const { return *read_pool; }
 };
 
 /// A route whose handler is `f(ctx, call, response)`.

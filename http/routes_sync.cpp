@@ -1,6 +1,6 @@
 // The sync routes: trigger and cancel go through the coordinator (the rules
-// live there); status and job reads go straight to the job store; the event
-// stream relays the event bus.
+// live there); status is answered from the event bus's board of active jobs;
+// job reads go straight to the job store; the event stream relays the bus.
 #include <httplib.h>
 
 #include <chrono>
@@ -90,8 +90,16 @@ void cancel(api_context& ctx, const call& c, httplib::Response& res) {
 }
 
 void status(api_context& ctx, const call& c, httplib::Response& res) {
-  auto active = active_job(ctx, c.user().user_id);
-  send_json(res, 200, {{"is_syncing", active.has_value()}, {"active_job", job_or_null(active)}});
+  auto user_id = c.user().user_id;
+  auto load = [&] { return active_job(ctx, user_id); };
+  std::shared_ptr<const sync_job> active;
+  if (ctx.svc.jobs != nullptr) {
+    active = ctx.svc.jobs->bus().board().get(user_id, load);
+  } else if (auto row = load()) {
+    active = std::make_shared<const sync_job>(std::move(*row));
+  }
+  send_json(res, 200, {{"is_syncing", active != nullptr},
+                       {"active_job", active ? job_view(*active) : json(nullptr)}});
 }
 
 void list_jobs(api_context& ctx, const call& c, httplib::Response& res) {

@@ -2,14 +2,18 @@
 
 #include <httplib.h>
 #include <signal.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <stdexcept>
 #include <thread>
 
 #include "core/log.hpp"
+#include "http/elastic_pool.hpp"
 #include "http/errors.hpp"
 #include "http/json_views.hpp"
 #include "http/routes.hpp"
@@ -39,20 +43,46 @@ request_timing& current_request() {
   return t;
 }
 
-std::unique_ptr<authenticator> make_authenticator(const config& cfg) {
-  auto url = cfg.database_url;
-  auto lookup = [url](const std::string& hash) -> std::optional<principal> {
-    auto u = read_session(url).run(
+// Keep-alive connections served at most this many requests each before
+// httplib closes them (its default, 5, made every fifth request reconnect);
+// a bound all the same, so that when every thread is taken a waiting
+// connection gets one soon.
+constexpr std::size_t keep_alive_requests = 1000;
+// The pool grows past http_threads while more connections are open (each
+// holds a thread), up to this many, and shrinks back when they close.
+constexpr std::size_t max_pool_threads = 256;
+constexpr auto pool_idle_timeout = std::chrono::seconds(10);
+// Connections the kernel queues for accept(); it caps this at somaxconn.
+constexpr int listen_backlog = 1024;
+// Database connections for plain reads, whatever the thread count: reads
+// are short, and the server's connection limit is shared with the jobs.
+constexpr int read_connections = 8;
+
+// httplib's task queue over the elastic pool.
+class elastic_queue : public httplib::TaskQueue {
+public:
+  elastic_queue(std::size_t min, std::size_t max) : pool_(min, max, pool_idle_timeout) {}
+  void enqueue(std::function<void()> fn) override { pool_.submit(std::move(fn)); }
+  void shutdown() override { pool_.shutdown(); }
+
+private:
+  elastic_pool pool_;
+};
+
+std::unique_ptr<authenticator> make_authenticator(const config& cfg, read_sessions& reads) {
+  auto* pool = &reads;
+  auto lookup = [pool](const std::string& hash) -> std::optional<principal> {
+    auto u = pool->run(
       [&](pqxx::connection& c) { return db::user_store(c).find_by_token_hash(hash); });
     if (!u)
       return std::nullopt;
     return principal{u->id, u->account_id};
   };
   auto account = cfg.default_account_id;
-  auto default_user = [url, account]() -> principal {
+  auto default_user = [pool, account]() -> principal {
     if (!account)
       throw domain_error(errc::internal, "auth=none without a default account id");
-    auto u = read_session(url).run(
+    auto u = pool->run(
       [&](pqxx::connection& c) { return db::user_store(c).ensure(*account); });
     return principal{u.id, u.account_id};
   };
@@ -74,7 +104,8 @@ api_server::api_server(const config& cfg, services svc)
   ctx_->svc = std::move(svc);
   if (ctx_->svc.started_at.empty())
     ctx_->svc.started_at = iso_time(std::chrono::system_clock::now());
-  ctx_->auth = make_authenticator(cfg);
+  ctx_->read_pool = std::make_unique<read_sessions>(cfg.database_url, read_connections);
+  ctx_->auth = make_authenticator(cfg, *ctx_->read_pool);
 
   // A client that left must cost a failed write, not the process.
   ::signal(SIGPIPE, SIG_IGN);
@@ -85,11 +116,13 @@ api_server::api_server(const config& cfg, services svc)
   if (pool_threads_ != cfg.http_threads)
     log::warn("http_threads raised above sse_max_streams",
               {{"http_threads", std::to_string(pool_threads_)}});
-  int threads = pool_threads_;
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  std::size_t min = static_cast<std::size_t>(pool_threads_);
+  std::size_t max = std::max(min, max_pool_threads);
+  server_->new_task_queue = [min, max] { return new elastic_queue(min, max); };
   server_->set_payload_max_length(64 * 1024);
   // An idle keep-alive connection also holds a thread; and stop() waits for it.
   server_->set_keep_alive_timeout(2);
+  server_->set_keep_alive_max_count(keep_alive_requests);
   server_->set_tcp_nodelay(true);
   install_routes();
   mount_static_files();
@@ -217,12 +250,23 @@ void api_server::mount_static_files() {
 
 int api_server::bind() {
   auto& cfg = ctx_->cfg;
+  // httplib listens with a backlog of 5 (compiled into the library): 64
+  // clients connecting at once overflowed it, and each dropped SYN cost its
+  // client a 1 s retransmission. Keep the listening socket's descriptor
+  // (httplib's default options aside) and listen again with a deep backlog.
+  auto listen_fd = std::make_shared<int>(-1);
+  server_->set_socket_options([listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    *listen_fd = sock;
+  });
   int port = cfg.http_port == 0
                ? server_->bind_to_any_port(cfg.http_host)
                : (server_->bind_to_port(cfg.http_host, cfg.http_port) ? cfg.http_port : -1);
   if (port < 0)
     throw std::runtime_error("cannot listen on " + cfg.http_host + ":" +
                              std::to_string(cfg.http_port));
+  if (*listen_fd >= 0 && ::listen(*listen_fd, listen_backlog) != 0)
+    log::warn("could not deepen the listen backlog", {{"error", std::strerror(errno)}});
   return port;
 }
 

@@ -69,7 +69,8 @@ public:
   std::vector<route_info> routes() const;
   /// Event streams open now.
   int open_streams() const;
-  /// The HTTP pool size actually used (at least sse_max_streams + 4).
+  /// The threads the HTTP pool keeps (at least sse_max_streams + 4); it
+  /// grows past them while more connections are open, each holding one.
   int pool_threads() const { return pool_threads_; }
 
 private:

@@ -229,6 +229,47 @@ BOOST_AUTO_TEST_CASE(random_errors_follow_the_rate_and_the_seed) {
   BOOST_TEST(run() == first);
 }
 
+BOOST_AUTO_TEST_CASE(a_random_fault_mix_draws_each_fault_and_serves_bursts_whole) {
+  using matchsync::test::random_fault;
+  auto burst = scripted_answer::too_many_requests(7);
+  burst.times(3);
+  std::vector<random_fault> mix{{0.2, scripted_answer::http_status(503)},
+                                {0.05, burst},
+                                {0.05, scripted_answer::truncated_body()},
+                                {0.05, scripted_answer::connection_reset()}};
+  auto run = [&] {
+    fake().reset();
+    fake().set_random_faults(mix, 9, "/api/matches/.*");
+    std::vector<int> statuses;
+    for (int i = 0; i < 300; ++i) {
+      auto res = get("/api/matches/" + std::to_string(fake_opendota::match_id(3, 1)));
+      statuses.push_back(res ? res->status : 0);
+      if (res && res->status == 429)
+        BOOST_TEST(res->get_header_value("Retry-After") == "7");
+    }
+    return statuses;
+  };
+  auto first = run();
+  auto count = [&](int s) { return std::count(first.begin(), first.end(), s); };
+  BOOST_TEST(count(503) > 30);
+  BOOST_TEST(count(0) > 5);  // truncated and reset: no usable answer
+  BOOST_TEST(count(429) % 3 == 0);
+  BOOST_TEST(count(429) >= 6);
+  for (std::size_t i = 0; i < first.size();) {  // 429s come in bursts of 3
+    if (first[i] != 429) {
+      ++i;
+      continue;
+    }
+    BOOST_TEST_REQUIRE(i + 2 < first.size());
+    BOOST_TEST((first[i + 1] == 429 && first[i + 2] == 429));
+    i += 3;
+  }
+  BOOST_TEST(get("/api/players/3/matches")->status == 200);  // other paths spared
+  BOOST_TEST(run() == first);
+  fake().set_random_faults({});
+  BOOST_TEST(get("/api/matches/" + std::to_string(fake_opendota::match_id(3, 1)))->status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(log_records_path_query_status_and_reset_clears_it) {
   get("/api/players/12/matches?limit=5&offset=10&significant=0&api_key=k%2B1");
   get("/api/matches/" + std::to_string(fake_opendota::match_id(12, 40)));

@@ -206,6 +206,16 @@ void fake_opendota::set_random_errors(double rate, std::vector<int> statuses,
            {"path", path_regex}});
 }
 
+void fake_opendota::set_random_faults(const std::vector<random_fault>& faults,
+                                      std::uint64_t seed,
+                                      const std::string& path_regex) {
+  auto list = nlohmann::json::array();
+  for (const auto& f : faults)
+    list.push_back({{"rate", f.rate}, {"answer", f.answer.to_json()}});
+  control("POST", "/_control/random_faults",
+          {{"faults", list}, {"seed", seed}, {"path", path_regex}});
+}
+
 std::vector<logged_request> fake_opendota::log(std::size_t since) {
   auto answer =
     control("GET", "/_control/log?since=" + std::to_string(since));

@@ -58,6 +58,14 @@ struct scripted_answer {
   nlohmann::json to_json() const;
 };
 
+/// One entry of a random fault mix (POST /_control/random_faults): with
+/// probability `rate` a request gets `answer`; an answer with `times(n)` is a
+/// burst that the next n - 1 matching requests get too.
+struct random_fault {
+  double rate = 0;
+  scripted_answer answer;
+};
+
 /// One API request as the fake saw it (GET /_control/log).
 struct logged_request {
   std::size_t seq = 0;
@@ -134,6 +142,13 @@ public:
   /// Requests matching `path_regex` and no script fail with probability
   /// `rate`, with a status drawn from `statuses` (seeded).
   void set_random_errors(double rate, std::vector<int> statuses = {500, 502, 503},
+                         std::uint64_t seed = 1,
+                         const std::string& path_regex = ".*");
+
+  /// Requests matching `path_regex` and no script draw one of `faults`
+  /// (rates add up to at most 1; seeded), before random errors apply. An
+  /// empty list turns the mix off. Bursts: see random_fault.
+  void set_random_faults(const std::vector<random_fault>& faults,
                          std::uint64_t seed = 1,
                          const std::string& path_regex = ".*");
 

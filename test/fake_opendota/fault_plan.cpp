@@ -81,6 +81,23 @@ void fault_plan::set_random_errors(double rate, std::vector<int> statuses,
   error_rng_.seed(seed);
 }
 
+void fault_plan::set_random_faults(
+  std::vector<std::pair<double, std::vector<planned_answer>>> faults,
+  std::uint64_t seed, const std::string& path_regex) {
+  double total = 0;
+  for (const auto& [rate, answers] : faults) {
+    if (rate < 0 || answers.empty())
+      throw std::invalid_argument("a random fault needs a rate >= 0 and an answer");
+    total += rate;
+  }
+  if (total > 1.0 + 1e-9)
+    throw std::invalid_argument("random fault rates add up to more than 1");
+  fault_path_ = std::regex(path_regex);
+  faults_ = std::move(faults);
+  burst_.clear();
+  fault_rng_.seed(seed);
+}
+
 void fault_plan::set_latency(int fixed_ms, int jitter_ms, std::uint64_t seed) {
   latency_fixed_ms_ = std::max(fixed_ms, 0);
   latency_jitter_ms_ = std::max(jitter_ms, 0);
@@ -89,18 +106,36 @@ void fault_plan::set_latency(int fixed_ms, int jitter_ms, std::uint64_t seed) {
 
 planned_answer fault_plan::next(const std::string& path) {
   planned_answer answer;
-  bool scripted = false;
+  bool decided = false;
   for (auto it = scripts_.begin(); it != scripts_.end(); ++it) {
     if (std::regex_match(path, it->regex)) {
       answer = std::move(it->answers.front());
       it->answers.pop_front();
       if (it->answers.empty())
         scripts_.erase(it);
-      scripted = true;
+      decided = true;
       break;
     }
   }
-  if (!scripted && error_rate_ > 0 && std::regex_match(path, error_path_)) {
+  if (!decided && !faults_.empty() && std::regex_match(path, fault_path_)) {
+    if (!burst_.empty()) {
+      answer = burst_.front();
+      burst_.pop_front();
+      decided = true;
+    } else {
+      double draw = std::uniform_real_distribution<double>(0.0, 1.0)(fault_rng_);
+      for (const auto& [rate, answers] : faults_) {
+        if (draw < rate) {
+          answer = answers.front();
+          burst_.insert(burst_.end(), answers.begin() + 1, answers.end());
+          decided = true;
+          break;
+        }
+        draw -= rate;
+      }
+    }
+  }
+  if (!decided && error_rate_ > 0 && std::regex_match(path, error_path_)) {
     std::uniform_real_distribution<double> coin(0.0, 1.0);
     if (coin(error_rng_) < error_rate_) {
       answer.what = action::status;

@@ -8,6 +8,7 @@
 #include <random>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -60,6 +61,14 @@ public:
   void set_random_errors(double rate, std::vector<int> statuses,
                          std::uint64_t seed, const std::string& path_regex);
 
+  /// From now on, a request whose path matches `path_regex` (and no script)
+  /// draws one fault of `faults` (each with its own probability; together at
+  /// most 1) before random errors are considered. A drawn fault whose answer
+  /// has several copies (`repeat`) is a burst: the next matching requests get
+  /// the remaining copies. An empty list turns it off. Seeded.
+  void set_random_faults(std::vector<std::pair<double, std::vector<planned_answer>>> faults,
+                         std::uint64_t seed, const std::string& path_regex);
+
   /// Every API answer is delayed by `fixed_ms` plus a uniform draw from
   /// [0, jitter_ms], seeded.
   void set_latency(int fixed_ms, int jitter_ms, std::uint64_t seed);
@@ -78,6 +87,10 @@ private:
   };
 
   std::vector<script> scripts_;
+  std::vector<std::pair<double, std::vector<planned_answer>>> faults_;
+  std::deque<planned_answer> burst_;
+  std::regex fault_path_{".*"};
+  std::mt19937_64 fault_rng_{1};
   double error_rate_ = 0;
   std::vector<int> error_statuses_;
   std::regex error_path_{".*"};

@@ -183,6 +183,7 @@ void serve_api(fake_state& state, const httplib::Request& req,
                          {"t_ms", state.now_ms()},
                          {"status", status},
                          {"action", to_string(plan.what)},
+                         {"retry_after", plan.retry_after.value_or("")},
                          {"done", false}});
   }
   if (plan.delay_ms > 0)
@@ -378,6 +379,17 @@ void register_control_routes(httplib::Server& server, fake_state& state) {
             state.plan.add_script(body.at("path").get<std::string>(),
                                   std::move(answers));
             return json{{"pending", state.plan.pending()}};
+          });
+  control(server, "POST", "/_control/random_faults", state,
+          [&state](const httplib::Request&, const json& body) {
+            std::vector<std::pair<double, std::vector<planned_answer>>> faults;
+            for (const auto& f : body.value("faults", json::array()))
+              faults.emplace_back(f.at("rate").get<double>(),
+                                  answers_from_json(f.at("answer")));
+            state.plan.set_random_faults(std::move(faults),
+                                         body.value("seed", state.config.seed),
+                                         body.value("path", std::string(".*")));
+            return json{{"ok", true}};
           });
   control(server, "POST", "/_control/random_errors", state,
           [&state](const httplib::Request&, const json& body) {

@@ -189,6 +189,54 @@ reply client::post(const std::string& path, const std::string& body,
   return send("POST", path, {}, body, body.empty() ? "" : content_type);
 }
 
+keep_alive_client::keep_alive_client(int port, std::string token)
+  : fd_(connect_local(port)), token_(std::move(token)) {
+  if (fd_ < 0)
+    throw std::runtime_error("keep_alive_client: cannot connect");
+}
+
+keep_alive_client::~keep_alive_client() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+bool keep_alive_client::send_get(const std::string& path) {
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (!token_.empty())
+    req += "Authorization: Bearer " + token_ + "\r\n";
+  return send_all(fd_, req + "\r\n");
+}
+
+reply keep_alive_client::read(std::chrono::milliseconds deadline) {
+  reply r;
+  auto until = steady::now() + deadline;
+  char buf[16384];
+  for (;;) {
+    if (parse_response(pending_, r)) {
+      // Keep what follows this answer (its length is known: no chunks here).
+      auto end = pending_.find("\r\n\r\n") + 4 + r.body.size();
+      pending_.erase(0, end);
+      return r;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now());
+    if (left.count() <= 0)
+      return reply{};
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+      continue;
+    auto n = ::recv(fd_, buf, sizeof(buf), 0);
+    if (n <= 0)
+      return reply{};  // closed by the server
+    pending_.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+reply keep_alive_client::get(const std::string& path) {
+  if (!send_get(path))
+    return reply{};
+  return read();
+}
+
 running_server::running_server(const config& cfg, http::services svc)
   : server_(std::make_unique<http::api_server>(cfg, std::move(svc))) {
   port_ = server_->bind();

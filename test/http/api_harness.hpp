@@ -117,6 +117,30 @@ private:
   std::string token_;
 };
 
+/// One HTTP/1.1 connection kept open across requests (as wrk or a browser
+/// keeps it), for tests of keep-alive.
+class keep_alive_client {
+public:
+  keep_alive_client(int port, std::string token);
+  ~keep_alive_client();
+  keep_alive_client(const keep_alive_client&) = delete;
+  keep_alive_client& operator=(const keep_alive_client&) = delete;
+
+  /// Sends a GET without waiting for the answer; false when the connection
+  /// is gone.
+  bool send_get(const std::string& path);
+  /// The next answer on this connection; status 0 when the server closed
+  /// the connection or `deadline` passed first.
+  reply read(std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  /// send_get + read.
+  reply get(const std::string& path);
+
+private:
+  int fd_ = -1;
+  std::string token_;
+  std::string pending_;  // bytes read past the last answer
+};
+
 /// Sends `bytes` as they are on a new connection and reads the answer until
 /// the server closes it or `deadline` passes. For requests no client library
 /// would send.

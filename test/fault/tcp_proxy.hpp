@@ -1,0 +1,43 @@
+// A loopback TCP relay between a worker and its coordinator, so that a test
+// can cut one node's network (every connection reset, the port closed) while
+// the process itself lives on.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace matchsync::test::fault {
+
+class tcp_proxy {
+public:
+  /// Listens on 127.0.0.1, an ephemeral port, relaying to 127.0.0.1:target.
+  explicit tcp_proxy(int target_port);
+  ~tcp_proxy();
+  tcp_proxy(const tcp_proxy&) = delete;
+  tcp_proxy& operator=(const tcp_proxy&) = delete;
+
+  int port() const { return port_; }
+  /// Resets every relayed connection and closes the listening port: the
+  /// node behind it is cut off, and cannot connect again.
+  void cut();
+  /// Connections relayed so far.
+  int connections() const { return accepted_; }
+
+private:
+  void accept_loop();
+  void pump(int a, int b);
+
+  int target_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> cut_{false};
+  std::atomic<int> accepted_{0};
+  std::mutex mutex_;
+  std::vector<std::thread> threads_;
+  std::thread acceptor_;
+};
+
+}  // namespace matchsync::test::fault
