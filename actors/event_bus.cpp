@@ -8,14 +8,14 @@ constexpr std::size_t max_backlog = 256;
 int rank(job_status s) { return s == job_status::pending ? 0 : 1; }
 }  // namespace
 
-std::optional<sync_job> job_listener::next(std::chrono::milliseconds timeout) {
+std::optional<bus_event> job_listener::next(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait_for(lock, timeout, [&] { return closed_ || !queue_.empty(); });
   if (queue_.empty())
     return std::nullopt;
-  auto job = std::move(queue_.front());
+  auto event = std::move(queue_.front());
   queue_.pop_front();
-  return job;
+  return event;
 }
 
 bool job_listener::closed() const {
@@ -23,7 +23,7 @@ bool job_listener::closed() const {
   return closed_;
 }
 
-void job_listener::push(const sync_job& job) {
+void job_listener::push(bus_event event) {
   {
     std::lock_guard<std::mutex> guard(mutex_);
     if (closed_)
@@ -32,7 +32,7 @@ void job_listener::push(const sync_job& job) {
       closed_ = true;
       queue_.clear();
     } else {
-      queue_.push_back(job);
+      queue_.push_back(std::move(event));
     }
   }
   changed_.notify_all();
@@ -134,6 +134,13 @@ void event_bus::publish(const sync_job& job) {
   for (auto& l : listeners_)
     if (l->user_id_ == job.user_id)
       l->push(job);
+}
+
+void event_bus::publish_wait(const job_wait& wait) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  for (auto& l : listeners_)
+    if (l->user_id_ == wait.user_id)
+      l->push(wait);
 }
 
 void event_bus::close_all() {

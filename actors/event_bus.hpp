@@ -14,30 +14,35 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <variant>
 
+#include "core/job_wait.hpp"
 #include "core/sync_job.hpp"
 
 namespace matchsync {
 
 class event_bus;
 
+/// What a listener hears: a job's changed row, or a wait holding it back.
+using bus_event = std::variant<sync_job, job_wait>;
+
 /// One listener: the changes of one user's jobs, in order.
 class job_listener {
 public:
-  /// The next change, or nullopt when `timeout` passed or the bus closed.
-  std::optional<sync_job> next(std::chrono::milliseconds timeout);
+  /// The next event, or nullopt when `timeout` passed or the bus closed.
+  std::optional<bus_event> next(std::chrono::milliseconds timeout);
   bool closed() const;
 
 private:
   friend class event_bus;
   explicit job_listener(std::int64_t user_id) : user_id_(user_id) {}
-  void push(const sync_job& job);
+  void push(bus_event event);
   void close();
 
   std::int64_t user_id_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<sync_job> queue_;
+  std::deque<bus_event> queue_;
   bool closed_ = false;
 };
 
@@ -103,6 +108,8 @@ public:
   /// the job's user (never blocks on a slow listener: a listener that falls
   /// 256 changes behind is closed).
   void publish(const sync_job& job);
+  /// Delivers a wait to the listeners of its user (the board is unchanged).
+  void publish_wait(const job_wait& wait);
   /// Records a row read back that is no change (so listeners get nothing),
   /// e.g. the final row a refused cancel found.
   void note(const sync_job& job) { board_.apply(job); }

@@ -39,6 +39,7 @@ struct job_state {
   clock::time_point last_progress{};
   std::optional<clock::time_point> outage_since;
   int outage_retries = 0;
+  std::int32_t waits = 0;  // rate-limit waits told so far
 };
 
 using job_actor_t = caf::stateful_actor<job_state>;
@@ -270,6 +271,15 @@ caf::behavior job_actor(job_actor_t* self, caf::actor coordinator,
   settings.page_size = st.ctx->cfg.upstream_page_size;
   settings.lease_s = st.ctx->cfg.job_lease_s;
   st.engine = std::make_shared<sync::sync_engine>(job, fence, *st.client, settings);
+  // Rate-limit waits are news for the live panel: told on the step's thread,
+  // counted here. Weak, so the client held in our state keeps no cycle.
+  caf::weak_actor_ptr weak_self = self->ctrl();
+  st.client->observe_waits([weak_self](const upstream::wait_notice& n) {
+    if (auto strong = weak_self.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(strong), job_wait_atom::value,
+                     std::string(upstream::to_string(n.why)),
+                     static_cast<std::int64_t>(n.duration.count()));
+  });
   // Keep the client alive while a step that uses it may still run.
   auto client = st.client;
   auto engine = st.engine;
@@ -297,6 +307,12 @@ caf::behavior job_actor(job_actor_t* self, caf::actor coordinator,
         launch_step(self);
     },
     [=](step_done_atom, step_report& r) { on_step_done(self, r); },
+    [=](job_wait_atom, std::string& reason, std::int64_t wait_ms) {
+      auto& s = self->state;
+      ++s.waits;
+      self->send(s.coordinator, job_wait_atom::value, s.job.user_id, s.job.id,
+                 std::move(reason), wait_ms, s.waits);
+    },
     [=](continuation& c) { c.fn(); },
     [=](cancel_atom) -> caf::response_promise {
       auto& s = self->state;

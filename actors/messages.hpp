@@ -60,6 +60,9 @@ using released_atom = caf::atom_constant<caf::atom("released")>;
 using kill_job_atom = caf::atom_constant<caf::atom("killjob")>;
 using workers_atom = caf::atom_constant<caf::atom("workers")>;
 using budget_atom = caf::atom_constant<caf::atom("budget")>;
+/// (job_wait_atom, user_id, job_id, reason, wait_ms, waits): a rate-limit
+/// wait of a running job, passed up to the coordinator's event bus.
+using job_wait_atom = caf::atom_constant<caf::atom("jobwait")>;
 
 /// The category of our errors inside caf::error.
 constexpr caf::atom_value error_category = caf::atom("matchsync");

@@ -175,6 +175,11 @@ caf::behavior node_agent(agent_t* self, std::shared_ptr<job_context> ctx,
     [=](progress_atom, sync_job& job) {
       self->send(self->state.coordinator, progress_atom::value, std::move(job));
     },
+    [=](job_wait_atom, std::int64_t user, std::int64_t job, std::string& reason,
+        std::int64_t wait_ms, std::int32_t waits) {
+      self->send(self->state.coordinator, job_wait_atom::value, user, job, std::move(reason),
+                 wait_ms, waits);
+    },
     [=](finished_atom, sync_job& job) {
       auto it = self->state.running.find(job.id);
       if (it != self->state.running.end())

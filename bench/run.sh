@@ -11,6 +11,7 @@
 #                in production; scripts/pg.sh uses off for tests)
 #   NAME         run only these: ingest incremental cancel many_jobs dispatch
 #                http (bench_http.sh: a real `serve` driven by wrk)
+#                cluster
 #
 # The cluster is started like scripts/pg.sh does, but with max_connections
 # 1100: bench_many_jobs opens one connection per slot (see README.md).
@@ -37,7 +38,7 @@ if [[ $do_build == 1 ]]; then
   cmake -S "$root" -B "$build" -DMATCHSYNC_BENCH=ON >/dev/null
   cmake --build "$build" -j2 --target benchmarks
 fi
-for b in bench_ingest bench_incremental bench_cancel bench_many_jobs bench_dispatch; do
+for b in bench_ingest bench_incremental bench_cancel bench_many_jobs bench_dispatch bench_cluster; do
   [[ -x "$build/bench/$b" ]] || { echo "run.sh: $build/bench/$b missing: use --build" >&2; exit 2; }
 done
 
@@ -116,10 +117,10 @@ quiesce() {
 if [[ $quick == 1 ]]; then
   sizes=(500 2000) bd=(--breakdown 1 --breakdown-count 300)
   inc=(--stored 2000 --rounds 3) can=(--cancels 20 --background 10)
-  many=(--jobs 100 --measure-s 5) dis=(--jobs 20)
+  many=(--jobs 100 --measure-s 5) dis=(--jobs 20) clu=(--jobs 20 --cancels 10)
 else
   sizes=(2000 20000) bd=(--breakdown 1)
-  inc=() can=() many=() dis=()
+  inc=() can=() many=() dis=() clu=()
 fi
 if wanted ingest; then
   # A fresh process per size, so that VmHWM belongs to that size alone.
@@ -143,6 +144,7 @@ if wanted http; then
   grep -E '^(RESULT|NOTE) ' "$tmp/http.out" >>"$results" || true
   quiesce
 fi
+if wanted cluster; then run bench_cluster cluster "${clu[@]}"; fi
 
 echo
 echo "matchsync benchmarks — $(nproc) cores, PostgreSQL fsync=$fsync, $(date -u +%Y-%m-%dT%H:%MZ)"

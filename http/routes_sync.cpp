@@ -164,8 +164,11 @@ struct event_stream {
       sink.done();
       return true;
     }
-    if (auto job = listener->next(ctx->stream_poll))
-      return write(sink, job_event(*job));
+    if (auto event = listener->next(ctx->stream_poll)) {
+      if (auto* job = std::get_if<sync_job>(&*event))
+        return write(sink, job_event(*job));
+      return write(sink, wait_event(std::get<job_wait>(*event)));
+    }
     if (steady::now() - last_write >= ctx->svc.sse_heartbeat)
       return write(sink, heartbeat_comment());
     return true;

@@ -10,4 +10,12 @@ std::string job_event(const sync_job& job) {
   return "event: job\ndata: " + dump_json(job_view(job)) + "\n\n";
 }
 
+std::string wait_event(const job_wait& wait) {
+  nlohmann::ordered_json body = {{"job_id", wait.job_id},
+                                 {"reason", wait.reason},
+                                 {"seconds", static_cast<double>(wait.wait_ms) / 1000.0},
+                                 {"waits", wait.waits}};
+  return "event: wait\ndata: " + dump_json(body) + "\n\n";
+}
+
 }  // namespace matchsync::http

@@ -46,6 +46,7 @@ const stream = new JobStream({
   url: '/sync/events',
   headers: () => authHeaders(),
   onJob: (job) => panel.handleJob(job),
+  onWait: (notice) => panel.handleWait(notice),
   onState(state, detail) {
     const live = $('#live-status');
     live.dataset.state = state;

@@ -64,6 +64,8 @@ export class SyncPanel {
     this.updatedCount = $('#progress-updated');
     this.failedCount = $('#progress-failed');
     this.meta = $('#progress-meta');
+    this.waits = $('#progress-waits');
+    this.lastWait = null; // the active job's latest rate-limit wait
 
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -134,6 +136,17 @@ export class SyncPanel {
     this.render();
     this.onJobSeen(job);
     if (firstTime) this.onJobFinished(job);
+  }
+
+  /**
+   * A `wait` event: the job is held back by the upstream's rate limit (429)
+   * or by the shared request budget. Shown under the counters while the job
+   * stays active.
+   */
+  handleWait(notice) {
+    if (!this.activeJob || Number(notice.job_id) !== Number(this.activeJob.id)) return;
+    this.lastWait = { ...notice, jobId: Number(notice.job_id) };
+    this.render();
   }
 
   /** Terminal jobs from the history list: known outcomes, no refresh needed. */
@@ -301,6 +314,24 @@ export class SyncPanel {
     if (job.node) meta.push(`on ${job.node}`);
     if (Number(job.attempt) > 1) meta.push(`attempt ${job.attempt}`);
     this.meta.textContent = meta.join(' · ');
+    this.renderWaits(job);
+  }
+
+  renderWaits(job) {
+    const wait = this.lastWait && this.lastWait.jobId === Number(job.id) ? this.lastWait : null;
+    this.waits.hidden = !wait;
+    this.waits.dataset.waits = wait ? String(wait.waits) : '0';
+    this.waits.dataset.reason = wait ? wait.reason : '';
+    if (!wait) {
+      this.waits.textContent = '';
+      return;
+    }
+    const seconds = formatElapsed(Number(wait.seconds) || 0);
+    const last = wait.reason === 'budget'
+      ? `last: waited ${seconds} for the shared request budget`
+      : `last: rate limited by OpenDota, waiting ${seconds}`;
+    const count = Number(wait.waits) || 1;
+    this.waits.textContent = `Rate-limit waits: ${formatInt(count)} (${last})`;
   }
 
   renderOutcome(job) {

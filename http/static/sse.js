@@ -94,15 +94,17 @@ export function backoffDelay(attempt, { baseMs = 1000, capMs = 15000, random = M
  *   url            - the stream's path
  *   headers()      - extra request headers (the Authorization header)
  *   onJob(job)     - every SyncJob received
+ *   onWait(notice) - every `wait` event: {job_id, reason, seconds, waits}
  *   onState(state, detail) - 'connecting' | 'open' | 'down' | 'stopped'
  *   onUnauthorized()       - the stream answered 401; the stream stops
  */
 export class JobStream {
-  constructor({ url = '/sync/events', headers = () => ({}), onJob, onState = () => {}, onUnauthorized = () => {},
-    silenceMs = 45000 }) {
+  constructor({ url = '/sync/events', headers = () => ({}), onJob, onWait = () => {}, onState = () => {},
+    onUnauthorized = () => {}, silenceMs = 45000 }) {
     this.url = url;
     this.headers = headers;
     this.onJob = onJob;
+    this.onWait = onWait;
     this.onState = onState;
     this.onUnauthorized = onUnauthorized;
     this.silenceMs = silenceMs;
@@ -213,13 +215,18 @@ export class JobStream {
   }
 
   dispatch(event) {
-    if (event.type !== 'job' && event.type !== 'message') return;
-    let job;
+    if (event.type !== 'job' && event.type !== 'message' && event.type !== 'wait') return;
+    let body;
     try {
-      job = JSON.parse(event.data);
+      body = JSON.parse(event.data);
     } catch {
       return; // a malformed event must not stop the stream
     }
-    if (job && typeof job === 'object' && job.id !== undefined && job.status) this.onJob(job);
+    if (!body || typeof body !== 'object') return;
+    if (event.type === 'wait') {
+      if (body.job_id !== undefined && body.reason) this.onWait(body);
+    } else if (body.id !== undefined && body.status) {
+      this.onJob(body);
+    }
   }
 }

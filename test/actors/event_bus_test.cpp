@@ -26,10 +26,26 @@ BOOST_AUTO_TEST_CASE(a_listener_gets_its_users_changes_in_order) {
   bus.publish(job(10, 1));
   bus.publish(job(11, 2));
   bus.publish(job(12, 1));
-  BOOST_TEST(mine->next(0ms)->id == 10);
-  BOOST_TEST(mine->next(0ms)->id == 12);
+  BOOST_TEST(std::get<sync_job>(*mine->next(0ms)).id == 10);
+  BOOST_TEST(std::get<sync_job>(*mine->next(0ms)).id == 12);
   BOOST_TEST(!mine->next(0ms).has_value());
-  BOOST_TEST(other->next(0ms)->id == 11);
+  BOOST_TEST(std::get<sync_job>(*other->next(0ms)).id == 11);
+}
+
+BOOST_AUTO_TEST_CASE(a_wait_reaches_its_users_listeners_between_changes) {
+  event_bus bus;
+  auto mine = bus.subscribe(1);
+  auto other = bus.subscribe(2);
+  bus.publish(job(10, 1));
+  bus.publish_wait(job_wait{1, 10, "rate_limited", 2000, 1});
+  bus.publish(job(10, 1));
+  BOOST_TEST(std::holds_alternative<sync_job>(*mine->next(0ms)));
+  auto wait = mine->next(0ms);
+  BOOST_TEST_REQUIRE(std::holds_alternative<job_wait>(*wait));
+  BOOST_TEST(std::get<job_wait>(*wait).job_id == 10);
+  BOOST_TEST(std::get<job_wait>(*wait).wait_ms == 2000);
+  BOOST_TEST(std::holds_alternative<sync_job>(*mine->next(0ms)));
+  BOOST_TEST(!other->next(0ms).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(a_waiting_listener_wakes_on_publish) {
@@ -39,7 +55,7 @@ BOOST_AUTO_TEST_CASE(a_waiting_listener_wakes_on_publish) {
   auto got = l->next(10s);
   t.join();
   BOOST_REQUIRE(got);
-  BOOST_TEST(got->id == 5);
+  BOOST_TEST(std::get<sync_job>(*got).id == 5);
 }
 
 BOOST_AUTO_TEST_CASE(a_listener_that_falls_far_behind_is_closed_not_blocking) {

@@ -117,6 +117,27 @@ BOOST_AUTO_TEST_CASE(two_clients_see_a_job_go_from_pending_through_progress_to_c
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_rate_limited_job_sends_a_wait_event_before_it_waits) {
+  wait_no_streams();
+  auto u = node().add_user(1077);
+  // The job's first list request is answered 429 with Retry-After: 1.
+  node().upstream().script("/api/players/1077/.*",
+                           {scripted_answer::too_many_requests(1)});
+  event_client c(node().port(), u.token);
+  BOOST_REQUIRE(c.wait_for_text(": keepalive", 5s));
+  auto id = trigger_id(u);
+  BOOST_REQUIRE(c.wait_for([&](auto& ev) { return has_status(ev, id, "completed"); }, 30s));
+  std::vector<json> waits;
+  for (auto& e : c.events())
+    if (e.type == "wait")
+      waits.push_back(e.data);
+  BOOST_REQUIRE(waits.size() == 1u);
+  BOOST_TEST(waits[0]["job_id"] == id);
+  BOOST_TEST(waits[0]["reason"] == "rate_limited");
+  BOOST_TEST(waits[0]["seconds"].get<double>() == 1.0);
+  BOOST_TEST(waits[0]["waits"] == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_client_connecting_during_a_job_first_gets_the_active_job) {
   wait_no_streams();
   auto u = node().add_user(long_account(1));
