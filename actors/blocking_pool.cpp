@@ -20,6 +20,10 @@ void blocking_pool::submit(task t) {
   ready_.notify_one();
 }
 
+void blocking_pool::submit(std::function<void()> work) {
+  submit([work = std::move(work)](db::session&) { work(); });
+}
+
 void blocking_pool::stop() {
   {
     std::lock_guard<std::mutex> guard(mutex_);
@@ -35,10 +39,11 @@ void blocking_pool::stop() {
 }
 
 void blocking_pool::run(int) {
-  db::session session(db_url_);
+  db::session session(db_url_, "matchsync-" + name_);
   // Connect now: a first task (a cancel, say) should not pay for it.
   try {
-    session.conn();
+    if (!db_url_.empty())
+      session.conn();
   } catch (const std::exception&) {
     // The database is away; the first task reconnects.
   }

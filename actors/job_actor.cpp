@@ -48,14 +48,16 @@ void launch_step(job_actor_t* self) {
   auto& st = self->state;
   st.in_flight = true;
   auto engine = st.engine;
+  auto client = st.client;  // the engine's upstream: it may outlive us
   auto token = st.token;
   auto stats = st.ctx->stats;
+  auto step_db = st.ctx->step_db;
   auto me = caf::actor_cast<caf::actor>(self);
-  st.ctx->steps->submit([engine, token, stats, me](db::session& session) {
+  // The step borrows a connection only for its reads and its commit.
+  st.ctx->steps->submit([engine, client, token, stats, step_db, me] {
     step_report r;
     try {
-      auto res = session.run(
-        [&](pqxx::connection& c) { return engine->step(c, *token); });
+      auto res = engine->step(*step_db, *token);
       r.kind = res == sync::step_result::more   ? step_report::more
                : res == sync::step_result::done ? step_report::done
                                                 : step_report::cancelled;
@@ -280,11 +282,9 @@ caf::behavior job_actor(job_actor_t* self, caf::actor coordinator,
                      std::string(upstream::to_string(n.why)),
                      static_cast<std::int64_t>(n.duration.count()));
   });
-  // Keep the client alive while a step that uses it may still run.
-  auto client = st.client;
-  auto engine = st.engine;
+  // A step in flight keeps the engine and the client alive itself.
   auto token = st.token;
-  self->attach_functor([client, engine, token](const caf::error&) {
+  self->attach_functor([token](const caf::error&) {
     // Whatever ends us also ends our in-flight request at once.
     token->cancel();
   });
@@ -321,7 +321,10 @@ caf::behavior job_actor(job_actor_t* self, caf::actor coordinator,
       if (!s.cancelling) {
         s.cancelling = true;
         s.token->cancel();
-        if (!s.in_flight && !s.finishing)
+        // No need to wait for a step in flight (it may be queued for a
+        // connection): the cancel is persisted, so the database refuses
+        // its commit, and the final row is the last committed step's.
+        if (!s.finishing)
           finalize_cancel(self);
       }
       return rp;

@@ -1,5 +1,7 @@
 // What every job actor of a node shares: settings, pools, the rate budget
-// and metrics. Owned by the runtime; outlives every actor.
+// and metrics. Owned by the runtime; outlives every actor. The control pool
+// keeps sessions of its own so that cancels, lease renewals and final states
+// never wait behind step commits for a connection.
 #pragma once
 
 #include "actors/blocking_pool.hpp"
@@ -11,8 +13,9 @@ namespace matchsync {
 
 struct job_context {
   config cfg;
-  blocking_pool* steps = nullptr;    ///< engine steps (DB + upstream)
-  blocking_pool* control = nullptr;  ///< short DB writes: state changes, cancels
+  blocking_pool* steps = nullptr;            ///< engine steps: upstream waits
+  db::connection_source* step_db = nullptr;  ///< the steps' reads and commits
+  blocking_pool* control = nullptr;          ///< state changes, cancels, leases
   upstream::rate_budget* budget = nullptr;
   metrics* stats = nullptr;
 };

@@ -11,14 +11,20 @@
 #include "actors/messages.hpp"
 #include "actors/node_agent.hpp"
 #include "core/log.hpp"
+#include "persistence/connection_pool.hpp"
 #include "persistence/job_store.hpp"
 #include "upstream/rate_budget.hpp"
 
 namespace matchsync {
 
 namespace {
-// A step pool large enough that every slot can have a step in flight.
-int step_threads(const config& cfg) { return std::max(1, cfg.slots); }
+db::pool_options step_db_options(const config& cfg) {
+  db::pool_options o;
+  o.url = cfg.database_url;
+  o.max_size = cfg.db_pool_size;
+  o.application_name = "matchsync-steps";
+  return o;
+}
 
 // With workers, slots travel over the network and fire on other machines'
 // timers: keep starts 4% (at least 20 ms) further apart than the rate needs,
@@ -41,7 +47,8 @@ std::string host_name() {
 struct runtime::impl {
   impl(const config& c, std::shared_ptr<metrics> s)
     : cfg(c), stats(std::move(s)), system(actor_config()),
-      steps("steps", step_threads(c), c.database_url),
+      step_db(step_db_options(c)),
+      steps("steps", step_threads(c.slots)),
       control("control", 4, c.database_url),
       budget(std::make_shared<upstream::local_rate_budget>(
         c.upstream_rate_per_minute, cluster_spacing_guard(c))) {}
@@ -49,8 +56,9 @@ struct runtime::impl {
   config cfg;
   std::shared_ptr<metrics> stats;
   caf::actor_system system;
+  db::connection_pool step_db;  // outlives the step threads that borrow from it
   blocking_pool steps;
-  blocking_pool control;
+  blocking_pool control;  // sessions of its own: never queues behind steps
   std::shared_ptr<upstream::local_rate_budget> budget;
   caf::actor coordinator;
   caf::actor agent;
@@ -86,6 +94,7 @@ runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
   auto ctx = std::make_shared<job_context>();
   ctx->cfg = cfg;
   ctx->steps = &impl_->steps;
+  ctx->step_db = &impl_->step_db;
   ctx->control = &impl_->control;
   ctx->budget = impl_->budget.get();
   ctx->stats = impl_->stats.get();

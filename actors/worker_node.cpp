@@ -14,6 +14,7 @@
 #include "actors/messages.hpp"
 #include "actors/node_agent.hpp"
 #include "core/log.hpp"
+#include "persistence/connection_pool.hpp"
 #include "persistence/job_store.hpp"
 
 namespace matchsync {
@@ -46,7 +47,12 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
   auto host = cfg.coordinator.substr(0, colon);
   auto port = static_cast<std::uint16_t>(std::stoi(cfg.coordinator.substr(colon + 1)));
   caf::actor_system system(actor_config());
-  blocking_pool steps("steps", std::max(1, cfg.slots), cfg.database_url);
+  db::pool_options step_db_options;
+  step_db_options.url = cfg.database_url;
+  step_db_options.max_size = cfg.db_pool_size;
+  step_db_options.application_name = "matchsync-steps";
+  db::connection_pool step_db(step_db_options);
+  blocking_pool steps("steps", step_threads(cfg.slots));
   blocking_pool control("control", 2, cfg.database_url);
   bool joined_once = false;
   int failures = 0;
@@ -74,6 +80,7 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     auto ctx = std::make_shared<job_context>();
     ctx->cfg = cfg;
     ctx->steps = &steps;
+    ctx->step_db = &step_db;
     ctx->control = &control;
     ctx->budget = &budget;
     auto agent = spawn_node_agent(system, ctx, *coordinator);

@@ -5,7 +5,7 @@
 // trip) and job_store::active_for_user (a database read on its own
 // connection).
 //
-//   bench_many_jobs [--jobs 1000] [--latency-ms 2000] [--measure-s 20]
+//   bench_many_jobs [--jobs 1000] [--latency-ms 2000] [--measure-s 20] [--db-pool 16]
 #include <iostream>
 #include <random>
 #include <thread>
@@ -26,10 +26,18 @@ namespace {
 
 const std::string name = "many_jobs";
 
-long pg_connections(pqxx::connection& conn) {
+// Client backends: all of them, and those of the runtime's step pool.
+struct connection_count {
+  long all = 0;
+  long steps = 0;
+};
+
+connection_count pg_connections(pqxx::connection& conn) {
   pqxx::nontransaction tx(conn);
-  return tx.exec1("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")[0]
-    .as<long>();
+  auto r = tx.exec1(
+    "SELECT count(*), count(*) FILTER (WHERE application_name = 'matchsync-steps') "
+    "FROM pg_stat_activity WHERE backend_type = 'client backend'");
+  return {r[0].as<long>(), r[1].as<long>()};
 }
 
 // Sum of the client backends' proportional set sizes (kB).
@@ -51,6 +59,7 @@ int main(int argc, char** argv) try {
   int jobs = static_cast<int>(a.get_int("jobs", 1000));
   int latency = static_cast<int>(a.get_int("latency-ms", 2000));
   int measure_s = static_cast<int>(a.get_int("measure-s", 20));
+  int db_pool = static_cast<int>(a.get_int("db-pool", config{}.db_pool_size));
 
   test::fake_opendota::options fo;
   fo.threads = jobs + 100;
@@ -76,6 +85,7 @@ int main(int argc, char** argv) try {
   cfg.upstream_rate_per_minute = 0;
   cfg.upstream_timeout_ms = latency + 30000;
   cfg.slots = jobs;
+  cfg.db_pool_size = db_pool;
   cfg.node_id = "bench";
   cfg.auth = "none";
   auto t_rt = steady::now();
@@ -112,7 +122,12 @@ int main(int argc, char** argv) try {
   std::mt19937 pick(7);
   std::vector<double> running_ms, active_ms;
   auto end = steady::now() + std::chrono::seconds(measure_s);
-  long connections_max = 0;
+  connection_count connections_max;
+  auto note_connections = [&] {
+    auto now = pg_connections(conn);
+    connections_max.all = std::max(connections_max.all, now.all);
+    connections_max.steps = std::max(connections_max.steps, now.steps);
+  };
   int i = 0;
   while (steady::now() < end) {
     auto t0 = steady::now();
@@ -123,10 +138,10 @@ int main(int argc, char** argv) try {
     running_ms.push_back(bench::ms_between(t0, t1));
     active_ms.push_back(bench::ms_between(t1, t2));
     if (++i % 50 == 0)
-      connections_max = std::max(connections_max, pg_connections(conn));
+      note_connections();
     std::this_thread::sleep_for(20ms);
   }
-  connections_max = std::max(connections_max, pg_connections(conn));
+  note_connections();
   bench::result(name, "status_queries", static_cast<double>(running_ms.size()), "queries");
   bench::result(name, "running_jobs_p50_ms", bench::percentile(running_ms, 50), "ms");
   bench::result(name, "running_jobs_p99_ms", bench::percentile(running_ms, 99), "ms");
@@ -135,7 +150,8 @@ int main(int argc, char** argv) try {
   bench::result(name, "active_for_user_p99_ms", bench::percentile(active_ms, 99), "ms");
   bench::result(name, "active_for_user_max_ms", bench::percentile(active_ms, 100), "ms");
   bench::result(name, "threads_running", bench::self_threads(), "threads");
-  bench::result(name, "pg_client_connections_max", connections_max, "connections");
+  bench::result(name, "pg_client_connections_max", connections_max.all, "connections");
+  bench::result(name, "pg_step_connections_max", connections_max.steps, "connections");
   bench::result(name, "pg_backends_pss_kb", pg_backends_pss_kb(conn), "kB");
   bench::result(name, "rss_running_kb", bench::self_rss_kb(), "kB");
 

@@ -129,6 +129,8 @@ const std::map<std::string, setter>& setters() {
        c.upstream_backoff_base_ms = parse_int(k, v, 1, 60000);
      }},
     {"slots", [](config& c, auto& k, auto& v) { c.slots = parse_int(k, v, 0, 10000); }},
+    {"db_pool_size",
+     [](config& c, auto& k, auto& v) { c.db_pool_size = parse_int(k, v, 1, 1000); }},
     {"cluster_host", [](config& c, auto&, auto& v) { c.cluster_host = v; }},
     {"cluster_port",
      [](config& c, auto& k, auto& v) { c.cluster_port = parse_int(k, v, 0, 65535); }},

@@ -27,6 +27,8 @@ struct config {
   /// First retry delay; doubles up to 60 s (SPEC §2: 1 s).
   int upstream_backoff_base_ms = 1000;
   int slots = 16;
+  /// Database connections the job steps share (their reads and commits).
+  int db_pool_size = 16;
   std::string cluster_host = "127.0.0.1";
   int cluster_port = 4242;
   std::string cluster_secret;

@@ -14,7 +14,9 @@ namespace matchsync::db {
 
 /// Opens a connection; throws domain_error(storage_unavailable) when the
 /// server cannot be reached. A short connect timeout keeps outages bounded.
-std::unique_ptr<pqxx::connection> connect(const std::string& url);
+/// `application_name`, when given, names the session in pg_stat_activity.
+std::unique_ptr<pqxx::connection> connect(const std::string& url,
+                                          const std::string& application_name = {});
 
 /// Runs `fn`, translating libpqxx exceptions: a lost connection becomes
 /// storage_unavailable, anything else internal (with the server's message).
@@ -46,7 +48,8 @@ auto translate_errors(F&& fn) -> decltype(fn()) {
 /// Not thread-safe: one per thread (a connection costs ~37 ms to open).
 class session {
 public:
-  explicit session(std::string url) : url_(std::move(url)) {}
+  explicit session(std::string url, std::string application_name = {})
+    : url_(std::move(url)), application_name_(std::move(application_name)) {}
 
   /// The open connection, (re)connecting if needed.
   pqxx::connection& conn();
@@ -68,7 +71,34 @@ public:
 
 private:
   std::string url_;
+  std::string application_name_;
   std::unique_ptr<pqxx::connection> conn_;
+};
+
+/// Lends a connection for the length of one call: how code that must not
+/// hold a connection across a slow wait (a sync step around its upstream
+/// request) reaches the database, one short phase at a time.
+class connection_source {
+public:
+  virtual ~connection_source() = default;
+
+  /// Calls `fn` with a connection, translating libpqxx errors as
+  /// translate_errors does. Throws domain_error(storage_unavailable) when
+  /// no connection can be had.
+  virtual void with_connection(const std::function<void(pqxx::connection&)>& fn) = 0;
+};
+
+/// The same connection lent every time: for tests and single-threaded tools.
+class single_connection : public connection_source {
+public:
+  explicit single_connection(pqxx::connection& conn) : conn_(conn) {}
+
+  void with_connection(const std::function<void(pqxx::connection&)>& fn) override {
+    translate_errors([&] { fn(conn_); });
+  }
+
+private:
+  pqxx::connection& conn_;
 };
 
 }  // namespace matchsync::db

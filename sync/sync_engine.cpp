@@ -24,16 +24,20 @@ sync_engine::sync_engine(sync_job job, db::job_fence fence,
     job_.phase = "listing";
 }
 
-step_result sync_engine::step(pqxx::connection& conn, upstream::cancel_token& token) {
+step_result sync_engine::step(db::connection_source& source,
+                              upstream::cancel_token& token) {
   if (token.cancelled())
     return step_result::cancelled;
-  return db::translate_errors([&] {
-    return *job_.phase == "details" ? details_step(conn, token)
-                                    : list_step(conn, token);
-  });
+  return *job_.phase == "details" ? details_step(source, token)
+                                  : list_step(source, token);
 }
 
-step_result sync_engine::list_step(pqxx::connection& conn,
+step_result sync_engine::step(pqxx::connection& conn, upstream::cancel_token& token) {
+  db::single_connection source(conn);
+  return step(source, token);
+}
+
+step_result sync_engine::list_step(db::connection_source& source,
                                    upstream::cancel_token& token) {
   auto offset = static_cast<int>(job_.list_offset);
   auto page = upstream_.list_matches(job_.account_id, settings_.page_size, offset, token);
@@ -53,55 +57,56 @@ step_result sync_engine::list_step(pqxx::connection& conn,
     if (item.is_object() && item.contains("match_id") &&
         item["match_id"].is_number_integer())
       ids.push_back(item["match_id"].get<std::int64_t>());
+  auto summaries = page.data.dump();
+  if (token.cancelled())
+    return step_result::cancelled;  // no commit, so no wait for a connection
 
-  sync_job next = job_;
-  pqxx::work tx(conn);
-  auto counts = db::match_store::upsert_summaries(tx, job_.account_id, job_.id,
-                                                  page.data.dump());
-  next.new_matches += counts.inserted;
-  next.updated_matches += counts.updated;
-  if (!ids.empty()) {
-    auto newest = *std::max_element(ids.begin(), ids.end());
-    next.list_top_match_id = raised_mark(next.list_top_match_id, newest);
-  }
-  auto mark = db::sync_state_store::complete_through(tx, job_.account_id);
-  bool incremental = job_.type == job_type::incremental_sync;
-  // While listing, the total grows with what this job will process.
-  next.total_matches = incremental ? next.new_matches
-                                   : next.total_matches + static_cast<std::int64_t>(ids.size());
-  if (plan_after_page(job_.type, ids, settings_.page_size, mark) ==
-      after_page::stop_listing) {
-    if (auto raised = raised_mark(mark, next.list_top_match_id))
-      db::sync_state_store::raise_complete_through(tx, job_.account_id, *raised);
-    next.phase = "details";
-    next.detail_cursor.reset();
-    next.total_matches = db::match_store::count_below(
-      tx, job_.account_id, std::nullopt, details_only_lacking(job_.type));
-    next.processed_matches = 0;
-  } else {
-    next.list_offset = offset + static_cast<std::int64_t>(ids.size());
-  }
-  std::swap(job_, next);
-  try {
-    commit_progress(tx);
-  } catch (...) {
-    std::swap(job_, next);
-    throw;
-  }
+  source.with_connection([&](pqxx::connection& conn) {
+    sync_job next = job_;
+    pqxx::work tx(conn);
+    auto counts = db::match_store::upsert_summaries(tx, job_.account_id, job_.id, summaries);
+    next.new_matches += counts.inserted;
+    next.updated_matches += counts.updated;
+    if (!ids.empty()) {
+      auto newest = *std::max_element(ids.begin(), ids.end());
+      next.list_top_match_id = raised_mark(next.list_top_match_id, newest);
+    }
+    auto mark = db::sync_state_store::complete_through(tx, job_.account_id);
+    bool incremental = job_.type == job_type::incremental_sync;
+    // While listing, the total grows with what this job will process.
+    next.total_matches = incremental
+                           ? next.new_matches
+                           : next.total_matches + static_cast<std::int64_t>(ids.size());
+    if (plan_after_page(job_.type, ids, settings_.page_size, mark) ==
+        after_page::stop_listing) {
+      if (auto raised = raised_mark(mark, next.list_top_match_id))
+        db::sync_state_store::raise_complete_through(tx, job_.account_id, *raised);
+      next.phase = "details";
+      next.detail_cursor.reset();
+      next.total_matches = db::match_store::count_below(
+        tx, job_.account_id, std::nullopt, details_only_lacking(job_.type));
+      next.processed_matches = 0;
+    } else {
+      next.list_offset = offset + static_cast<std::int64_t>(ids.size());
+    }
+    commit_as(tx, next);
+  });
   return step_result::more;
 }
 
-step_result sync_engine::details_step(pqxx::connection& conn,
+step_result sync_engine::details_step(db::connection_source& source,
                                       upstream::cancel_token& token) {
   std::vector<std::int64_t> ids;
-  {
+  source.with_connection([&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
     ids = db::match_store::ids_below(tx, job_.account_id, job_.detail_cursor,
                                      details_only_lacking(job_.type),
                                      settings_.details_per_step);
-  }
+  });
   if (ids.empty()) {
-    auto done = db::job_store(conn).complete(fence_);
+    std::optional<sync_job> done;
+    source.with_connection(
+      [&](pqxx::connection& conn) { done = db::job_store(conn).complete(fence_); });
     if (!done)
       throw_fenced(job_);
     job_ = *done;
@@ -132,47 +137,47 @@ step_result sync_engine::details_step(pqxx::connection& conn,
         return step_result::cancelled;
     }
   }
-  sync_job next = job_;
-  pqxx::work tx(conn);
-  for (auto& f : batch) {
-    if (db::match_store::store_detail(tx, job_.account_id, f.id, job_.id,
-                                      f.outcome, f.json))
-      ++next.updated_matches;
-    if (f.outcome == db::detail_outcome::failed)
-      ++next.failed_matches;
-  }
-  next.processed_matches += static_cast<std::int64_t>(batch.size());
-  next.detail_cursor = ids.back();
-  std::swap(job_, next);
-  try {
-    commit_progress(tx);
-  } catch (...) {
-    std::swap(job_, next);
-    throw;
-  }
+  if (token.cancelled())
+    return step_result::cancelled;
+  source.with_connection([&](pqxx::connection& conn) {
+    sync_job next = job_;
+    pqxx::work tx(conn);
+    for (auto& f : batch) {
+      if (db::match_store::store_detail(tx, job_.account_id, f.id, job_.id,
+                                        f.outcome, f.json))
+        ++next.updated_matches;
+      if (f.outcome == db::detail_outcome::failed)
+        ++next.failed_matches;
+    }
+    next.processed_matches += static_cast<std::int64_t>(batch.size());
+    next.detail_cursor = ids.back();
+    commit_as(tx, next);
+  });
   return step_result::more;
 }
 
-db::job_progress sync_engine::progress() const {
+db::job_progress sync_engine::progress_of(const sync_job& job) {
   db::job_progress p;
-  p.phase = job_.phase.value_or("listing");
-  p.total_matches = job_.total_matches;
-  p.processed_matches = job_.processed_matches;
-  p.new_matches = job_.new_matches;
-  p.updated_matches = job_.updated_matches;
-  p.failed_matches = job_.failed_matches;
-  p.list_offset = job_.list_offset;
-  p.list_top_match_id = job_.list_top_match_id;
-  p.detail_cursor = job_.detail_cursor;
+  p.phase = job.phase.value_or("listing");
+  p.total_matches = job.total_matches;
+  p.processed_matches = job.processed_matches;
+  p.new_matches = job.new_matches;
+  p.updated_matches = job.updated_matches;
+  p.failed_matches = job.failed_matches;
+  p.list_offset = job.list_offset;
+  p.list_top_match_id = job.list_top_match_id;
+  p.detail_cursor = job.detail_cursor;
   return p;
 }
 
-void sync_engine::commit_progress(pqxx::work& tx) {
-  if (!db::job_store::update_progress(tx, fence_, progress(), settings_.lease_s)) {
+void sync_engine::commit_as(pqxx::work& tx, const sync_job& next) {
+  // job_ stays the last committed state until the commit succeeded.
+  if (!db::job_store::update_progress(tx, fence_, progress_of(next), settings_.lease_s)) {
     tx.abort();
     throw_fenced(job_);
   }
   tx.commit();
+  job_ = next;
 }
 
 void sync_engine::add_stats(const upstream::request_stats& s) {

@@ -3,6 +3,8 @@
 // batch of details, and commits the data with the job's counters, phase and
 // resume point in one transaction: an interruption loses at most the step
 // in flight, and a job rebuilt from its row resumes where it stopped.
+// A step holds a database connection only for its short reads and its
+// commit, never while it waits for the upstream.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <pqxx/pqxx>
 
 #include "core/sync_job.hpp"
+#include "persistence/database.hpp"
 #include "persistence/job_store.hpp"
 #include "upstream/client.hpp"
 
@@ -40,10 +43,14 @@ public:
   sync_engine(sync_job job, db::job_fence fence, upstream::client& upstream,
               engine_settings settings);
 
-  /// Runs one step on `conn`. Throws domain_error: upstream_failed (a list
-  /// page failed for good, or the daily limit: the job should fail with the
-  /// message), fenced (the database refused the write: the job was cancelled,
-  /// taken over or ended elsewhere), storage_unavailable.
+  /// Runs one step, borrowing a connection from `source` for each database
+  /// phase. Throws domain_error: upstream_failed (a list page failed for
+  /// good, or the daily limit: the job should fail with the message), fenced
+  /// (the database refused the write: the job was cancelled, taken over or
+  /// ended elsewhere), storage_unavailable.
+  step_result step(db::connection_source& source, upstream::cancel_token& token);
+
+  /// The same on one plain connection (tests, single-threaded tools).
   step_result step(pqxx::connection& conn, upstream::cancel_token& token);
 
   /// The job as last committed by this engine.
@@ -54,10 +61,11 @@ public:
   upstream::request_stats take_stats();
 
 private:
-  step_result list_step(pqxx::connection& conn, upstream::cancel_token& token);
-  step_result details_step(pqxx::connection& conn, upstream::cancel_token& token);
-  db::job_progress progress() const;
-  void commit_progress(pqxx::work& tx);
+  step_result list_step(db::connection_source& source, upstream::cancel_token& token);
+  step_result details_step(db::connection_source& source, upstream::cancel_token& token);
+  static db::job_progress progress_of(const sync_job& job);
+  /// Writes `next`'s progress (fenced), commits, and makes `next` the job.
+  void commit_as(pqxx::work& tx, const sync_job& next);
   void add_stats(const upstream::request_stats& s);
 
   sync_job job_;

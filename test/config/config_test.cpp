@@ -57,6 +57,13 @@ BOOST_AUTO_TEST_CASE(out_of_range_port_names_the_env_key) {
   BOOST_TEST(msg.find("70000") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(db_pool_size_defaults_to_16_and_refuses_zero) {
+  BOOST_TEST(load_config({}, {}, {}).db_pool_size == 16);
+  BOOST_TEST(load_config({}, {{"db_pool_size", "4"}}, {}).db_pool_size == 4);
+  auto msg = error_of([] { load_config({}, {{"db_pool_size", "0"}}, {}); });
+  BOOST_TEST(msg.find("MATCHSYNC_DB_POOL_SIZE") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_auth_mode_is_refused) {
   auto msg = error_of([] { load_config({{"auth", "maybe"}}, {}, {}); });
   BOOST_TEST(msg.find("auth") != std::string::npos);

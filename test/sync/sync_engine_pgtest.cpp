@@ -123,9 +123,76 @@ struct harness {
   upstream::local_rate_budget budget{0};
 };
 
+// Lends one connection and knows whether it is lent right now.
+struct watched_source : db::connection_source {
+  explicit watched_source(pqxx::connection& conn) : inner(conn) {}
+  void with_connection(const std::function<void(pqxx::connection&)>& fn) override {
+    ++loans;
+    lent = true;
+    try {
+      inner.with_connection(fn);
+    } catch (...) {
+      lent = false;
+      throw;
+    }
+    lent = false;
+  }
+  db::single_connection inner;
+  bool lent = false;
+  int loans = 0;
+};
+
+// Passes calls to the upstream on, counting those made while a connection
+// of `source` is lent.
+struct watching_client : upstream::client {
+  watching_client(upstream::client& inner, const watched_source& source)
+    : inner(inner), source(source) {}
+  upstream::list_result list_matches(std::int64_t account_id, int limit, int offset,
+                                     upstream::cancel_token& token) override {
+    note();
+    return inner.list_matches(account_id, limit, offset, token);
+  }
+  upstream::detail_result match_detail(std::int64_t match_id,
+                                       upstream::cancel_token& token) override {
+    note();
+    return inner.match_detail(match_id, token);
+  }
+  void note() {
+    ++calls;
+    if (source.lent)
+      ++calls_while_lent;
+  }
+  upstream::client& inner;
+  const watched_source& source;
+  int calls = 0;
+  int calls_while_lent = 0;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(sync_engine)
+
+BOOST_AUTO_TEST_CASE(a_step_holds_no_connection_while_it_calls_the_upstream) {
+  harness h("engine_no_connection_held", 10);
+  const std::int64_t account = 25;
+  auto job = h.start(account, job_type::full_sync);
+  auto up = h.client();
+  watched_source source(h.conn);
+  watching_client watched(*up, source);
+  sync::engine_settings s;
+  s.page_size = 10;
+  s.details_per_step = 5;
+  sync::sync_engine engine(job, {job.id, *job.node, job.attempt}, watched, s);
+  upstream::cancel_token token;
+  for (int steps = 0; steps < 100; ++steps)
+    if (engine.step(source, token) != sync::step_result::more)
+      break;
+  BOOST_TEST(engine.job().status == job_status::completed);
+  BOOST_TEST(watched.calls >= 3 + 25);
+  BOOST_TEST(watched.calls_while_lent == 0);
+  BOOST_TEST(source.loans > 0);
+  h.check_complete(account);
+}
 
 BOOST_AUTO_TEST_CASE(incremental_stores_everything_then_costs_only_the_new_matches) {
   harness h("engine_incremental");

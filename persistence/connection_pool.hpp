@@ -1,0 +1,109 @@
+// A bounded set of PostgreSQL connections shared by many threads: at most
+// `max_size` open, opened on demand and only a few at a time (a thousand
+// callers arriving together never storm the server), reused, and dropped when
+// found broken so that the next caller reconnects. Free of CAF.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "persistence/database.hpp"
+
+namespace matchsync::db {
+
+struct pool_options {
+  std::string url;
+  int max_size = 16;
+  /// Connects in progress at once: starting backends is what the server
+  /// does slowly, so a crowd of connects is what breaks it.
+  int max_connecting = 2;
+  /// How long acquire() waits for a connection before it gives up: long
+  /// enough for a queue of short commits, short enough to notice a pool
+  /// held by something stuck.
+  std::chrono::milliseconds acquire_timeout{30000};
+  /// Names the pool's sessions in pg_stat_activity.
+  std::string application_name;
+};
+
+class connection_pool : public connection_source {
+public:
+  class lease;
+
+  /// Opens nothing yet: connections are opened when first needed.
+  explicit connection_pool(pool_options options);
+  /// Every lease must have been returned.
+  ~connection_pool() override = default;
+  connection_pool(const connection_pool&) = delete;
+  connection_pool& operator=(const connection_pool&) = delete;
+
+  /// A connection for the caller alone until the lease ends, waiting in
+  /// turn (first come, first served) at most `timeout`. Throws
+  /// domain_error(storage_unavailable) when the wait runs out or the
+  /// connection cannot be opened.
+  lease acquire(std::chrono::milliseconds timeout);
+  lease acquire();
+
+  /// Runs `fn` on a leased connection with error translation; a connection
+  /// that turned out broken is dropped rather than lent again.
+  void with_connection(const std::function<void(pqxx::connection&)>& fn) override;
+
+  struct counts {
+    int open = 0;      ///< connections that exist, leased or idle
+    int idle = 0;
+    int connecting = 0;
+    int waiting = 0;   ///< callers waiting in acquire()
+    long opened = 0;   ///< connections ever opened
+  };
+  counts snapshot() const;
+
+  const pool_options& options() const { return options_; }
+
+private:
+  struct waiter {
+    std::condition_variable turn;
+  };
+
+  void give_back(std::unique_ptr<pqxx::connection> conn, bool broken);
+  void wake_first();
+
+  pool_options options_;
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  std::deque<waiter*> queue_;  // FIFO; only the first may take a connection
+  int open_ = 0;
+  int connecting_ = 0;
+  long opened_ = 0;
+};
+
+/// One connection on loan; returned to its pool when the lease ends.
+class connection_pool::lease {
+public:
+  lease(lease&& other) noexcept;
+  lease& operator=(lease&& other) noexcept;
+  lease(const lease&) = delete;
+  lease& operator=(const lease&) = delete;
+  ~lease();
+
+  pqxx::connection& operator*() const { return *conn_; }
+  pqxx::connection* operator->() const { return conn_.get(); }
+
+  /// The connection is closed on return instead of being lent again.
+  void mark_broken() { broken_ = true; }
+
+private:
+  friend class connection_pool;
+  lease(connection_pool* pool, std::unique_ptr<pqxx::connection> conn)
+    : pool_(pool), conn_(std::move(conn)) {}
+  void release();
+
+  connection_pool* pool_ = nullptr;
+  std::unique_ptr<pqxx::connection> conn_;
+  bool broken_ = false;
+};
+
+}  // namespace matchsync::db
