@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <condition_variable>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -152,12 +153,11 @@ struct http_client::impl {
     fetch_result result;
     // One call at a time per object (see the header); a second caller still
     // notices its cancel while it waits for the first.
-    std::unique_lock<std::timed_mutex> serialize(call_mutex, std::defer_lock);
-    while (!serialize.try_lock_for(std::chrono::milliseconds(20)))
-      if (token.cancelled()) {
-        result.kind = result_kind::cancelled;
-        return result;
-      }
+    call_turn turn(*this);
+    if (!turn.take(token)) {
+      result.kind = result_kind::cancelled;
+      return result;
+    }
     auto target = url.base_path + path;
     std::string full_query = query;
     if (!options.api_key.empty())
@@ -248,6 +248,44 @@ struct http_client::impl {
     }
   }
 
+  // The turn of one fetch on this object. A flag under a plain mutex rather
+  // than std::timed_mutex::try_lock_for: libstdc++ implements that with
+  // pthread_mutex_clocklock, which GCC 12's ThreadSanitizer does not
+  // intercept, so TSan saw every unlock as one of an unlocked mutex.
+  class call_turn {
+  public:
+    explicit call_turn(impl& owner) : owner_(owner) {}
+    ~call_turn() {
+      if (!taken_)
+        return;
+      {
+        std::lock_guard<std::mutex> lock(owner_.call_mutex);
+        owner_.call_busy = false;
+      }
+      owner_.call_free.notify_one();
+    }
+    call_turn(const call_turn&) = delete;
+    call_turn& operator=(const call_turn&) = delete;
+
+    // Waits for the turn; false when `token` is cancelled first (checked
+    // every 20 ms, the token's own wait would need a second lock).
+    bool take(cancel_token& token) {
+      std::unique_lock<std::mutex> lock(owner_.call_mutex);
+      while (owner_.call_busy) {
+        if (token.cancelled())
+          return false;
+        owner_.call_free.wait_for(lock, std::chrono::milliseconds(20));
+      }
+      owner_.call_busy = true;
+      taken_ = true;
+      return true;
+    }
+
+  private:
+    impl& owner_;
+    bool taken_ = false;
+  };
+
   double jitter() {
     return std::uniform_real_distribution<double>(0.0, 1.0)(jitter_source);
   }
@@ -258,7 +296,9 @@ struct http_client::impl {
   rate_budget& budget;
   httplib::Client http;
   std::mt19937_64 jitter_source;
-  std::timed_mutex call_mutex;
+  std::mutex call_mutex;
+  std::condition_variable call_free;
+  bool call_busy = false;
   std::mutex socket_mutex;
   int socket_dup = -1;
   bool aborted = false;

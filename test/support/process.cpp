@@ -6,8 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
+
 #include <atomic>
 #include <cstdlib>
+#include <iostream>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -73,6 +76,15 @@ child_process::~child_process() {
     ::kill(pid_, SIGKILL);
     wait_exit(std::chrono::seconds(10));
   }
+  // A child's report would otherwise only surface after the whole run
+  // (scripts/sanitize.sh): fail the test that started it.
+  auto report = sanitizer_report(pid_);
+  if (!report.empty()) {
+    std::cerr << "sanitizer report of child " << pid_ << " (" << log_path_
+              << "):\n" << report << std::flush;
+    BOOST_ERROR("child process " + std::to_string(pid_) +
+                " wrote a sanitizer report (above)");
+  }
 }
 
 std::string child_process::output() const {
@@ -123,6 +135,31 @@ bool wait_until(const std::function<bool()>& condition,
       return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+}
+
+std::string sanitizer_report(int pid) {
+  std::string all;
+  for (const char* var : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
+    const char* options = std::getenv(var);
+    if (options == nullptr)
+      continue;
+    // Options are `key=value` pairs separated by ':' (or spaces).
+    std::string text = options;
+    auto at = text.find("log_path=");
+    if (at == std::string::npos || (at > 0 && text[at - 1] != ':' && text[at - 1] != ' '))
+      continue;
+    auto start = at + 9;
+    auto end = text.find_first_of(": ", start);
+    auto prefix = text.substr(start, end == std::string::npos ? end : end - start);
+    std::ifstream in(prefix + "." + std::to_string(pid));
+    if (!in)
+      continue;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (all.find(ss.str()) == std::string::npos)
+      all += ss.str();
+  }
+  return all;
 }
 
 std::string test_output_dir(const std::string& test_name) {

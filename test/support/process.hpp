@@ -11,7 +11,9 @@
 namespace matchsync::test {
 
 /// A child process whose stdout+stderr go to a log file. Killed (SIGKILL) on
-/// destruction if still running.
+/// destruction if still running. In a sanitizer build (scripts/sanitize.sh)
+/// a report the child wrote fails the current test when the handle is
+/// destroyed.
 class child_process {
 public:
   /// Starts `argv[0]` with the given arguments; `env` entries are added to
@@ -48,6 +50,11 @@ private:
 /// deadline. Tests wait on conditions, never on fixed sleeps.
 bool wait_until(const std::function<bool()>& condition,
                 std::chrono::milliseconds deadline);
+
+/// The sanitizer report (ASan, UBSan, TSan) process `pid` wrote to the
+/// `log_path` of ASAN_OPTIONS / UBSAN_OPTIONS / TSAN_OPTIONS, or "" when it
+/// wrote none (or no log_path is set).
+std::string sanitizer_report(int pid);
 
 /// A path inside the build tree for this test's files (logs, screenshots).
 std::string test_output_dir(const std::string& test_name);
