@@ -80,6 +80,23 @@ export async function setFakeUpstreamLatency(config, ms) {
   return true;
 }
 
+/**
+ * Scripts the fake OpenDota's next answers for paths matching `pathRegex`
+ * (`POST /_control/script`). Returns false without a fake URL.
+ */
+async function scriptFakeUpstream(config, pathRegex, answers) {
+  if (!config.fakeUpstreamUrl) return false;
+  const response = await fetch(new URL('/_control/script', config.fakeUpstreamUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ path: pathRegex, answers }),
+  });
+  if (!response.ok) {
+    throw new Error(`POST /_control/script answered ${response.status}: ${await response.text()}`);
+  }
+  return true;
+}
+
 /** The latency that makes a sync slow enough to watch (MATCHSYNC_TEST_LATENCY_MS). */
 const SLOW_MS = Number(process.env.MATCHSYNC_TEST_LATENCY_MS || 300);
 /**
@@ -268,6 +285,35 @@ export function dashboardScenarios(config) {
       }
       await page.waitForSelector(`#sync-outcome[data-job-id="${next.id}"]`, { timeout: WAIT_MS });
       await page.locator('#sync-type-selector').waitFor({ state: 'visible', timeout: WAIT_MS });
+      await setFakeUpstreamLatency(config, 0);
+      assertNoPageErrors(page);
+    });
+
+    it('shows a rate-limit wait under the progress counters', async (t) => {
+      await ensureIdle(config);
+      await setFakeUpstreamLatency(config, SLOW_MS);
+      // The first detail request is answered 429 with Retry-After: 2.
+      const scripted = await scriptFakeUpstream(config, '/api/matches/.*', [
+        { action: 'status', status: 429, retry_after: '2', delay_ms: 0, repeat: 1 },
+      ]);
+      if (!scripted) {
+        t.skip('needs the fake OpenDota (FAKE_OPENDOTA_URL)');
+        return;
+      }
+      const page = await openPage();
+      await loadReady(page);
+      await page.getByLabel('Full Sync (All Matches)', { exact: true }).check();
+      await page.click('#sync-button');
+      await page.locator('#progress-waits').waitFor({ state: 'visible', timeout: WAIT_MS });
+      assert.equal(await page.$eval('#progress-waits', (n) => n.dataset.waits), '1');
+      assert.equal(await page.$eval('#progress-waits', (n) => n.dataset.reason), 'rate_limited');
+      assert.match(await page.textContent('#progress-waits'),
+        /Rate-limit waits: 1 \(last: rate limited by OpenDota, waiting 2s\)/);
+      await freezeUpstream(config);
+      await shot(page, 'rate-limit-wait');
+      if (await page.isVisible('#cancel-button')) await page.click('#cancel-button');
+      await page.locator('#sync-type-selector').waitFor({ state: 'visible', timeout: WAIT_MS });
+      assert.equal(await page.isVisible('#progress-waits'), false);
       await setFakeUpstreamLatency(config, 0);
       assertNoPageErrors(page);
     });

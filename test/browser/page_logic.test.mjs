@@ -3,7 +3,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SseParser, backoffDelay } from '../../http/static/sse.js';
+import { JobStream, SseParser, backoffDelay } from '../../http/static/sse.js';
 import { groupWeeks, weekStartMs, weeklyCounts } from '../../http/static/chart.js';
 import { winRateFraction } from '../../http/static/match_views.js';
 
@@ -49,6 +49,21 @@ describe('SseParser', () => {
     const events = parser.push('\uFEFFid: 7\nretry: 2500\ndata:  two spaces\n\n');
     assert.deepEqual(events, [{ type: 'message', data: ' two spaces', id: '7' }]);
     assert.equal(parser.retry, 2500);
+  });
+});
+
+describe('JobStream.dispatch', () => {
+  it('hands job events to onJob and wait events to onWait, and drops malformed ones', () => {
+    const jobs = [];
+    const waits = [];
+    const stream = new JobStream({ onJob: (j) => jobs.push(j), onWait: (w) => waits.push(w) });
+    stream.dispatch({ type: 'job', data: '{"id":7,"status":"running"}' });
+    stream.dispatch({ type: 'wait', data: '{"job_id":7,"reason":"rate_limited","seconds":2,"waits":1}' });
+    stream.dispatch({ type: 'wait', data: '{"job_id":7}' });
+    stream.dispatch({ type: 'wait', data: 'not json' });
+    stream.dispatch({ type: 'other', data: '{"id":8,"status":"running"}' });
+    assert.deepEqual(jobs.map((j) => j.id), [7]);
+    assert.deepEqual(waits, [{ job_id: 7, reason: 'rate_limited', seconds: 2, waits: 1 }]);
   });
 });
 
