@@ -8,6 +8,7 @@
 //   bench_cluster [--jobs 60] [--matches 40] [--latency-ms 50]
 //                 [--cancels 100] [--cancel-latency-ms 5000]
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -46,6 +47,14 @@ config coordinator_config(const std::string& db_url, const std::string& upstream
 std::unique_ptr<test::child_process> start_worker(const std::string& node, int port,
                                                   const std::string& db_url,
                                                   const std::string& upstream) {
+  // `matchsync` refuses unknown MATCHSYNC_* settings, and the child inherits
+  // our environment: hide the bench's own variable while it starts.
+  std::string bench_url = bench::admin_url();
+  ::unsetenv("MATCHSYNC_BENCH_PG_URL");
+  struct restore {
+    std::string url;
+    ~restore() { ::setenv("MATCHSYNC_BENCH_PG_URL", url.c_str(), 1); }
+  } restore_env{bench_url};
   return std::make_unique<test::child_process>(
     std::vector<std::string>{test::binary_path("app/matchsync"), "worker", "--coordinator",
                              "127.0.0.1:" + std::to_string(port)},
