@@ -66,15 +66,11 @@ std::unique_ptr<test::child_process> start_worker(const std::string& node, int p
                                        {"MATCHSYNC_NODE_ID", node}});
 }
 
-// Polls until `cond` holds or the deadline passes (then throws `what`).
+// test::wait_until, but a missed deadline ends the benchmark with `what`.
 void await(const std::function<bool()>& cond, std::chrono::seconds deadline,
            const std::string& what) {
-  auto until = steady::now() + deadline;
-  while (!cond()) {
-    if (steady::now() > until)
-      throw std::runtime_error("timed out: " + what);
-    std::this_thread::sleep_for(20ms);
-  }
+  if (!test::wait_until(cond, deadline))
+    throw std::runtime_error("timed out: " + what);
 }
 
 struct cluster_run {
