@@ -49,12 +49,13 @@ void launch_step(job_actor_t* self) {
   st.in_flight = true;
   auto engine = st.engine;
   auto client = st.client;  // the engine's upstream: it may outlive us
+  auto budget = st.ctx->budget;  // the client's: it may outlive our node's link
   auto token = st.token;
   auto stats = st.ctx->stats;
   auto step_db = st.ctx->step_db;
   auto me = caf::actor_cast<caf::actor>(self);
   // The step borrows a connection only for its reads and its commit.
-  st.ctx->steps->submit([engine, client, token, stats, step_db, me] {
+  st.ctx->steps->submit([engine, client, budget, token, stats, step_db, me] {
     step_report r;
     try {
       auto res = engine->step(*step_db, *token);

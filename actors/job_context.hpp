@@ -4,6 +4,8 @@
 // never wait behind step commits for a connection.
 #pragma once
 
+#include <memory>
+
 #include "actors/blocking_pool.hpp"
 #include "config/config.hpp"
 #include "metrics/metrics.hpp"
@@ -16,7 +18,9 @@ struct job_context {
   blocking_pool* steps = nullptr;            ///< engine steps: upstream waits
   db::connection_source* step_db = nullptr;  ///< the steps' reads and commits
   blocking_pool* control = nullptr;          ///< state changes, cancels, leases
-  upstream::rate_budget* budget = nullptr;
+  /// Shared, not borrowed: a step in flight keeps it (see launch_step), as
+  /// a worker's budget ends with its link to the coordinator.
+  std::shared_ptr<upstream::rate_budget> budget;
   metrics* stats = nullptr;
 };
 

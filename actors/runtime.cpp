@@ -96,7 +96,7 @@ runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
   ctx->steps = &impl_->steps;
   ctx->step_db = &impl_->step_db;
   ctx->control = &impl_->control;
-  ctx->budget = impl_->budget.get();
+  ctx->budget = impl_->budget;
   ctx->stats = impl_->stats.get();
   impl_->coordinator = spawn_coordinator(impl_->system, ctx, bus_, impl_->budget);
   impl_->agent = spawn_node_agent(impl_->system, ctx, impl_->coordinator);

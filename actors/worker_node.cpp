@@ -76,13 +76,15 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
       continue;
     }
     failures = 0;
-    leased_rate_budget budget(system, *coordinator);
+    // Ends with this link to the coordinator, except for the steps still in
+    // flight: each holds its own share until it returns.
+    auto budget = std::make_shared<leased_rate_budget>(system, *coordinator);
     auto ctx = std::make_shared<job_context>();
     ctx->cfg = cfg;
     ctx->steps = &steps;
     ctx->step_db = &step_db;
     ctx->control = &control;
-    ctx->budget = &budget;
+    ctx->budget = budget;
     auto agent = spawn_node_agent(system, ctx, *coordinator);
     node_info me;
     me.node = cfg.node_id;
