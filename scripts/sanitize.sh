@@ -21,7 +21,7 @@ shift
 # pass data through CAF; MATCHSYNC_TSAN_ALL=1 adds the actor, HTTP and
 # cluster suites.
 tsan_suites=(
-  event_bus_test http_units_test
+  event_bus_test http_units_test metrics_test
   upstream_cancel_token_test upstream_http_client_test
   upstream_rate_budget_http_test
 )
@@ -72,7 +72,7 @@ rm -rf "$reports"
 mkdir -p "$reports"
 start=$SECONDS
 set +e
-(cd "$build" && ctest --output-on-failure -j 2 "${selection[@]}" "$@")
+(cd "$build" && "$root/scripts/ctest-clean.sh" --output-on-failure -j 2 "${selection[@]}" "$@")
 rc=$?
 set -e
 echo "== $kind tests: $((SECONDS - start))s"

@@ -87,6 +87,13 @@ struct private_cluster {
     std::ifstream pin(dir + "/port");
     pin >> port;
     pqxx::connection c(url);
+    // The cluster's directory outlives a run: start from an empty schema, or
+    // the jobs an interrupted run left behind refuse this run's triggers.
+    {
+      pqxx::nontransaction tx(c);
+      tx.exec("DROP SCHEMA public CASCADE");
+      tx.exec("CREATE SCHEMA public");
+    }
     db::migrator().apply(c);
   }
   ~private_cluster() {
@@ -112,7 +119,9 @@ BOOST_AUTO_TEST_SUITE(serve_process)
 BOOST_AUTO_TEST_CASE(a_job_of_a_killed_serve_is_resumed_by_the_next_one_and_completes) {
   test::fake_opendota fake;
   fake.set_detail_size(1000);
-  fake.set_latency(15);
+  // Slow enough that the job is still running when serve is killed: four
+  // details are fetched at a time.
+  fake.set_latency(60);
   auto url = test::fresh_database("serve_kill9");
   const std::int64_t account = 300;
   auto id = pending_job(url, account, job_type::full_sync);
@@ -144,7 +153,7 @@ BOOST_AUTO_TEST_CASE(a_job_of_a_killed_serve_is_resumed_by_the_next_one_and_comp
 BOOST_AUTO_TEST_CASE(sigterm_leaves_a_running_job_resumable_not_failed) {
   test::fake_opendota fake;
   fake.set_detail_size(500);
-  fake.set_latency(15);
+  fake.set_latency(60);  // still running at SIGTERM (four details at a time)
   auto url = test::fresh_database("serve_sigterm");
   const std::int64_t account = 200;
   auto id = pending_job(url, account, job_type::full_sync);
