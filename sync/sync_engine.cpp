@@ -117,22 +117,29 @@ step_result sync_engine::details_step(db::connection_source& source,
     db::detail_outcome outcome;
     std::string json;
   };
-  std::vector<fetched> batch;
-  for (auto id : ids) {
-    auto r = upstream_.match_detail(id, token);
+  // The batch's requests may run side by side (the client's lanes); the
+  // commit below is the step's only effect, so their order does not matter.
+  auto results = upstream_.match_details(ids, token);
+  for (auto& r : results) {
     add_stats(r.stats);
+    if (r.kind == upstream::result_kind::daily_limit)
+      throw domain_error(errc::upstream_failed, r.error);
+  }
+  std::vector<fetched> batch;
+  batch.reserve(ids.size());
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    auto& r = results[k];
     switch (r.kind) {
       case upstream::result_kind::ok:
-        batch.push_back({id, db::detail_outcome::fetched, r.data.dump()});
+        batch.push_back({ids[k], db::detail_outcome::fetched, r.data.dump()});
         break;
       case upstream::result_kind::not_found:
-        batch.push_back({id, db::detail_outcome::none, ""});
+        batch.push_back({ids[k], db::detail_outcome::none, ""});
         break;
       case upstream::result_kind::failed:
-        batch.push_back({id, db::detail_outcome::failed, ""});
+        batch.push_back({ids[k], db::detail_outcome::failed, ""});
         break;
       case upstream::result_kind::daily_limit:
-        throw domain_error(errc::upstream_failed, r.error);
       case upstream::result_kind::cancelled:
         return step_result::cancelled;
     }

@@ -18,6 +18,20 @@ const char* to_string(result_kind kind) {
   return "unknown";
 }
 
+std::vector<detail_result> client::match_details(
+  const std::vector<std::int64_t>& match_ids, cancel_token& token) {
+  std::vector<detail_result> results(match_ids.size());
+  for (auto& r : results)
+    r.kind = result_kind::cancelled;
+  for (std::size_t k = 0; k < match_ids.size(); ++k) {
+    results[k] = match_detail(match_ids[k], token);
+    auto kind = results[k].kind;
+    if (kind == result_kind::daily_limit || kind == result_kind::cancelled)
+      break;
+  }
+  return results;
+}
+
 const char* to_string(wait_notice::cause why) {
   return why == wait_notice::cause::budget ? "budget" : "rate_limited";
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -97,9 +98,18 @@ public:
   virtual detail_result match_detail(std::int64_t match_id,
                                      cancel_token& token) = 0;
 
-  /// Waits worth telling the user are reported to `observer`, on the calling
-  /// thread: a 429's wait before it starts, a budget wait of at least
-  /// `budget_notice_after` once it ended. Set it before the first call.
+  /// The details of several matches, one result per id in the same order.
+  /// Implementations may fetch them side by side. Once an answer is
+  /// `daily_limit` or `cancelled`, no further request starts: the ids not
+  /// fetched by then answer `cancelled`. This default fetches one after
+  /// another.
+  virtual std::vector<detail_result> match_details(
+    const std::vector<std::int64_t>& match_ids, cancel_token& token);
+
+  /// Waits worth telling the user are reported to `observer`, on the thread
+  /// of the request that waits (one call at a time): a 429's wait before it
+  /// starts, a budget wait of at least `budget_notice_after` once it ended.
+  /// Set it before the first call.
   void observe_waits(wait_observer observer) { observer_ = std::move(observer); }
 
   /// A budget wait shorter than this is the normal pace, not news.
@@ -107,8 +117,10 @@ public:
 
 protected:
   void notify_wait(wait_notice::cause why, std::chrono::milliseconds duration) const {
-    if (observer_)
-      observer_(wait_notice{why, duration});
+    if (!observer_)
+      return;
+    std::lock_guard<std::mutex> lock(observer_mutex_);
+    observer_(wait_notice{why, duration});
   }
   void notify_budget_wait(std::chrono::milliseconds waited) const {
     if (waited >= budget_notice_after)
@@ -117,6 +129,7 @@ protected:
 
 private:
   wait_observer observer_;
+  mutable std::mutex observer_mutex_;  // lanes of match_details tell at once
 };
 
 }  // namespace matchsync::upstream

@@ -4,11 +4,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <condition_variable>
 #include <mutex>
 #include <random>
 #include <stdexcept>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include <httplib.h>
 
@@ -76,27 +81,28 @@ struct raw_answer {
 
 }  // namespace
 
-struct http_client::impl {
-  impl(http_client& o, http_client_options opts, rate_budget& b)
-    : owner(o),
-      options(std::move(opts)),
-      url(checked_url(options.base_url)),
-      budget(b),
-      http(url.origin()),
-      jitter_source(options.seed != 0 ? options.seed : std::random_device{}()) {
-    ignore_sigpipe_once();
+// One connection's worth of state: an httplib::Client and the handle a
+// cancel shuts down. A fetch runs on one lane at a time; match_details runs
+// several lanes side by side.
+struct http_lane {
+  explicit http_lane(const std::string& origin,
+                     const http_client_options& options)
+    : http(origin) {
     http.set_connection_timeout(options.timeout);
     http.set_read_timeout(options.timeout);
     http.set_write_timeout(options.timeout);
     http.set_keep_alive(false);
+    http.set_tcp_nodelay(true);
     http.set_default_headers(
       {{"User-Agent", "matchsync"}, {"Accept", "application/json"}});
     // Called on every new socket, before it connects: keep our own handle on
     // it so that a cancel can shut it down from another thread.
     http.set_socket_options([this](socket_t sock) { adopt_socket(sock); });
   }
+  http_lane(const http_lane&) = delete;
+  http_lane& operator=(const http_lane&) = delete;
 
-  ~impl() { close_socket(); }
+  ~http_lane() { close_socket(); }
 
   void adopt_socket(socket_t sock) {
     std::lock_guard<std::mutex> lock(socket_mutex);
@@ -146,14 +152,85 @@ struct http_client::impl {
     return out;
   }
 
+  // The turn of one fetch on this lane. A flag under a plain mutex rather
+  // than std::timed_mutex::try_lock_for: libstdc++ implements that with
+  // pthread_mutex_clocklock, which GCC 12's ThreadSanitizer does not
+  // intercept, so TSan saw every unlock as one of an unlocked mutex.
+  class turn {
+  public:
+    explicit turn(http_lane& lane) : lane_(lane) {}
+    ~turn() {
+      if (!taken_)
+        return;
+      {
+        std::lock_guard<std::mutex> lock(lane_.call_mutex);
+        lane_.call_busy = false;
+      }
+      lane_.call_free.notify_one();
+    }
+    turn(const turn&) = delete;
+    turn& operator=(const turn&) = delete;
+
+    // Waits for the turn; false when `token` is cancelled first (checked
+    // every 20 ms, the token's own wait would need a second lock).
+    bool take(cancel_token& token) {
+      std::unique_lock<std::mutex> lock(lane_.call_mutex);
+      while (lane_.call_busy) {
+        if (token.cancelled())
+          return false;
+        lane_.call_free.wait_for(lock, std::chrono::milliseconds(20));
+      }
+      lane_.call_busy = true;
+      taken_ = true;
+      return true;
+    }
+
+  private:
+    http_lane& lane_;
+    bool taken_ = false;
+  };
+
+  httplib::Client http;
+  std::mutex socket_mutex;
+  int socket_dup = -1;
+  bool aborted = false;
+  std::mutex call_mutex;
+  std::condition_variable call_free;
+  bool call_busy = false;
+};
+
+struct http_client::impl {
+  impl(http_client& o, http_client_options opts, rate_budget& b)
+    : owner(o),
+      options(std::move(opts)),
+      url(checked_url(options.base_url)),
+      budget(b),
+      jitter_source(options.seed != 0 ? options.seed : std::random_device{}()) {
+    ignore_sigpipe_once();
+    if (options.detail_lanes < 1)
+      throw std::invalid_argument("http_client: detail_lanes must be at least 1");
+    lanes.resize(static_cast<std::size_t>(options.detail_lanes));
+    lanes[0] = std::make_unique<http_lane>(url.origin(), options);
+  }
+
+  // Lanes beyond the first are made on first use: most jobs of a node are
+  // small incrementals that never fetch details side by side.
+  http_lane& lane(std::size_t index) {
+    std::lock_guard<std::mutex> lock(lanes_mutex);
+    if (!lanes[index])
+      lanes[index] = std::make_unique<http_lane>(url.origin(), options);
+    return *lanes[index];
+  }
+
   // `path` goes into error messages; the query (which may carry the api
   // key) never does.
-  fetch_result fetch(const std::string& path, const std::string& query,
-                     expected_shape shape, cancel_token& token) {
+  fetch_result fetch(http_lane& lane, const std::string& path,
+                     const std::string& query, expected_shape shape,
+                     cancel_token& token) {
     fetch_result result;
-    // One call at a time per object (see the header); a second caller still
+    // One call at a time per lane (see the header); a second caller still
     // notices its cancel while it waits for the first.
-    call_turn turn(*this);
+    http_lane::turn turn(lane);
     if (!turn.take(token)) {
       result.kind = result_kind::cancelled;
       return result;
@@ -185,7 +262,7 @@ struct http_client::impl {
       owner.notify_budget_wait(budget_waited);
 
       result.stats.requests += 1;
-      auto raw = send(target, token);
+      auto raw = lane.send(target, token);
       result.stats.statuses.push_back(raw.answered ? raw.status : 0);
       if (token.cancelled())
         return cancelled();
@@ -248,45 +325,14 @@ struct http_client::impl {
     }
   }
 
-  // The turn of one fetch on this object. A flag under a plain mutex rather
-  // than std::timed_mutex::try_lock_for: libstdc++ implements that with
-  // pthread_mutex_clocklock, which GCC 12's ThreadSanitizer does not
-  // intercept, so TSan saw every unlock as one of an unlocked mutex.
-  class call_turn {
-  public:
-    explicit call_turn(impl& owner) : owner_(owner) {}
-    ~call_turn() {
-      if (!taken_)
-        return;
-      {
-        std::lock_guard<std::mutex> lock(owner_.call_mutex);
-        owner_.call_busy = false;
-      }
-      owner_.call_free.notify_one();
-    }
-    call_turn(const call_turn&) = delete;
-    call_turn& operator=(const call_turn&) = delete;
-
-    // Waits for the turn; false when `token` is cancelled first (checked
-    // every 20 ms, the token's own wait would need a second lock).
-    bool take(cancel_token& token) {
-      std::unique_lock<std::mutex> lock(owner_.call_mutex);
-      while (owner_.call_busy) {
-        if (token.cancelled())
-          return false;
-        owner_.call_free.wait_for(lock, std::chrono::milliseconds(20));
-      }
-      owner_.call_busy = true;
-      taken_ = true;
-      return true;
-    }
-
-  private:
-    impl& owner_;
-    bool taken_ = false;
-  };
+  fetch_result fetch_detail(http_lane& lane, std::int64_t match_id,
+                            cancel_token& token) {
+    return fetch(lane, "/api/matches/" + std::to_string(match_id), "",
+                 expected_shape::match_detail, token);
+  }
 
   double jitter() {
+    std::lock_guard<std::mutex> lock(jitter_mutex);
     return std::uniform_real_distribution<double>(0.0, 1.0)(jitter_source);
   }
 
@@ -294,14 +340,10 @@ struct http_client::impl {
   http_client_options options;
   upstream_url url;
   rate_budget& budget;
-  httplib::Client http;
+  std::mutex jitter_mutex;
   std::mt19937_64 jitter_source;
-  std::mutex call_mutex;
-  std::condition_variable call_free;
-  bool call_busy = false;
-  std::mutex socket_mutex;
-  int socket_dup = -1;
-  bool aborted = false;
+  std::mutex lanes_mutex;
+  std::vector<std::unique_ptr<http_lane>> lanes;
 };
 
 http_client::http_client(http_client_options options, rate_budget& budget)
@@ -311,8 +353,8 @@ http_client::~http_client() = default;
 
 list_result http_client::list_matches(std::int64_t account_id, int limit,
                                       int offset, cancel_token& token) {
-  return impl_->fetch("/api/players/" + std::to_string(account_id) +
-                        "/matches",
+  return impl_->fetch(impl_->lane(0),
+                      "/api/players/" + std::to_string(account_id) + "/matches",
                       "limit=" + std::to_string(limit) +
                         "&offset=" + std::to_string(offset) + "&significant=0",
                       expected_shape::match_list, token);
@@ -320,8 +362,47 @@ list_result http_client::list_matches(std::int64_t account_id, int limit,
 
 detail_result http_client::match_detail(std::int64_t match_id,
                                         cancel_token& token) {
-  return impl_->fetch("/api/matches/" + std::to_string(match_id), "",
-                      expected_shape::match_detail, token);
+  return impl_->fetch_detail(impl_->lane(0), match_id, token);
+}
+
+std::vector<detail_result> http_client::match_details(
+  const std::vector<std::int64_t>& match_ids, cancel_token& token) {
+  auto lanes = std::min<std::size_t>(impl_->lanes.size(), match_ids.size());
+  if (lanes <= 1)
+    return client::match_details(match_ids, token);
+  // Each lane takes the next id until none is left or one answer says that
+  // nothing more may be asked (daily limit, cancel); a lane that stops early
+  // leaves the ids no lane took as `cancelled` (see client.hpp).
+  std::vector<detail_result> results(match_ids.size());
+  for (auto& r : results)
+    r.kind = result_kind::cancelled;
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+  auto run_lane = [&](std::size_t index) {
+    auto& lane = impl_->lane(index);
+    while (!stop.load()) {
+      auto k = next.fetch_add(1);
+      if (k >= match_ids.size())
+        return;
+      auto r = impl_->fetch_detail(lane, match_ids[k], token);
+      if (r.kind == result_kind::daily_limit || r.kind == result_kind::cancelled)
+        stop = true;
+      results[k] = std::move(r);
+    }
+  };
+  std::vector<std::thread> helpers;
+  helpers.reserve(lanes - 1);
+  for (std::size_t i = 1; i < lanes; ++i) {
+    try {
+      helpers.emplace_back(run_lane, i);
+    } catch (const std::system_error&) {
+      break;  // out of threads: the lanes running take the rest
+    }
+  }
+  run_lane(0);
+  for (auto& t : helpers)
+    t.join();
+  return results;
 }
 
 }  // namespace matchsync::upstream

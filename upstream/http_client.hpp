@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "upstream/backoff.hpp"
 #include "upstream/client.hpp"
@@ -30,11 +31,15 @@ struct http_client_options {
   backoff_policy backoff;
   /// Seeds the jitter generator; 0 = a random seed.
   std::uint64_t seed = 0;
+  /// Connections match_details uses side by side. Each request still takes
+  /// its own slot from the rate budget; this only overlaps their round
+  /// trips (a full sync is otherwise one request after another).
+  int detail_lanes = 4;
 };
 
-/// An upstream client over one httplib::Client (keep-alive off: each request
-/// opens its own connection, which is what lets a cancel abort exactly the
-/// request in flight).
+/// An upstream client over httplib::Client lanes (keep-alive off: each
+/// request opens its own connection, which is what lets a cancel abort
+/// exactly the requests in flight).
 ///
 /// Every attempt first takes a slot from the rate budget; every wait (budget,
 /// backoff, Retry-After) and the request itself are interrupted by the cancel
@@ -44,7 +49,8 @@ struct http_client_options {
 ///
 /// One object serves one job at a time: concurrent calls on one object are
 /// serialized (correct, but not parallel), and a caller waiting for its turn
-/// still returns `cancelled` promptly when its token is cancelled.
+/// still returns `cancelled` promptly when its token is cancelled. Only
+/// match_details runs requests side by side, on `detail_lanes` connections.
 class http_client final : public client {
 public:
   /// Throws std::invalid_argument (one line naming MATCHSYNC_UPSTREAM_URL)
@@ -57,6 +63,8 @@ public:
                            cancel_token& token) override;
   detail_result match_detail(std::int64_t match_id,
                              cancel_token& token) override;
+  std::vector<detail_result> match_details(
+    const std::vector<std::int64_t>& match_ids, cancel_token& token) override;
 
 private:
   struct impl;

@@ -187,13 +187,15 @@ BOOST_AUTO_TEST_CASE(a_worker_with_a_wrong_secret_is_refused_and_never_listed) {
 
 BOOST_AUTO_TEST_CASE(jobs_of_a_killed_worker_complete_on_the_other) {
   cluster c("cluster_kill_worker");
-  c.fake.set_latency(10);
+  // 900 matches each at 30 ms: long enough that they are still running
+  // on w1 when w2 has joined and w1 is killed.
+  c.fake.set_latency(30);
   c.start_coordinator(0);
   auto w1 = c.start_worker("w1", 4);
   BOOST_REQUIRE(test::wait_until([&] { return c.workers().count("w1") == 1; }, 30s));
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 4; ++i)
-    ids.push_back(c.pending_job(200 + i));
+    ids.push_back(c.pending_job(900 + i));
   BOOST_REQUIRE(test::wait_until(
     [&] {
       for (auto id : ids)
@@ -204,13 +206,15 @@ BOOST_AUTO_TEST_CASE(jobs_of_a_killed_worker_complete_on_the_other) {
     60s));
   auto w2 = c.start_worker("w2", 4);
   BOOST_REQUIRE(test::wait_until([&] { return c.workers().count("w2") == 1; }, 30s));
+  for (auto id : ids)
+    BOOST_REQUIRE(c.row(id).status == job_status::running);
   w1->signal(SIGKILL);
   BOOST_REQUIRE(test::wait_until([&] { return c.all_terminal(ids); }, 120s));
   for (int i = 0; i < 4; ++i) {
     auto j = c.row(ids[i]);
     BOOST_TEST(j.status == job_status::completed);
     BOOST_TEST(*j.node == "w2");
-    c.check_complete(200 + i);
+    c.check_complete(900 + i);
   }
   BOOST_TEST(c.workers().count("w1") == 0u);
 }
@@ -266,9 +270,11 @@ BOOST_AUTO_TEST_CASE(two_workers_share_one_cluster_budget) {
   // In any window of T seconds at most 2T + 1 requests start (120/min). The
   // times are arrivals at the fake, not budget grants: a slot's lease answer
   // and the request itself each cross a loaded machine, so two grants 500 ms
-  // apart can arrive some tens of ms closer. 100 ms of that jitter is
-  // tolerated; without the shared budget the 8 slots start back to back.
-  constexpr double jitter_s = 0.1;
+  // apart can arrive closer (114 ms closer seen under AddressSanitizer).
+  // 250 ms of that jitter is tolerated. The check still fails without the
+  // shared budget (the 8 slots start back to back) and with a budget per
+  // worker (two workers at 120/min each put 4-5 starts in any second).
+  constexpr double jitter_s = 0.25;
   int worst_excess = 0;
   for (std::size_t i = 0; i < t.size(); ++i)
     for (std::size_t j = i; j < t.size(); ++j) {

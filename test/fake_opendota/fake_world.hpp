@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -47,6 +48,8 @@ public:
   /// The detail object, or nullopt when the upstream "has none" (unknown
   /// match, or marked with set_no_details).
   std::optional<nlohmann::json> detail(std::int64_t match_id) const;
+  /// The same as JSON text, as the fake serves it (cheaper than dumping).
+  std::optional<std::string> detail_text(std::int64_t match_id) const;
 
 private:
   nlohmann::json summary(std::int64_t account_id, std::int64_t index) const;

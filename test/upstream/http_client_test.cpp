@@ -443,6 +443,105 @@ BOOST_AUTO_TEST_CASE(only_a_long_budget_wait_is_told_once_it_ended) {
   BOOST_TEST(std::string(to_string(told[0].why)) == "budget");
 }
 
+BOOST_AUTO_TEST_CASE(details_fetched_side_by_side_come_back_in_the_order_asked) {
+  auto client = make();
+  std::vector<std::int64_t> ids;
+  for (int i = 1; i <= 9; ++i)
+    ids.push_back(fake_opendota::match_id(42, i));
+  fake().set_no_details(ids[4]);
+  fake().script("/api/matches/" + std::to_string(ids[7]),
+                {scripted_answer::http_status(503)});
+  auto results = client.match_details(ids, token);
+  BOOST_TEST_REQUIRE(results.size() == ids.size());
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    BOOST_TEST_CONTEXT("id " << k) {
+      if (k == 4) {
+        BOOST_TEST((results[k].kind == result_kind::not_found));
+      } else {
+        BOOST_TEST_REQUIRE((results[k].kind == result_kind::ok));
+        BOOST_TEST(results[k].data["match_id"].get<std::int64_t>() == ids[k]);
+      }
+    }
+  }
+  BOOST_TEST(results[7].stats.statuses == (std::vector<int>{503, 200}));
+  // Every request, retries included, took its own budget slot.
+  BOOST_TEST(budget.granted == 10);
+  BOOST_TEST(fake().log().size() == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_ends_every_detail_request_in_flight_at_once) {
+  auto client = make();
+  fake().set_latency(5000);
+  std::vector<std::int64_t> ids;
+  for (int i = 1; i <= 6; ++i)
+    ids.push_back(fake_opendota::match_id(42, i));
+  std::atomic<bool> done{false};
+  std::vector<detail_result> results;
+  std::thread call([&] {
+    results = client.match_details(ids, token);
+    done = true;
+  });
+  // Four requests at the fake at once: the four lanes are all in flight.
+  BOOST_TEST_REQUIRE(fake().wait_for_requests("/api/matches/.*", 4, 4s));
+  auto cancelled_at = std::chrono::steady_clock::now();
+  token.cancel();
+  BOOST_TEST(wait_until([&] { return done.load(); }, 4s));
+  auto took = ms_since(cancelled_at);
+  call.join();
+  BOOST_TEST_MESSAGE("cancel of 4 lanes took " << took << " ms");
+  BOOST_TEST(took < 500);
+  BOOST_TEST_REQUIRE(results.size() == ids.size());
+  for (auto& r : results)
+    BOOST_TEST((r.kind == result_kind::cancelled));
+  // No lane started another request after the cancel.
+  BOOST_TEST(fake().log().size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_daily_limit_among_details_stops_every_lane) {
+  auto client = make();
+  fake().script(".*", std::vector<scripted_answer>(12, scripted_answer::daily_limit()));
+  std::vector<std::int64_t> ids;
+  for (int i = 1; i <= 12; ++i)
+    ids.push_back(fake_opendota::match_id(42, i));
+  auto results = client.match_details(ids, token);
+  BOOST_TEST_REQUIRE(results.size() == ids.size());
+  int limited = 0;
+  for (auto& r : results) {
+    BOOST_TEST((r.kind == result_kind::daily_limit || r.kind == result_kind::cancelled));
+    limited += r.kind == result_kind::daily_limit ? 1 : 0;
+  }
+  BOOST_TEST(limited >= 1);
+  // Each lane stops at its first answer: at most one request per lane.
+  BOOST_TEST(fake().log().size() <= 4u);
+  BOOST_TEST(fake().log().size() == static_cast<std::size_t>(limited));
+}
+
+BOOST_AUTO_TEST_CASE(one_lane_fetches_details_one_after_another) {
+  http_client_options o;
+  o.base_url = fake().url();
+  o.detail_lanes = 1;
+  o.timeout = 5s;
+  http_client client(o, budget);
+  fake().script(".*", {scripted_answer::pass(), scripted_answer::daily_limit()});
+  std::vector<std::int64_t> ids;
+  for (int i = 1; i <= 5; ++i)
+    ids.push_back(fake_opendota::match_id(42, i));
+  auto results = client.match_details(ids, token);
+  BOOST_TEST_REQUIRE(results.size() == ids.size());
+  BOOST_TEST((results[0].kind == result_kind::ok));
+  BOOST_TEST((results[1].kind == result_kind::daily_limit));
+  for (std::size_t k = 2; k < ids.size(); ++k)
+    BOOST_TEST((results[k].kind == result_kind::cancelled));
+  BOOST_TEST(fake().log().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(zero_detail_lanes_is_refused) {
+  http_client_options o;
+  o.base_url = fake().url();
+  o.detail_lanes = 0;
+  BOOST_CHECK_THROW(http_client(o, budget), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(a_base_path_prefix_is_kept) {
   http_client_options o;
   o.base_url = fake().url() + "/prefix/";
