@@ -1,5 +1,9 @@
 #include "metrics/metrics.hpp"
 
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -58,6 +62,36 @@ struct metrics::impl {
     .Name("matchsync_jobs")
     .Help("Sync jobs by type and status")
     .Register(*registry);
+
+  // The series of one (method, route, status). Family::Add builds a label
+  // map, hashes it and takes the family's lock on every call; every HTTP
+  // request records one, from up to 256 threads, so the series found once
+  // are kept here and looked up under a shared lock.
+  struct http_series {
+    Counter* requests;
+    Histogram* latency;
+  };
+  std::shared_mutex http_mutex;
+  std::unordered_map<std::string, http_series> http_cache;
+
+  http_series& http_for(const std::string& method, const std::string& route,
+                        int status) {
+    std::string key = method + ' ' + route + ' ' + std::to_string(status);
+    {
+      std::shared_lock<std::shared_mutex> lock(http_mutex);
+      if (auto it = http_cache.find(key); it != http_cache.end())
+        return it->second;
+    }
+    std::unique_lock<std::shared_mutex> lock(http_mutex);
+    auto& requests = http_requests.Add(
+      {{"method", method}, {"route", route}, {"status", std::to_string(status)}});
+    auto& latency = http_latency.Add(
+      {{"route", route}},
+      Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                  0.05, 0.1, 0.25, 0.5, 1, 2.5});
+    // Never erased: references into the cache stay valid.
+    return http_cache.try_emplace(key, http_series{&requests, &latency}).first->second;
+  }
 };
 
 metrics::metrics() : impl_(std::make_unique<impl>()) {}
@@ -80,14 +114,9 @@ void metrics::cancel_latency(double seconds) { impl_->cancel.Observe(seconds); }
 
 void metrics::http_request(const std::string& method, const std::string& route,
                            int status, double seconds) {
-  impl_->http_requests
-    .Add({{"method", method}, {"route", route}, {"status", std::to_string(status)}})
-    .Increment();
-  impl_->http_latency
-    .Add({{"route", route}},
-         Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                     0.05, 0.1, 0.25, 0.5, 1, 2.5})
-    .Observe(seconds);
+  auto& series = impl_->http_for(method, route, status);
+  series.requests->Increment();
+  series.latency->Observe(seconds);
 }
 
 void metrics::set_running_jobs(double n) { impl_->running.Set(n); }
