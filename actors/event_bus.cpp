@@ -131,9 +131,22 @@ void event_bus::publish(const sync_job& job) {
   // The board first: a client that saw the event finds it in /sync/status.
   board_.apply(job);
   std::lock_guard<std::mutex> guard(mutex_);
+  if (is_terminal(job.status) && !first_end(job.id))
+    return;
   for (auto& l : listeners_)
     if (l->user_id_ == job.user_id)
       l->push(job);
+}
+
+bool event_bus::first_end(std::int64_t job_id) {
+  if (!ended_.insert(job_id).second)
+    return false;
+  ended_order_.push_back(job_id);
+  if (ended_order_.size() > ended_kept) {
+    ended_.erase(ended_order_.front());
+    ended_order_.pop_front();
+  }
+  return true;
 }
 
 void event_bus::publish_wait(const job_wait& wait) {

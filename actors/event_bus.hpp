@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 #include "core/job_wait.hpp"
@@ -106,7 +107,9 @@ public:
   void unsubscribe(const std::shared_ptr<job_listener>& l);
   /// Records a change on the board, then delivers it to the listeners of
   /// the job's user (never blocks on a slow listener: a listener that falls
-  /// 256 changes behind is closed).
+  /// 256 changes behind is closed). A job's final row is delivered once: it
+  /// may be published twice (a cancel's answer and the job actor's last
+  /// word both carry it), and a terminal row never changes.
   void publish(const sync_job& job);
   /// Delivers a wait to the listeners of its user (the board is unchanged).
   void publish_wait(const job_wait& wait);
@@ -120,8 +123,15 @@ public:
   active_jobs& board() { return board_; }
 
 private:
+  /// True the first time `job_id`'s final row is seen (under mutex_). The
+  /// last `ended_kept` ids are kept: a repeat comes within milliseconds.
+  bool first_end(std::int64_t job_id);
+  static constexpr std::size_t ended_kept = 4096;
+
   mutable std::mutex mutex_;
   std::set<std::shared_ptr<job_listener>> listeners_;
+  std::unordered_set<std::int64_t> ended_;
+  std::deque<std::int64_t> ended_order_;
   active_jobs board_;
 };
 

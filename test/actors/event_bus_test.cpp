@@ -48,6 +48,28 @@ BOOST_AUTO_TEST_CASE(a_wait_reaches_its_users_listeners_between_changes) {
   BOOST_TEST(!other->next(0ms).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(a_final_row_published_twice_reaches_a_listener_once) {
+  event_bus bus;
+  auto mine = bus.subscribe(1);
+  auto running = job(10, 1);
+  running.status = job_status::running;
+  auto cancelled = job(10, 1);
+  cancelled.status = job_status::cancelled;
+  bus.publish(running);
+  bus.publish(running);  // progress may repeat: each change is delivered
+  bus.publish(cancelled);  // the cancel's answer
+  bus.publish(cancelled);  // the job actor's last word, the same row
+  BOOST_TEST((std::get<sync_job>(*mine->next(0ms)).status == job_status::running));
+  BOOST_TEST((std::get<sync_job>(*mine->next(0ms)).status == job_status::running));
+  BOOST_TEST((std::get<sync_job>(*mine->next(0ms)).status == job_status::cancelled));
+  BOOST_TEST(!mine->next(0ms).has_value());
+  // Another job's end is news again.
+  auto other = job(11, 1);
+  other.status = job_status::completed;
+  bus.publish(other);
+  BOOST_TEST((std::get<sync_job>(*mine->next(0ms)).status == job_status::completed));
+}
+
 BOOST_AUTO_TEST_CASE(a_waiting_listener_wakes_on_publish) {
   event_bus bus;
   auto l = bus.subscribe(1);
