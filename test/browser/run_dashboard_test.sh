@@ -21,8 +21,11 @@ matchsync="$build/app/matchsync"
 fake="$build/test/fake_opendota/fake_opendota"
 chromium=${MATCHSYNC_CHROMIUM:-/usr/bin/chromium}
 out="$build/test-output/browser"
-# Latency of every fake upstream answer while a scenario wants a slow sync.
-latency_ms=${MATCHSYNC_TEST_LATENCY_MS:-30}
+# Latency of every fake upstream answer while a scenario wants a slow sync:
+# a full sync of account 537 then runs about 20 s (four details are fetched
+# at a time), long enough to see it move between two status polls (2 s apart
+# when the event stream is down) on a loaded machine.
+latency_ms=${MATCHSYNC_TEST_LATENCY_MS:-120}
 startup_s=30
 
 die() { echo "run_dashboard_test: $*" >&2; exit 1; }
