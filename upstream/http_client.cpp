@@ -1,13 +1,10 @@
 #include "upstream/http_client.hpp"
 
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <condition_variable>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -19,6 +16,7 @@
 
 #include "upstream/cancel_token.hpp"
 #include "upstream/classify.hpp"
+#include "upstream/http_lane.hpp"
 #include "upstream/rate_budget.hpp"
 #include "upstream/url.hpp"
 
@@ -70,134 +68,7 @@ upstream_url checked_url(const std::string& text) {
   return *url;
 }
 
-// One attempt's raw outcome, before classification.
-struct raw_answer {
-  bool answered = false;
-  int status = 0;
-  std::string body;
-  std::string retry_after;
-  std::string transport_error;
-};
-
 }  // namespace
-
-// One connection's worth of state: an httplib::Client and the handle a
-// cancel shuts down. A fetch runs on one lane at a time; match_details runs
-// several lanes side by side.
-struct http_lane {
-  explicit http_lane(const std::string& origin,
-                     const http_client_options& options)
-    : http(origin) {
-    http.set_connection_timeout(options.timeout);
-    http.set_read_timeout(options.timeout);
-    http.set_write_timeout(options.timeout);
-    http.set_keep_alive(false);
-    http.set_tcp_nodelay(true);
-    http.set_default_headers(
-      {{"User-Agent", "matchsync"}, {"Accept", "application/json"}});
-    // Called on every new socket, before it connects: keep our own handle on
-    // it so that a cancel can shut it down from another thread.
-    http.set_socket_options([this](socket_t sock) { adopt_socket(sock); });
-  }
-  http_lane(const http_lane&) = delete;
-  http_lane& operator=(const http_lane&) = delete;
-
-  ~http_lane() { close_socket(); }
-
-  void adopt_socket(socket_t sock) {
-    std::lock_guard<std::mutex> lock(socket_mutex);
-    if (socket_dup >= 0)
-      ::close(socket_dup);
-    // A duplicate rather than the number itself: httplib closes its
-    // descriptor when the request ends, and the number could then be reused
-    // by an unrelated socket that a late cancel would shut down.
-    socket_dup = ::dup(sock);
-    if (aborted && socket_dup >= 0)
-      ::shutdown(socket_dup, SHUT_RDWR);
-  }
-
-  // Runs in the cancelling thread: never blocks on the network.
-  void abort_in_flight() {
-    std::lock_guard<std::mutex> lock(socket_mutex);
-    aborted = true;
-    if (socket_dup >= 0)
-      ::shutdown(socket_dup, SHUT_RDWR);
-  }
-
-  void close_socket() {
-    std::lock_guard<std::mutex> lock(socket_mutex);
-    if (socket_dup >= 0)
-      ::close(socket_dup);
-    socket_dup = -1;
-  }
-
-  raw_answer send(const std::string& target, cancel_token& token) {
-    {
-      std::lock_guard<std::mutex> lock(socket_mutex);
-      aborted = false;
-    }
-    raw_answer out;
-    auto hook = token.on_cancel([this] { abort_in_flight(); });
-    auto res = http.Get(target);
-    hook.reset();
-    close_socket();
-    if (res) {
-      out.answered = true;
-      out.status = res->status;
-      out.body = std::move(res->body);
-      out.retry_after = res->get_header_value("Retry-After");
-    } else {
-      out.transport_error = httplib::to_string(res.error());
-    }
-    return out;
-  }
-
-  // The turn of one fetch on this lane. A flag under a plain mutex rather
-  // than std::timed_mutex::try_lock_for: libstdc++ implements that with
-  // pthread_mutex_clocklock, which GCC 12's ThreadSanitizer does not
-  // intercept, so TSan saw every unlock as one of an unlocked mutex.
-  class turn {
-  public:
-    explicit turn(http_lane& lane) : lane_(lane) {}
-    ~turn() {
-      if (!taken_)
-        return;
-      {
-        std::lock_guard<std::mutex> lock(lane_.call_mutex);
-        lane_.call_busy = false;
-      }
-      lane_.call_free.notify_one();
-    }
-    turn(const turn&) = delete;
-    turn& operator=(const turn&) = delete;
-
-    // Waits for the turn; false when `token` is cancelled first (checked
-    // every 20 ms, the token's own wait would need a second lock).
-    bool take(cancel_token& token) {
-      std::unique_lock<std::mutex> lock(lane_.call_mutex);
-      while (lane_.call_busy) {
-        if (token.cancelled())
-          return false;
-        lane_.call_free.wait_for(lock, std::chrono::milliseconds(20));
-      }
-      lane_.call_busy = true;
-      taken_ = true;
-      return true;
-    }
-
-  private:
-    http_lane& lane_;
-    bool taken_ = false;
-  };
-
-  httplib::Client http;
-  std::mutex socket_mutex;
-  int socket_dup = -1;
-  bool aborted = false;
-  std::mutex call_mutex;
-  std::condition_variable call_free;
-  bool call_busy = false;
-};
 
 struct http_client::impl {
   impl(http_client& o, http_client_options opts, rate_budget& b)
