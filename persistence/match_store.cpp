@@ -30,28 +30,40 @@ WHERE m.summary IS DISTINCT FROM EXCLUDED.summary
 RETURNING (xmax = 0) AS inserted
 )sql";
 
-// Returns whether the stored details changed and this job had not yet
-// changed the row: the old values are read in the same statement.
-constexpr const char* store_detail_sql = R"sql(
-WITH old AS (
-  SELECT details, changed_by_job FROM matches
-  WHERE account_id = $1 AND match_id = $2 FOR UPDATE
+// A step's batch of detail outcomes in one statement: ids and outcomes as
+// arrays, the details as one JSON array (null where none was fetched), so
+// that PostgreSQL parses and plans once per batch, not once per match. Each
+// detail is taken from the array by its position where it is written: rows
+// carrying 20 KB details through a join would be copied into its tables.
+// Counts the matches whose stored details changed and that this job had not
+// yet changed: the old values are read in the same statement.
+constexpr const char* store_details_name = "match_store_details";
+constexpr const char* store_details_sql = R"sql(
+WITH input AS (
+  SELECT u.match_id, u.outcome, u.n::int - 1 AS at
+  FROM unnest($3::bigint[], $4::text[]) WITH ORDINALITY AS u(match_id, outcome, n)
+), old AS (
+  SELECT m.match_id, m.changed_by_job,
+         CASE WHEN i.outcome = 'fetched' AND m.details IS NOT NULL
+              THEN m.details IS DISTINCT FROM $5::jsonb -> i.at
+              ELSE false END AS differs
+  FROM matches m JOIN input i ON m.match_id = i.match_id
+  WHERE m.account_id = $1 AND m.match_id = ANY($3::bigint[])
+  FOR UPDATE OF m
 ), upd AS (
   UPDATE matches m SET
-    details = CASE WHEN $4 = 'fetched' THEN $5::jsonb ELSE m.details END,
-    details_state = CASE WHEN $4 = 'failed' AND m.details_state = 'fetched'
-                         THEN m.details_state ELSE $4 END,
-    changed_by_job = CASE WHEN $4 = 'fetched' AND m.details IS NOT NULL
-                          AND m.details IS DISTINCT FROM $5::jsonb
-                          THEN $3 ELSE m.changed_by_job END,
+    details = CASE WHEN i.outcome = 'fetched' THEN $5::jsonb -> i.at ELSE m.details END,
+    details_state = CASE WHEN i.outcome = 'failed' AND m.details_state = 'fetched'
+                         THEN m.details_state ELSE i.outcome END,
+    changed_by_job = CASE WHEN o.differs THEN $2 ELSE m.changed_by_job END,
     updated_at = now()
-  WHERE m.account_id = $1 AND m.match_id = $2
-  RETURNING 1
+  FROM input i JOIN old o USING (match_id)
+  WHERE m.account_id = $1 AND m.match_id = ANY($3::bigint[])
+    AND m.match_id = i.match_id
+  RETURNING m.match_id
 )
-SELECT $4 = 'fetched' AND old.details IS NOT NULL
-       AND old.details IS DISTINCT FROM $5::jsonb
-       AND old.changed_by_job IS DISTINCT FROM $3
-FROM old, upd
+SELECT count(*) FROM old JOIN upd USING (match_id)
+WHERE old.differs AND old.changed_by_job IS DISTINCT FROM $2
 )sql";
 
 constexpr const char* ids_below_all_sql =
@@ -131,16 +143,34 @@ upsert_counts match_store::upsert_summaries(pqxx::transaction_base& tx,
   return counts;
 }
 
-bool match_store::store_detail(pqxx::transaction_base& tx, std::int64_t account_id,
-                               std::int64_t match_id, std::int64_t job_id,
-                               detail_outcome outcome,
-                               const std::string& detail_json) {
-  std::optional<std::string> detail;
-  if (outcome == detail_outcome::fetched)
-    detail = detail_json;
-  auto r = tx.exec_params(store_detail_sql, account_id, match_id, job_id,
-                          outcome_name(outcome), detail);
-  return !r.empty() && r[0][0].as<bool>(false);
+std::int64_t match_store::store_details(pqxx::transaction_base& tx,
+                                        std::int64_t account_id, std::int64_t job_id,
+                                        const std::vector<detail_write>& batch) {
+  if (batch.empty())
+    return 0;
+  // Array literals need no escaping: ids are numbers, outcomes fixed words,
+  // and the details travel as one JSON array of the upstream's own text.
+  std::string ids = "{", outcomes = "{", details = "[";
+  std::size_t bytes = 2;
+  for (auto& w : batch)
+    bytes += w.json.size() + 1;
+  details.reserve(bytes);
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    auto& w = batch[k];
+    const char* sep = k == 0 ? "" : ",";
+    ids += sep + std::to_string(w.match_id);
+    outcomes += sep;
+    outcomes += outcome_name(w.outcome);
+    details += sep;
+    details += w.outcome == detail_outcome::fetched ? w.json : "null";
+  }
+  ids += "}";
+  outcomes += "}";
+  details += "]";
+  // Prepared once per connection (a repeated definition is a no-op).
+  tx.conn().prepare(store_details_name, store_details_sql);
+  return tx.exec_prepared1(store_details_name, account_id, job_id, ids, outcomes, details)[0]
+    .as<std::int64_t>();
 }
 
 std::vector<std::int64_t> match_store::ids_below(pqxx::transaction_base& tx,

@@ -45,6 +45,14 @@ struct upsert_counts {
 /// What the sync engine stores after asking for one match's details.
 enum class detail_outcome { fetched, none, failed };
 
+/// One match's details outcome, as a batch of them is stored.
+struct detail_write {
+  std::int64_t match_id = 0;
+  detail_outcome outcome = detail_outcome::failed;
+  /// fetched only: the detail object as JSON text (checked by the client).
+  std::string json;
+};
+
 class match_store {
 public:
   explicit match_store(pqxx::connection& conn) : conn_(conn) {}
@@ -57,11 +65,13 @@ public:
                                         std::int64_t job_id,
                                         const std::string& items_json);
 
-  /// Stores one match's details outcome; returns true when stored details of
-  /// this match changed for the first time in this job (an update).
-  static bool store_detail(pqxx::transaction_base& tx, std::int64_t account_id,
-                           std::int64_t match_id, std::int64_t job_id,
-                           detail_outcome outcome, const std::string& detail_json);
+  /// Stores a batch of details outcomes (distinct match ids) in one
+  /// statement; returns how many matches' stored details changed for the
+  /// first time in this job (updates). A failure keeps details already
+  /// fetched; `none` and `failed` leave the stored details as they are.
+  static std::int64_t store_details(pqxx::transaction_base& tx,
+                                    std::int64_t account_id, std::int64_t job_id,
+                                    const std::vector<detail_write>& batch);
 
   /// Match ids below `below` (all when nullopt), newest first: every one when
   /// `only_lacking` is false, else those without details (missing or failed).

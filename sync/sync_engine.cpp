@@ -4,6 +4,7 @@
 #include "persistence/database.hpp"
 #include "persistence/match_store.hpp"
 #include "persistence/sync_state_store.hpp"
+#include "sync/details_ahead.hpp"
 #include "sync/sync_plan.hpp"
 #include "upstream/cancel_token.hpp"
 
@@ -96,14 +97,17 @@ step_result sync_engine::list_step(db::connection_source& source,
 
 step_result sync_engine::details_step(db::connection_source& source,
                                       upstream::cancel_token& token) {
-  std::vector<std::int64_t> ids;
+  // This step's batch and the next one's, which is fetched while this one
+  // commits.
+  auto batch_size = static_cast<std::size_t>(settings_.details_per_step);
+  std::vector<std::int64_t> window;
   source.with_connection([&](pqxx::connection& conn) {
-    pqxx::read_transaction tx(conn);
-    ids = db::match_store::ids_below(tx, job_.account_id, job_.detail_cursor,
-                                     details_only_lacking(job_.type),
-                                     settings_.details_per_step);
+    pqxx::nontransaction tx(conn);
+    window = db::match_store::ids_below(tx, job_.account_id, job_.detail_cursor,
+                                        details_only_lacking(job_.type),
+                                        static_cast<int>(2 * batch_size));
   });
-  if (ids.empty()) {
+  if (window.empty()) {
     std::optional<sync_job> done;
     source.with_connection(
       [&](pqxx::connection& conn) { done = db::job_store(conn).complete(fence_); });
@@ -112,32 +116,42 @@ step_result sync_engine::details_step(db::connection_source& source,
     job_ = *done;
     return step_result::done;
   }
-  struct fetched {
-    std::int64_t id;
-    db::detail_outcome outcome;
-    std::string json;
-  };
-  // The batch's requests may run side by side (the client's lanes); the
-  // commit below is the step's only effect, so their order does not matter.
-  auto results = upstream_.match_details(ids, token);
-  for (auto& r : results) {
-    add_stats(r.stats);
+  auto split = window.begin() + static_cast<std::ptrdiff_t>(std::min(batch_size, window.size()));
+  std::vector<std::int64_t> ids(window.begin(), split);
+  std::vector<std::int64_t> next(split, window.end());
+
+  // Fetched by the step before, unless what lacks details changed since.
+  std::vector<upstream::detail_result> results;
+  if (ahead_ids_ == ids) {
+    results = std::move(ahead_);
+  } else {
+    // The batch's requests may run side by side (the client's lanes); the
+    // commit below is the step's only effect, so their order does not matter.
+    results = upstream_.match_details(ids, token);
+    for (auto& r : results)
+      add_stats(r.stats);
+  }
+  ahead_.clear();
+  ahead_ids_.clear();
+  for (auto& r : results)
     if (r.kind == upstream::result_kind::daily_limit)
       throw domain_error(errc::upstream_failed, r.error);
-  }
-  std::vector<fetched> batch;
+
+  std::vector<db::detail_write> batch;
   batch.reserve(ids.size());
+  std::int64_t failed = 0;
   for (std::size_t k = 0; k < ids.size(); ++k) {
     auto& r = results[k];
     switch (r.kind) {
       case upstream::result_kind::ok:
-        batch.push_back({ids[k], db::detail_outcome::fetched, r.data.dump()});
+        batch.push_back({ids[k], db::detail_outcome::fetched, std::move(r.text)});
         break;
       case upstream::result_kind::not_found:
-        batch.push_back({ids[k], db::detail_outcome::none, ""});
+        batch.push_back({ids[k], db::detail_outcome::none, {}});
         break;
       case upstream::result_kind::failed:
-        batch.push_back({ids[k], db::detail_outcome::failed, ""});
+        batch.push_back({ids[k], db::detail_outcome::failed, {}});
+        ++failed;
         break;
       case upstream::result_kind::daily_limit:
       case upstream::result_kind::cancelled:
@@ -146,20 +160,22 @@ step_result sync_engine::details_step(db::connection_source& source,
   }
   if (token.cancelled())
     return step_result::cancelled;
+
+  // A failed commit abandons the fetch ahead (cancelled, not waited out).
+  details_ahead fetch(upstream_, std::move(next), token);
   source.with_connection([&](pqxx::connection& conn) {
-    sync_job next = job_;
+    sync_job next_job = job_;
     pqxx::work tx(conn);
-    for (auto& f : batch) {
-      if (db::match_store::store_detail(tx, job_.account_id, f.id, job_.id,
-                                        f.outcome, f.json))
-        ++next.updated_matches;
-      if (f.outcome == db::detail_outcome::failed)
-        ++next.failed_matches;
-    }
-    next.processed_matches += static_cast<std::int64_t>(batch.size());
-    next.detail_cursor = ids.back();
-    commit_as(tx, next);
+    next_job.updated_matches += db::match_store::store_details(tx, job_.account_id, job_.id, batch);
+    next_job.failed_matches += failed;
+    next_job.processed_matches += static_cast<std::int64_t>(batch.size());
+    next_job.detail_cursor = ids.back();
+    commit_as(tx, next_job);
   });
+  ahead_ = fetch.take();
+  ahead_ids_ = fetch.ids();
+  for (auto& r : ahead_)
+    add_stats(r.stats);
   return step_result::more;
 }
 

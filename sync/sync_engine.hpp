@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <pqxx/pqxx>
 
@@ -73,6 +74,10 @@ private:
   upstream::client& upstream_;
   engine_settings settings_;
   upstream::request_stats stats_;
+  /// The next batch's details, fetched during the last step's commit, and
+  /// the ids they answer (empty: none).
+  std::vector<std::int64_t> ahead_ids_;
+  std::vector<upstream::detail_result> ahead_;
 };
 
 }  // namespace matchsync::sync

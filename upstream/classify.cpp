@@ -90,10 +90,8 @@ std::string with_reason(const std::string& head, const std::string& body) {
   return text.empty() ? head : head + ": " + text;
 }
 
-// Why `data` does not have the shape the caller needs, or "" when it does.
-std::string shape_problem(const nlohmann::json& data, expected_shape shape) {
-  if (shape == expected_shape::match_detail)
-    return data.is_object() ? "" : "match detail is not a JSON object";
+// Why `data` is not a match list, or "" when it does.
+std::string shape_problem(const nlohmann::json& data) {
   if (!data.is_array())
     return "match list is not a JSON array";
   for (const auto& item : data) {
@@ -118,13 +116,28 @@ answer classify_response(int status, const std::string& body,
                          const std::string& retry_after,
                          expected_shape shape) {
   auto head = "HTTP " + std::to_string(status);
+  if (status == 200 && shape == expected_shape::match_detail) {
+    // Checked without building a tree: a 20 KB detail parsed into one costs
+    // more than everything else this process does with it.
+    if (!nlohmann::json::accept(body))
+      return make(answer_kind::retryable,
+                  "malformed JSON in upstream answer (" +
+                    std::to_string(body.size()) + " bytes)");
+    auto first = body.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos || body[first] != '{')
+      return make(answer_kind::retryable, "match detail is not a JSON object");
+    answer a;
+    a.kind = answer_kind::ok;
+    a.text = body;
+    return a;
+  }
   if (status == 200) {
     auto data = nlohmann::json::parse(body, nullptr, false);
     if (data.is_discarded())
       return make(answer_kind::retryable,
                   "malformed JSON in upstream answer (" +
                     std::to_string(body.size()) + " bytes)");
-    if (auto problem = shape_problem(data, shape); !problem.empty())
+    if (auto problem = shape_problem(data); !problem.empty())
       return make(answer_kind::retryable, problem);
     answer a;
     a.kind = answer_kind::ok;

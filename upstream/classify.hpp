@@ -13,7 +13,7 @@ namespace matchsync::upstream {
 
 /// What the caller should do with one answer.
 enum class answer_kind {
-  ok,            ///< `data` holds the parsed, shape-checked JSON
+  ok,            ///< `data` (a list) or `text` (a detail) holds the checked JSON
   not_found,     ///< 404: the upstream has no such thing; do not retry
   rate_limited,  ///< 429: wait `retry_after` if set, else back off; retry
   daily_limit,   ///< 429 whose body says the daily limit is exceeded: stop
@@ -31,8 +31,11 @@ enum class expected_shape {
 /// The verdict on one answer.
 struct answer {
   answer_kind kind = answer_kind::failed;
-  /// The parsed body, for `ok` only.
+  /// The parsed body, for `ok` of a match list only.
   nlohmann::json data;
+  /// The body as received, for `ok` of a match detail only: checked to be
+  /// well-formed JSON and an object, but not parsed into a tree.
+  std::string text;
   /// The parsed `Retry-After`, for `rate_limited` only.
   std::optional<std::chrono::seconds> retry_after;
   /// Why, for every kind but `ok`: one line, safe to log and to show a user

@@ -47,9 +47,13 @@ struct request_stats {
 /// The outcome of `list_matches` or `match_detail`.
 struct fetch_result {
   result_kind kind = result_kind::failed;
-  /// ok only: a JSON array of match summaries (newest first) for a list, a
-  /// JSON object for a detail. Unknown fields are kept.
+  /// ok, list only: a JSON array of match summaries (newest first). Unknown
+  /// fields are kept.
   nlohmann::json data;
+  /// ok, detail only: the match object as JSON text, as the upstream sent it
+  /// (checked to be a JSON object). Kept as text: it goes to the database
+  /// as is, without a parse and a dump on the way.
+  std::string text;
   /// daily_limit and failed: one line for the job's error message; never
   /// contains the api key. Empty otherwise.
   std::string error;

@@ -83,7 +83,7 @@ detail_result demo_client::match_detail(std::int64_t match_id,
     return result;
   }
   result.kind = result_kind::ok;
-  result.data = demo::detail(owner->account_id, owner->index);
+  result.text = demo::detail(owner->account_id, owner->index).dump();
   return result;
 }
 

@@ -117,6 +117,7 @@ struct http_client::impl {
     auto cancelled = [&] {
       result.kind = result_kind::cancelled;
       result.data = nullptr;
+      result.text.clear();
       result.error.clear();
       return result;
     };
@@ -149,6 +150,7 @@ struct http_client::impl {
         case answer_kind::ok:
           result.kind = result_kind::ok;
           result.data = std::move(verdict.data);
+          result.text = std::move(verdict.text);
           return result;
         case answer_kind::not_found:
           // A detail may be missing; a player's match list never is, so a

@@ -147,7 +147,10 @@ BOOST_AUTO_TEST_CASE(a_full_sync_survives_twenty_kill9_of_serve_at_random_points
   }
 
   auto last = start_serve(env_for("kill9-final"));
-  BOOST_REQUIRE_MESSAGE(wait_terminal(url, jobs, 120s), summary_of_jobs(url));
+  // Waited for before the message is made: the order in which a
+  // macro's arguments are evaluated is unspecified.
+  bool ended = wait_terminal(url, jobs, 120s);
+  BOOST_REQUIRE_MESSAGE(ended, summary_of_jobs(url));
   require_all_completed(url, jobs);
   auto v = final_check(url, fake, {account}, {"kill9-final"}, 1);
   report("serve_kill9", kills, v, started,
@@ -205,7 +208,8 @@ BOOST_AUTO_TEST_CASE(syncs_finish_after_postgres_is_stopped_and_crashed_mid_sync
     BOOST_TEST(wait_until([&] { return ready_status(serve.http_port) == 200; }, 30s),
                "/ready did not recover after -m " << mode);
   }
-  BOOST_REQUIRE_MESSAGE(wait_terminal(pg.url(), jobs, 120s), summary_of_jobs(pg.url()));
+  bool ended = wait_terminal(pg.url(), jobs, 120s);
+  BOOST_REQUIRE_MESSAGE(ended, summary_of_jobs(pg.url()));
   require_all_completed(pg.url(), jobs);
   BOOST_TEST(serve.process->running());
   auto v = final_check(pg.url(), fake, {full, incremental}, {"pg-node"}, 1);
@@ -257,7 +261,8 @@ BOOST_AUTO_TEST_CASE(every_match_arrives_through_5xx_429_bursts_truncations_and_
     for (auto a : missing)
       jobs.push_back(create_job(url, a, "incremental_sync"));
     all_jobs.insert(all_jobs.end(), jobs.begin(), jobs.end());
-    BOOST_REQUIRE_MESSAGE(wait_terminal(url, jobs, 150s), summary_of_jobs(url));
+    bool ended = wait_terminal(url, jobs, 150s);
+    BOOST_REQUIRE_MESSAGE(ended, summary_of_jobs(url));
     std::vector<std::int64_t> still;
     for (auto a : missing)
       if (final_check(url, fake, {a}, {"chaos-node"}, 1).lost > 0)
@@ -317,10 +322,12 @@ BOOST_AUTO_TEST_CASE(jobs_of_a_killed_worker_and_a_cut_off_worker_finish_elsewhe
   auto started = steady::now();
   fake_opendota fake;
   fake.set_detail_size(300);
-  fake.set_latency(3);
+  // Jobs of a few seconds: long enough to be caught mid-job on two workers
+  // at once (details come four at a time, the next batch during a commit).
+  fake.set_latency(10);
   const std::vector<std::int64_t> accounts{7301, 7302, 7303, 7304, 7305, 7306};
   for (auto a : accounts)
-    fake.set_history_size(a, 300);
+    fake.set_history_size(a, 1000);
   auto url = fresh_database("fault_worker_loss");
   install_terminal_audit(url);
   auto env = [&](const std::string& node, int slots) {
@@ -357,12 +364,13 @@ BOOST_AUTO_TEST_CASE(jobs_of_a_killed_worker_and_a_cut_off_worker_finish_elsewhe
     }
     return false;
   };
-  BOOST_REQUIRE_MESSAGE(wait_until([&] { return busy_on("w1") && busy_on("w2"); }, 60s),
-                        summary_of_jobs(url));
+  bool busy = wait_until([&] { return busy_on("w1") && busy_on("w2"); }, 60s);
+  BOOST_REQUIRE_MESSAGE(busy, summary_of_jobs(url));
   w1->signal(SIGKILL);
   relay.cut();
   int faults = 2;
-  BOOST_REQUIRE_MESSAGE(wait_terminal(url, jobs, 120s), summary_of_jobs(url));
+  bool ended = wait_terminal(url, jobs, 120s);
+  BOOST_REQUIRE_MESSAGE(ended, summary_of_jobs(url));
   require_all_completed(url, jobs);
   int moved = 0;
   for (auto id : jobs) {
@@ -519,7 +527,8 @@ BOOST_AUTO_TEST_CASE(a_thousand_trigger_cancel_pairs_lose_nothing_and_change_no_
     BOOST_REQUIRE_MESSAGE(t.status == 201, "final trigger: " << t.status << " " << t.body.dump());
     finals.push_back(t.body.at("id").get<std::int64_t>());
   }
-  BOOST_REQUIRE_MESSAGE(wait_terminal(url, finals, 120s), summary_of_jobs(url));
+  bool ended = wait_terminal(url, finals, 120s);
+  BOOST_REQUIRE_MESSAGE(ended, summary_of_jobs(url));
   require_all_completed(url, finals);
 
   auto v = final_check(url, fake, accounts, {"storm-node"}, 1);

@@ -117,6 +117,16 @@ BOOST_AUTO_TEST_CASE(workers_lists_this_node_with_its_running_jobs) {
   auto u = node().add_user(long_account(1));
   auto id = trigger_id(u);
   wait_running(u, id);
+  // The row says running a moment before the coordinator has handed the
+  // job to its node (one message later): wait for the list to show it.
+  auto lists_job = [&] {
+    auto w = as(u).get("/workers").json();
+    if (!w.is_array() || w.empty())
+      return false;
+    auto running = w[0]["running_jobs"];
+    return std::find(running.begin(), running.end(), json(id)) != running.end();
+  };
+  BOOST_TEST(wait_until(lists_job, 10s));
   auto r = as(u).get("/workers");
   BOOST_TEST(r.status == 200);
   auto w = r.json();

@@ -29,12 +29,22 @@ struct fixture {
     return c;
   }
 
-  bool detail(std::int64_t job, std::int64_t id, db::detail_outcome o,
-              const std::string& json) {
+  std::int64_t store(std::int64_t job, const std::vector<db::detail_write>& batch) {
     pqxx::work tx(conn);
-    bool updated = db::match_store::store_detail(tx, 7, id, job, o, json);
+    auto updated = db::match_store::store_details(tx, 7, job, batch);
     tx.commit();
     return updated;
+  }
+
+  bool detail(std::int64_t job, std::int64_t id, db::detail_outcome o,
+              const std::string& json) {
+    return store(job, {{id, o, json}}) == 1;
+  }
+
+  std::string state_of(std::int64_t id) {
+    pqxx::nontransaction tx(conn);
+    return tx.exec_params1("SELECT details_state FROM matches WHERE account_id = 7 "
+                           "AND match_id = $1", id)[0].as<std::string>();
   }
 
   std::string url;
@@ -89,6 +99,30 @@ BOOST_AUTO_TEST_CASE(a_failed_detail_stays_lacking_and_a_404_does_not) {
   BOOST_TEST(db::match_store::count_below(tx, 7, std::nullopt, true) == 2);
   BOOST_TEST(db::match_store::count_below(tx, 7, 9, false) == 2);
   BOOST_TEST(db::match_store::ids_below(tx, 7, 9, false, 1) == (std::vector<std::int64_t>{8}));
+}
+
+// One statement stores a whole batch: each match gets its own outcome and
+// detail, whatever its place in the batch, and updates count per match.
+BOOST_AUTO_TEST_CASE(a_batch_stores_each_match_its_own_outcome) {
+  upsert(1, "[" + item(6, 1) + "," + item(5, 1) + "," + item(4, 1) + "," + item(3, 1) + "]");
+  BOOST_TEST(store(1, {{6, db::detail_outcome::fetched, R"({"v": 6})"},
+                       {5, db::detail_outcome::fetched, R"({"v": 5})"}}) == 0);
+  // Job 2: 6 changes, 5 is the same, 4 has none upstream, 3 failed.
+  auto updated = store(2, {{3, db::detail_outcome::failed, ""},
+                           {6, db::detail_outcome::fetched, R"({"v": 60})"},
+                           {4, db::detail_outcome::none, ""},
+                           {5, db::detail_outcome::fetched, R"({"v": 5})"}});
+  BOOST_TEST(updated == 1);
+  BOOST_TEST(*matches.get(7, 6)->details_json == R"({"v": 60})");
+  BOOST_TEST(*matches.get(7, 5)->details_json == R"({"v": 5})");
+  BOOST_TEST(state_of(4) == "none");
+  BOOST_TEST(!matches.get(7, 4)->details_json.has_value());
+  BOOST_TEST(state_of(3) == "failed");
+  // A later failure keeps the details already fetched.
+  BOOST_TEST(store(3, {{6, db::detail_outcome::failed, ""}}) == 0);
+  BOOST_TEST(state_of(6) == "fetched");
+  BOOST_TEST(*matches.get(7, 6)->details_json == R"({"v": 60})");
+  BOOST_TEST(store(3, {}) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(stats_count_wins_by_the_players_side) {

@@ -36,10 +36,12 @@ BOOST_AUTO_TEST_CASE(an_empty_list_is_ok) {
   BOOST_TEST(a.data.empty());
 }
 
-BOOST_AUTO_TEST_CASE(a_detail_object_is_ok) {
+BOOST_AUTO_TEST_CASE(a_detail_object_is_ok_and_kept_as_sent) {
   auto a = detail(200, detail_body);
   BOOST_TEST((a.kind == answer_kind::ok));
-  BOOST_TEST(a.data["match_id"] == 3);
+  BOOST_TEST(a.text == detail_body);
+  auto spaced = detail(200, " \r\n\t" + detail_body + "\n");
+  BOOST_TEST((spaced.kind == answer_kind::ok));
 }
 
 BOOST_AUTO_TEST_CASE(not_found_is_final) {
@@ -116,9 +118,25 @@ BOOST_AUTO_TEST_CASE(list_items_need_to_be_objects_with_an_integer_match_id) {
 }
 
 BOOST_AUTO_TEST_CASE(a_detail_that_is_not_an_object_is_retryable) {
-  for (const char* body : {"[]", "null", "42", "\"text\""}) {
+  for (const char* body : {"[]", "null", "42", "\"text\"", "", "  "}) {
     auto a = detail(200, body);
     BOOST_TEST((a.kind == answer_kind::retryable), body);
+    BOOST_TEST(a.text.empty());
+  }
+}
+
+// A detail is checked without being parsed into a tree: anything that is
+// not one whole, well-formed object must still be caught.
+BOOST_AUTO_TEST_CASE(a_malformed_or_truncated_detail_is_retryable) {
+  for (std::string body : {std::string(R"({"match_id": 3, "players": [)"),
+                           std::string(R"({"match_id": 3} trailing)"),
+                           std::string(R"({"match_id": 3}{"match_id": 4})"),
+                           std::string(R"({"match_id": 03})"),
+                           std::string(R"({'match_id': 3})"),
+                           std::string("{\"name\": \"bad \xff byte\"}")}) {
+    auto a = detail(200, body);
+    BOOST_TEST((a.kind == answer_kind::retryable), body);
+    BOOST_TEST(a.message.find("malformed JSON") != std::string::npos, a.message);
   }
 }
 

@@ -143,7 +143,7 @@ BOOST_AUTO_TEST_CASE(every_call_takes_a_budget_slot) {
   BOOST_TEST(page.data.size() == 100u);
   auto detail = demo.match_detail(page.data[0]["match_id"], token);
   BOOST_TEST((detail.kind == result_kind::ok));
-  BOOST_TEST(detail.data["match_id"] == page.data[0]["match_id"]);
+  BOOST_TEST(nlohmann::json::parse(detail.text)["match_id"] == page.data[0]["match_id"]);
   BOOST_TEST(budget.granted == 2);
   BOOST_TEST(detail.stats.requests == 1);
   BOOST_TEST(detail.stats.statuses == std::vector<int>{200});

@@ -89,8 +89,9 @@ BOOST_AUTO_TEST_CASE(a_detail_comes_whole) {
   auto id = fake_opendota::match_id(42, 7);
   auto d = client.match_detail(id, token);
   BOOST_TEST_REQUIRE((d.kind == result_kind::ok));
-  BOOST_TEST(d.data["match_id"].get<std::int64_t>() == id);
-  BOOST_TEST(d.data["players"].size() == 10u);
+  auto object = nlohmann::json::parse(d.text);
+  BOOST_TEST(object["match_id"].get<std::int64_t>() == id);
+  BOOST_TEST(object["players"].size() == 10u);
   BOOST_TEST(d.stats.requests == 1);
   BOOST_TEST(d.stats.statuses == std::vector<int>{200});
 }
@@ -459,7 +460,8 @@ BOOST_AUTO_TEST_CASE(details_fetched_side_by_side_come_back_in_the_order_asked) 
         BOOST_TEST((results[k].kind == result_kind::not_found));
       } else {
         BOOST_TEST_REQUIRE((results[k].kind == result_kind::ok));
-        BOOST_TEST(results[k].data["match_id"].get<std::int64_t>() == ids[k]);
+        BOOST_TEST(nlohmann::json::parse(results[k].text)["match_id"].get<std::int64_t>() ==
+                   ids[k]);
       }
     }
   }
