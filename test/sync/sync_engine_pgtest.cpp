@@ -219,6 +219,42 @@ BOOST_AUTO_TEST_CASE(a_step_never_holds_its_connection_while_the_upstream_answer
   h.check_complete(account);
 }
 
+// The next batch is fetched while a batch commits. When that commit fails
+// (here: the job was taken over), the step ends at once: the fetch ahead is
+// cancelled, not waited out.
+BOOST_AUTO_TEST_CASE(a_failed_commit_does_not_wait_for_the_batch_fetched_ahead) {
+  harness h("engine_abandoned_fetch", 10);
+  h.fake.set_detail_size(200);
+  const std::int64_t account = 30;
+  auto job = h.start(account, job_type::full_sync);
+  auto up = h.client();
+  sync::engine_settings s;
+  s.page_size = 10;
+  s.details_per_step = 5;
+  sync::sync_engine engine(job, {job.id, *job.node, job.attempt}, *up, s);
+  upstream::cancel_token token;
+  while (engine.job().phase != "details")
+    BOOST_REQUIRE(engine.step(h.conn, token) == sync::step_result::more);
+  // This step's five details answer at once, the five fetched ahead in 5 s.
+  auto pass = test::scripted_answer::pass();
+  pass.repeat = 5;
+  auto slow = test::scripted_answer::delayed(5000);
+  slow.repeat = 5;
+  h.fake.script("/api/matches/.*", {pass, slow});
+  BOOST_REQUIRE(db::job_store(h.conn).take_over(job.id, "node-b", 60));
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    engine.step(h.conn, token);
+    BOOST_FAIL("the commit of a job taken over must fail");
+  } catch (const domain_error& e) {
+    BOOST_TEST((e.code() == errc::fenced));
+  }
+  auto took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - t0)
+                   .count();
+  BOOST_TEST(took_ms < 2500, "step took " << took_ms << " ms");
+}
+
 BOOST_AUTO_TEST_CASE(incremental_stores_everything_then_costs_only_the_new_matches) {
   harness h("engine_incremental");
   h.fake.set_detail_size(2000);
