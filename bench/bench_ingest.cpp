@@ -6,7 +6,7 @@
 //
 //   bench_ingest --matches 20000 [--detail-bytes 20000] [--copy 1]
 //                [--breakdown 1] [--details-per-step 10] [--page-size 100]
-//                [--upstream fake|static]
+//                [--upstream fake|static] [--lanes 4]
 //
 // --upstream static is an experiment (static_upstream.hpp): an upstream that
 // costs no CPU. Its figures are labelled with the variant.
@@ -99,6 +99,7 @@ sync_figures run_sync(const std::string& url, const std::string& upstream_url,
   o.base_url = upstream_url;
   o.timeout = 30s;
   o.seed = 1;
+  o.detail_lanes = static_cast<int>(a.get_int("lanes", o.detail_lanes));
   upstream::http_client http(o, budget);
   timed_client timed(http);
   sync::engine_settings s;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cctype>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <system_error>
@@ -17,6 +18,7 @@
 #include "upstream/cancel_token.hpp"
 #include "upstream/classify.hpp"
 #include "upstream/http_lane.hpp"
+#include "upstream/lane_count.hpp"
 #include "upstream/rate_budget.hpp"
 #include "upstream/url.hpp"
 
@@ -134,7 +136,10 @@ struct http_client::impl {
       owner.notify_budget_wait(budget_waited);
 
       result.stats.requests += 1;
+      auto sent = steady::now();
       auto raw = lane.send(target, token);
+      if (raw.answered)
+        note_round_trip(std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - sent));
       result.stats.statuses.push_back(raw.answered ? raw.status : 0);
       if (token.cancelled())
         return cancelled();
@@ -209,6 +214,16 @@ struct http_client::impl {
     return std::uniform_real_distribution<double>(0.0, 1.0)(jitter_source);
   }
 
+  void note_round_trip(std::chrono::microseconds sample) {
+    std::lock_guard<std::mutex> lock(round_trip_mutex);
+    round_trip = next_round_trip(round_trip, sample);
+  }
+
+  int detail_lanes_now() {
+    std::lock_guard<std::mutex> lock(round_trip_mutex);
+    return lanes_for(round_trip, options.detail_lanes, options.quick_round_trip);
+  }
+
   http_client& owner;  // whose observer hears of waits
   http_client_options options;
   upstream_url url;
@@ -217,6 +232,8 @@ struct http_client::impl {
   std::mt19937_64 jitter_source;
   std::mutex lanes_mutex;
   std::vector<std::unique_ptr<http_lane>> lanes;
+  std::mutex round_trip_mutex;
+  std::optional<std::chrono::microseconds> round_trip;  // of answered requests
 };
 
 http_client::http_client(http_client_options options, rate_budget& budget)
@@ -240,7 +257,10 @@ detail_result http_client::match_detail(std::int64_t match_id,
 
 std::vector<detail_result> http_client::match_details(
   const std::vector<std::int64_t>& match_ids, cancel_token& token) {
-  auto lanes = std::min<std::size_t>(impl_->lanes.size(), match_ids.size());
+  // As many lanes as the upstream's round trip calls for (lane_count.hpp).
+  auto lanes = std::min<std::size_t>(
+    {impl_->lanes.size(), match_ids.size(),
+     static_cast<std::size_t>(impl_->detail_lanes_now())});
   if (lanes <= 1)
     return client::match_details(match_ids, token);
   // Each lane takes the next id until none is left or one answer says that

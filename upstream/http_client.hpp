@@ -31,15 +31,18 @@ struct http_client_options {
   backoff_policy backoff;
   /// Seeds the jitter generator; 0 = a random seed.
   std::uint64_t seed = 0;
-  /// Connections match_details uses side by side. Each request still takes
-  /// its own slot from the rate budget; this only overlaps their round
-  /// trips (a full sync is otherwise one request after another).
+  /// Connections match_details uses side by side, at most: as many as the
+  /// upstream's round trip calls for (lane_count.hpp), so a fast upstream
+  /// is fetched on one. Each request still takes its own slot from the rate
+  /// budget; this only overlaps their round trips.
   int detail_lanes = 4;
+  /// An upstream answering within this needs no second lane.
+  std::chrono::microseconds quick_round_trip = std::chrono::milliseconds(2);
 };
 
-/// An upstream client over httplib::Client lanes (keep-alive off: each
-/// request opens its own connection, which is what lets a cancel abort
-/// exactly the requests in flight).
+/// An upstream client over httplib::Client lanes, each one kept-alive
+/// connection whose socket a cancel shuts down: that aborts exactly the
+/// requests in flight.
 ///
 /// Every attempt first takes a slot from the rate budget; every wait (budget,
 /// backoff, Retry-After) and the request itself are interrupted by the cancel
@@ -50,7 +53,8 @@ struct http_client_options {
 /// One object serves one job at a time: concurrent calls on one object are
 /// serialized (correct, but not parallel), and a caller waiting for its turn
 /// still returns `cancelled` promptly when its token is cancelled. Only
-/// match_details runs requests side by side, on `detail_lanes` connections.
+/// match_details runs requests side by side, on up to `detail_lanes`
+/// connections.
 class http_client final : public client {
 public:
   /// Throws std::invalid_argument (one line naming MATCHSYNC_UPSTREAM_URL)

@@ -14,12 +14,15 @@ http_lane::http_lane(const std::string& origin, const http_client_options& optio
   http_.set_connection_timeout(options.timeout);
   http_.set_read_timeout(options.timeout);
   http_.set_write_timeout(options.timeout);
-  http_.set_keep_alive(false);
+  // One connection per lane, kept between requests: a request does not pay
+  // for a TCP (or TLS) handshake. A cancel still shuts exactly our socket.
+  http_.set_keep_alive(true);
   http_.set_tcp_nodelay(true);
   http_.set_default_headers(
     {{"User-Agent", "matchsync"}, {"Accept", "application/json"}});
   // Called on every new socket, before it connects: keep our own handle on
-  // it so that a cancel can shut it down from another thread.
+  // it (until the next one) so that a cancel can shut it down from another
+  // thread.
   http_.set_socket_options([this](socket_t sock) { adopt_socket(sock); });
 }
 
@@ -61,7 +64,6 @@ raw_answer http_lane::send(const std::string& target, cancel_token& token) {
   auto hook = token.on_cancel([this] { abort_in_flight(); });
   auto res = http_.Get(target);
   hook.reset();
-  close_socket();
   if (res) {
     out.answered = true;
     out.status = res->status;

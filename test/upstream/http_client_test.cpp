@@ -537,6 +537,66 @@ BOOST_AUTO_TEST_CASE(one_lane_fetches_details_one_after_another) {
   BOOST_TEST(fake().log().size() == 2u);
 }
 
+// Arrival times (fake's clock, ms) of the API requests logged from `since`.
+std::vector<double> arrivals(fake_opendota& f, std::size_t since) {
+  std::vector<double> out;
+  for (auto& r : f.log(since))
+    out.push_back(r.t_ms);
+  return out;
+}
+
+// Lanes follow the upstream's round trip (lane_count.hpp): a quick upstream
+// is fetched on one connection once its answers were timed.
+BOOST_AUTO_TEST_CASE(a_quick_upstream_is_fetched_on_one_lane_once_timed) {
+  http_client_options o;
+  o.base_url = fake().url();
+  o.timeout = 5s;
+  // Far above a loopback round trip, even on a loaded machine.
+  o.quick_round_trip = 50ms;
+  http_client client(o, budget);
+  std::vector<std::int64_t> first, second;
+  for (int i = 1; i <= 8; ++i)
+    first.push_back(fake_opendota::match_id(42, i));
+  for (int i = 9; i <= 12; ++i)
+    second.push_back(fake_opendota::match_id(42, i));
+  for (auto& r : client.match_details(first, token))
+    BOOST_TEST_REQUIRE(r.ok());
+  auto since = fake().log().size();
+  // Slow answers now: one lane asks for the next only after each answer.
+  fake().script(".*", std::vector<scripted_answer>(4, scripted_answer::delayed(150)));
+  for (auto& r : client.match_details(second, token))
+    BOOST_TEST_REQUIRE(r.ok());
+  auto t = arrivals(fake(), since);
+  BOOST_TEST_REQUIRE(t.size() == 4u);
+  for (std::size_t k = 1; k < t.size(); ++k)
+    BOOST_TEST(t[k] - t[k - 1] >= 140.0, "request " << k << " came " << t[k] - t[k - 1]
+                                                    << " ms after the one before");
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_upstream_keeps_every_lane) {
+  http_client_options o;
+  o.base_url = fake().url();
+  o.timeout = 5s;
+  o.quick_round_trip = 5ms;
+  http_client client(o, budget);
+  fake().set_latency(40);
+  std::vector<std::int64_t> first, second;
+  for (int i = 1; i <= 8; ++i)
+    first.push_back(fake_opendota::match_id(42, i));
+  for (int i = 9; i <= 12; ++i)
+    second.push_back(fake_opendota::match_id(42, i));
+  for (auto& r : client.match_details(first, token))
+    BOOST_TEST_REQUIRE(r.ok());
+  auto since = fake().log().size();
+  for (auto& r : client.match_details(second, token))
+    BOOST_TEST_REQUIRE(r.ok());
+  auto t = arrivals(fake(), since);
+  BOOST_TEST_REQUIRE(t.size() == 4u);
+  auto [lo, hi] = std::minmax_element(t.begin(), t.end());
+  // Four lanes ask at once; one would space them by the 40 ms round trip.
+  BOOST_TEST(*hi - *lo < 30.0, "the four requests came within " << *hi - *lo << " ms");
+}
+
 BOOST_AUTO_TEST_CASE(zero_detail_lanes_is_refused) {
   http_client_options o;
   o.base_url = fake().url();
