@@ -545,15 +545,18 @@ std::vector<double> arrivals(fake_opendota& f, std::size_t since) {
   return out;
 }
 
-// Lanes follow the upstream's round trip (lane_count.hpp): a quick upstream
-// is fetched on one connection once its answers were timed.
-BOOST_AUTO_TEST_CASE(a_quick_upstream_is_fetched_on_one_lane_once_timed) {
+// A client whose lanes count a round trip within `quick` as quick.
+http_client_options lanes_options(std::chrono::microseconds quick) {
   http_client_options o;
   o.base_url = fake().url();
   o.timeout = 5s;
-  // Far above a loopback round trip, even on a loaded machine.
-  o.quick_round_trip = 50ms;
-  http_client client(o, budget);
+  o.quick_round_trip = quick;
+  return o;
+}
+
+// Times the upstream with a first batch of 8 details, then fetches a
+// second batch of 4 and returns when each of those reached the fake.
+std::vector<double> second_batch_arrivals(http_client& client, cancel_token& token) {
   std::vector<std::int64_t> first, second;
   for (int i = 1; i <= 8; ++i)
     first.push_back(fake_opendota::match_id(42, i));
@@ -562,11 +565,24 @@ BOOST_AUTO_TEST_CASE(a_quick_upstream_is_fetched_on_one_lane_once_timed) {
   for (auto& r : client.match_details(first, token))
     BOOST_TEST_REQUIRE(r.ok());
   auto since = fake().log().size();
-  // Slow answers now: one lane asks for the next only after each answer.
-  fake().script(".*", std::vector<scripted_answer>(4, scripted_answer::delayed(150)));
   for (auto& r : client.match_details(second, token))
     BOOST_TEST_REQUIRE(r.ok());
-  auto t = arrivals(fake(), since);
+  return arrivals(fake(), since);
+}
+
+// Lanes follow the upstream's round trip (lane_count.hpp): a quick upstream
+// is fetched on one connection once its answers were timed.
+BOOST_AUTO_TEST_CASE(a_quick_upstream_is_fetched_on_one_lane_once_timed) {
+  // Far above a loopback round trip, even on a loaded machine.
+  http_client client(lanes_options(50ms), budget);
+  // The second batch answers slowly: one lane asks for the next only after
+  // each answer. (The lanes were counted before, from the first batch.)
+  auto first = scripted_answer::pass();
+  first.repeat = 8;
+  auto slow = scripted_answer::delayed(150);
+  slow.repeat = 4;
+  fake().script(".*", {first, slow});
+  auto t = second_batch_arrivals(client, token);
   BOOST_TEST_REQUIRE(t.size() == 4u);
   for (std::size_t k = 1; k < t.size(); ++k)
     BOOST_TEST(t[k] - t[k - 1] >= 140.0, "request " << k << " came " << t[k] - t[k - 1]
@@ -574,23 +590,9 @@ BOOST_AUTO_TEST_CASE(a_quick_upstream_is_fetched_on_one_lane_once_timed) {
 }
 
 BOOST_AUTO_TEST_CASE(a_slow_upstream_keeps_every_lane) {
-  http_client_options o;
-  o.base_url = fake().url();
-  o.timeout = 5s;
-  o.quick_round_trip = 5ms;
-  http_client client(o, budget);
+  http_client client(lanes_options(5ms), budget);
   fake().set_latency(40);
-  std::vector<std::int64_t> first, second;
-  for (int i = 1; i <= 8; ++i)
-    first.push_back(fake_opendota::match_id(42, i));
-  for (int i = 9; i <= 12; ++i)
-    second.push_back(fake_opendota::match_id(42, i));
-  for (auto& r : client.match_details(first, token))
-    BOOST_TEST_REQUIRE(r.ok());
-  auto since = fake().log().size();
-  for (auto& r : client.match_details(second, token))
-    BOOST_TEST_REQUIRE(r.ok());
-  auto t = arrivals(fake(), since);
+  auto t = second_batch_arrivals(client, token);
   BOOST_TEST_REQUIRE(t.size() == 4u);
   auto [lo, hi] = std::minmax_element(t.begin(), t.end());
   // Four lanes ask at once; one would space them by the 40 ms round trip.
