@@ -5,7 +5,7 @@
 // (upstream calls vs the rest, CPU of this process, the fake, the backend).
 //
 //   bench_ingest --matches 20000 [--detail-bytes 20000] [--copy 1]
-//                [--breakdown 1] [--details-per-step 10] [--page-size 100]
+//                [--breakdown 1] [--details-per-step 20] [--page-size 100]
 //                [--upstream fake|static] [--lanes 4]
 //
 // --upstream static is an experiment (static_upstream.hpp): an upstream that
@@ -104,7 +104,7 @@ sync_figures run_sync(const std::string& url, const std::string& upstream_url,
   timed_client timed(http);
   sync::engine_settings s;
   s.page_size = static_cast<int>(a.get_int("page-size", 100));
-  s.details_per_step = static_cast<int>(a.get_int("details-per-step", 10));
+  s.details_per_step = static_cast<int>(a.get_int("details-per-step", s.details_per_step));
   s.lease_s = 3600;
   sync::sync_engine engine(*started, {started->id, "bench", started->attempt}, timed, s);
   upstream::cancel_token token;
@@ -362,7 +362,8 @@ int main(int argc, char** argv) try {
     upstream_url = fixed->url();
     label += "-static";
   }
-  if (auto d = a.get_int("details-per-step", 10); d != 10)
+  if (auto d = a.get_int("details-per-step", sync::engine_settings{}.details_per_step);
+      d != sync::engine_settings{}.details_per_step)
     label += "-batch" + std::to_string(d);
 
   auto sync = run_sync(url, upstream_url, label, account, matches, a);

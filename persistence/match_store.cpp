@@ -49,7 +49,6 @@ WITH input AS (
               ELSE false END AS differs
   FROM matches m JOIN input i ON m.match_id = i.match_id
   WHERE m.account_id = $1 AND m.match_id = ANY($3::bigint[])
-  FOR UPDATE OF m
 ), upd AS (
   UPDATE matches m SET
     details = CASE WHEN i.outcome = 'fetched' THEN $5::jsonb -> i.at ELSE m.details END,

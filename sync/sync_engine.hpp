@@ -1,10 +1,10 @@
 // The sync engine: one job's work as a sequence of small steps, free of
-// actors so it can be tested alone. A step lists one page, or fetches one
-// batch of details, and commits the data with the job's counters, phase and
-// resume point in one transaction: an interruption loses at most the step
-// in flight, and a job rebuilt from its row resumes where it stopped.
-// A step holds a database connection only for its short reads and its
-// commit, never while it waits for the upstream.
+// actors so it can be tested alone. A step lists one page, or commits one
+// batch of details (fetching the next batch meanwhile), and commits the
+// data with the job's counters, phase and resume point in one transaction:
+// an interruption loses at most the step in flight, and a job rebuilt from
+// its row resumes where it stopped. A step holds a database connection only
+// for its short reads and its commit, never while it waits for the upstream.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +26,10 @@ namespace matchsync::sync {
 struct engine_settings {
   int page_size = 100;
   /// Details fetched per step: small enough that an interruption loses
-  /// little, large enough that commits do not dominate.
-  int details_per_step = 10;
+  /// little, large enough that commits do not dominate (20 gave 15% more
+  /// matches/s than 10 in bench_ingest: the per-step statements and
+  /// round trips are shared by twice as many details).
+  int details_per_step = 20;
   int lease_s = 15;
 };
 

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "upstream/backoff.hpp"
+#include "upstream/json_check.hpp"
 
 namespace matchsync::upstream {
 
@@ -117,19 +118,26 @@ answer classify_response(int status, const std::string& body,
                          expected_shape shape) {
   auto head = "HTTP " + std::to_string(status);
   if (status == 200 && shape == expected_shape::match_detail) {
-    // Checked without building a tree: a 20 KB detail parsed into one costs
-    // more than everything else this process does with it.
-    if (!nlohmann::json::accept(body))
-      return make(answer_kind::retryable,
-                  "malformed JSON in upstream answer (" +
-                    std::to_string(body.size()) + " bytes)");
-    auto first = body.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos || body[first] != '{')
-      return make(answer_kind::retryable, "match detail is not a JSON object");
-    answer a;
-    a.kind = answer_kind::ok;
-    a.text = body;
-    return a;
+    // Checked without building a tree (json_check.hpp): the text is stored
+    // as received.
+    switch (check_json_object(body)) {
+      case json_verdict::object: {
+        answer a;
+        a.kind = answer_kind::ok;
+        a.text = body;
+        return a;
+      }
+      case json_verdict::not_object:
+        return make(answer_kind::retryable, "match detail is not a JSON object");
+      case json_verdict::unstorable:
+        return make(answer_kind::retryable,
+                    "match detail cannot be stored (a \\u0000 escape, or nested "
+                    "deeper than " + std::to_string(max_json_depth) + ")");
+      case json_verdict::malformed:
+        break;
+    }
+    return make(answer_kind::retryable, "malformed JSON in upstream answer (" +
+                                          std::to_string(body.size()) + " bytes)");
   }
   if (status == 200) {
     auto data = nlohmann::json::parse(body, nullptr, false);

@@ -140,6 +140,15 @@ BOOST_AUTO_TEST_CASE(a_malformed_or_truncated_detail_is_retryable) {
   }
 }
 
+// jsonb cannot hold U+0000: stored as is, such a detail would fail its
+// whole batch's commit. It is retried like a malformed one instead.
+BOOST_AUTO_TEST_CASE(a_detail_postgresql_cannot_store_is_retryable) {
+  auto a = detail(200, R"({"match_id": 3, "name": "a\u0000b"})");
+  BOOST_TEST((a.kind == answer_kind::retryable));
+  BOOST_TEST(a.message.find("cannot be stored") != std::string::npos, a.message);
+  BOOST_TEST(a.text.empty());
+}
+
 BOOST_AUTO_TEST_CASE(messages_are_one_short_printable_line) {
   std::string body(5000, 'x');
   body[10] = '\n';

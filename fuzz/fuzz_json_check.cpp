@@ -1,0 +1,48 @@
+// Fuzzes check_json_object against nlohmann's parser as the oracle: both
+// must agree on what is JSON and what is an object; the checker may only
+// add its jsonb limits (a \u0000 escape, nesting past max_json_depth) and
+// refuse a byte order mark, which nlohmann skips, and a NUL byte, where
+// nlohmann stops reading (JSON has no raw NUL; libpq would cut the text
+// there).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "upstream/json_check.hpp"
+
+namespace {
+void require(bool ok) {
+  if (!ok)
+    std::abort();
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using matchsync::upstream::json_verdict;
+  std::string text(reinterpret_cast<const char*>(data), size);
+  auto verdict = matchsync::upstream::check_json_object(text);
+  if (text.find('\0') != std::string::npos) {
+    require(verdict == json_verdict::malformed);
+    return 0;
+  }
+  bool bom = text.rfind("\xef\xbb\xbf", 0) == 0;
+  auto parsed = nlohmann::json::parse(text, nullptr, false);
+  switch (verdict) {
+    case json_verdict::object:
+      require(parsed.is_object());
+      break;
+    case json_verdict::not_object:
+      require(!parsed.is_discarded() && !parsed.is_object());
+      break;
+    case json_verdict::unstorable:
+      require(!parsed.is_discarded());
+      break;
+    case json_verdict::malformed:
+      require(parsed.is_discarded() || bom);
+      break;
+  }
+  return 0;
+}
