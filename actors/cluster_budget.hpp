@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 
@@ -20,19 +21,23 @@ public:
   leased_rate_budget(caf::actor_system& sys, caf::actor coordinator, int lease_size = 2);
 
   /// Takes the next leased slot (leasing more when none is left) and waits
-  /// for its time; callers are served in arrival order. While the
-  /// coordinator cannot be reached, waits and asks again; false once the
-  /// token is cancelled.
+  /// for its time. One caller asks the coordinator at a time; the others
+  /// wait for its answer. While the coordinator cannot be reached, waits
+  /// and asks again. False once the token is cancelled: every wait here,
+  /// the coordinator's answer included, hears the cancel within 20 ms.
   bool acquire(upstream::cancel_token& token) override;
 
 private:
-  /// Leases more slots (the mutex held); false once the token is cancelled.
+  /// Asks the coordinator for more slots (the mutex not held); false once
+  /// the token is cancelled.
   bool lease(upstream::cancel_token& token);
   using clock = std::chrono::steady_clock;
   caf::actor_system& sys_;
   caf::actor coordinator_;
   int lease_size_;
   std::mutex mutex_;
+  std::condition_variable leased_;  // a lease request ended
+  bool leasing_ = false;            // a caller is asking the coordinator
   std::deque<clock::time_point> slots_;
   clock::time_point unlimited_until_{};
   clock::duration grace_{};

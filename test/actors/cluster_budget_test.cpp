@@ -1,0 +1,101 @@
+// A worker's share of the cluster budget (leased_rate_budget) against a
+// stand-in coordinator actor: slots come a lease at a time, and a cancel is
+// heard at once, also while the coordinator does not answer.
+#define BOOST_TEST_MODULE cluster_budget
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/cluster_budget.hpp"
+#include "actors/messages.hpp"
+#include "test/support/process.hpp"
+#include "upstream/cancel_token.hpp"
+
+using namespace matchsync;
+using namespace std::chrono_literals;
+using test::wait_until;
+
+namespace {
+
+struct silent_state {
+  std::vector<caf::response_promise> held;  // never answered, never dropped
+};
+
+// A coordinator that takes lease requests and never answers them.
+caf::behavior silent_coordinator(caf::stateful_actor<silent_state>* self,
+                                 std::atomic<int>* asked) {
+  return {[=](budget_atom, std::int32_t) -> caf::response_promise {
+    ++*asked;
+    auto rp = self->make_response_promise();
+    self->state.held.push_back(rp);
+    return rp;
+  }};
+}
+
+// A coordinator that grants `count` slots due at once.
+caf::behavior granting_coordinator(caf::event_based_actor*, std::atomic<int>* asked) {
+  return {[=](budget_atom, std::int32_t count) {
+    ++*asked;
+    return std::make_tuple(std::vector<std::int64_t>(static_cast<std::size_t>(count), 0),
+                           std::int64_t{1000});
+  }};
+}
+
+long long ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::steady_clock::now() - t)
+    .count();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(slots_come_a_lease_at_a_time) {
+  caf::actor_system sys{actor_config()};
+  std::atomic<int> asked{0};
+  auto coordinator = sys.spawn(granting_coordinator, &asked);
+  leased_rate_budget budget(sys, coordinator, 2);
+  upstream::cancel_token token;
+  BOOST_TEST(budget.acquire(token));
+  BOOST_TEST(budget.acquire(token));
+  BOOST_TEST(asked == 1);  // both slots of the first lease
+  BOOST_TEST(budget.acquire(token));
+  BOOST_TEST(asked == 2);
+  caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_is_heard_while_the_coordinator_does_not_answer) {
+  caf::actor_system sys{actor_config()};
+  std::atomic<int> asked{0};
+  auto coordinator = sys.spawn(silent_coordinator, &asked);
+  leased_rate_budget budget(sys, coordinator, 2);
+  upstream::cancel_token leaser, waiter;
+  std::atomic<int> leaser_result{-1}, waiter_result{-1};
+  std::thread a([&] { leaser_result = budget.acquire(leaser) ? 1 : 0; });
+  BOOST_REQUIRE(wait_until([&] { return asked.load() == 1; }, 5s));
+  // A second caller waits for the first one's lease...
+  std::thread b([&] { waiter_result = budget.acquire(waiter) ? 1 : 0; });
+  // ...and still hears its own cancel at once, the lease unanswered.
+  auto t0 = std::chrono::steady_clock::now();
+  waiter.cancel();
+  BOOST_TEST(wait_until([&] { return waiter_result.load() != -1; }, 3s));
+  BOOST_TEST_MESSAGE("waiter cancel took " << ms_since(t0) << " ms");
+  BOOST_TEST(ms_since(t0) < 500);
+  BOOST_TEST(waiter_result == 0);
+  BOOST_TEST(leaser_result == -1);  // still waiting for the coordinator
+  // The one asking hears its cancel too, without waiting out the request.
+  t0 = std::chrono::steady_clock::now();
+  leaser.cancel();
+  BOOST_TEST(wait_until([&] { return leaser_result.load() != -1; }, 3s));
+  BOOST_TEST_MESSAGE("leaser cancel took " << ms_since(t0) << " ms");
+  BOOST_TEST(ms_since(t0) < 500);
+  BOOST_TEST(leaser_result == 0);
+  a.join();
+  b.join();
+  BOOST_TEST(asked == 1);  // nobody asked again after the cancels
+  caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
+}
