@@ -89,6 +89,24 @@ void cancel(api_context& ctx, const call& c, httplib::Response& res) {
     send_error(res, r.code, r.message);
 }
 
+// The body of a status answer for one board snapshot. Snapshots are
+// immutable and replaced on every change, so each pool thread keeps the
+// last one it rendered: polling clients of a running job get the same
+// bytes until the job moves (the snapshot is held, so its address is not
+// reused meanwhile).
+const std::string& status_body(const std::shared_ptr<const sync_job>& active) {
+  static const std::string idle = dump_json({{"is_syncing", false}, {"active_job", nullptr}});
+  if (!active)
+    return idle;
+  thread_local std::shared_ptr<const sync_job> rendered_for;
+  thread_local std::string rendered;
+  if (rendered_for != active) {
+    rendered = dump_json({{"is_syncing", true}, {"active_job", job_view(*active)}});
+    rendered_for = active;
+  }
+  return rendered;
+}
+
 void status(api_context& ctx, const call& c, httplib::Response& res) {
   auto user_id = c.user().user_id;
   auto load = [&] { return active_job(ctx, user_id); };
@@ -98,8 +116,8 @@ void status(api_context& ctx, const call& c, httplib::Response& res) {
   } else if (auto row = load()) {
     active = std::make_shared<const sync_job>(std::move(*row));
   }
-  send_json(res, 200, {{"is_syncing", active != nullptr},
-                       {"active_job", active ? job_view(*active) : json(nullptr)}});
+  res.status = 200;
+  res.set_content(status_body(active), "application/json");
 }
 
 void list_jobs(api_context& ctx, const call& c, httplib::Response& res) {
