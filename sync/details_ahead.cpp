@@ -8,7 +8,11 @@ details_ahead::details_ahead(upstream::client& client, std::vector<std::int64_t>
   if (ids_.empty())
     return;
   follow_ = job_token.on_cancel([this] { token_.cancel(); });
-  thread_ = std::thread([this, &client] { results_ = client.match_details(ids_, token_); });
+  thread_ = std::thread([this, &client] {
+    auto start = std::chrono::steady_clock::now();
+    results_ = client.match_details(ids_, token_);
+    took_ = std::chrono::steady_clock::now() - start;
+  });
 }
 
 details_ahead::~details_ahead() { stop(); }

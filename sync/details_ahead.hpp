@@ -3,6 +3,7 @@
 // database writes. It never outlives the step that started it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <thread>
 #include <vector>
@@ -28,11 +29,15 @@ public:
   /// Waits for the fetch to end; one result per id, as client::match_details.
   std::vector<upstream::detail_result> take();
 
+  /// How long the fetch took (after take()).
+  std::chrono::nanoseconds took() const { return took_; }
+
 private:
   void stop();
 
   std::vector<std::int64_t> ids_;
   std::vector<upstream::detail_result> results_;
+  std::chrono::nanoseconds took_{0};
   upstream::cancel_token token_;
   upstream::cancel_token::registration follow_;  // before token_ goes
   std::thread thread_;

@@ -97,8 +97,8 @@ step_result sync_engine::list_step(db::connection_source& source,
 
 step_result sync_engine::details_step(db::connection_source& source,
                                       upstream::cancel_token& token) {
-  // This step's batch and the next one's, which is fetched while this one
-  // commits.
+  // This step's batch and the next one's, which may be fetched while this
+  // one commits.
   auto batch_size = static_cast<std::size_t>(settings_.details_per_step);
   std::vector<std::int64_t> window;
   source.with_connection([&](pqxx::connection& conn) {
@@ -127,7 +127,9 @@ step_result sync_engine::details_step(db::connection_source& source,
   } else {
     // The batch's requests may run side by side (the client's lanes); the
     // commit below is the step's only effect, so their order does not matter.
+    auto start = std::chrono::steady_clock::now();
     results = upstream_.match_details(ids, token);
+    last_fetch_ = std::chrono::steady_clock::now() - start;
     for (auto& r : results)
       add_stats(r.stats);
   }
@@ -161,8 +163,12 @@ step_result sync_engine::details_step(db::connection_source& source,
   if (token.cancelled())
     return step_result::cancelled;
 
-  // A failed commit abandons the fetch ahead (cancelled, not waited out).
+  // The next batch is fetched during the commit when that pays (sync_plan);
+  // a failed commit abandons it (cancelled, not waited out).
+  if (!fetch_ahead_pays(last_fetch_, last_commit_))
+    next.clear();
   details_ahead fetch(upstream_, std::move(next), token);
+  auto commit_start = std::chrono::steady_clock::now();
   source.with_connection([&](pqxx::connection& conn) {
     sync_job next_job = job_;
     pqxx::work tx(conn);
@@ -172,8 +178,11 @@ step_result sync_engine::details_step(db::connection_source& source,
     next_job.detail_cursor = ids.back();
     commit_as(tx, next_job);
   });
+  last_commit_ = std::chrono::steady_clock::now() - commit_start;
   ahead_ = fetch.take();
   ahead_ids_ = fetch.ids();
+  if (!ahead_ids_.empty())
+    last_fetch_ = fetch.took();
   for (auto& r : ahead_)
     add_stats(r.stats);
   return step_result::more;

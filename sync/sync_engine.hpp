@@ -1,12 +1,13 @@
 // The sync engine: one job's work as a sequence of small steps, free of
-// actors so it can be tested alone. A step lists one page, or commits one
-// batch of details (fetching the next batch meanwhile), and commits the
-// data with the job's counters, phase and resume point in one transaction:
-// an interruption loses at most the step in flight, and a job rebuilt from
-// its row resumes where it stopped. A step holds a database connection only
+// actors so it can be tested alone. A step lists one page, or fetches one
+// batch of details (unless the step before fetched it ahead), and commits
+// the data with the job's counters, phase and resume point in one
+// transaction: an interruption loses at most the step in flight, and a job
+// rebuilt from its row resumes where it stopped. A step holds a database connection only
 // for its short reads and its commit, never while it waits for the upstream.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -80,6 +81,9 @@ private:
   /// the ids they answer (empty: none).
   std::vector<std::int64_t> ahead_ids_;
   std::vector<upstream::detail_result> ahead_;
+  /// How long the last batch's fetch and commit took (fetch_ahead_pays).
+  std::chrono::nanoseconds last_fetch_{0};
+  std::chrono::nanoseconds last_commit_{0};
 };
 
 }  // namespace matchsync::sync

@@ -25,4 +25,11 @@ std::optional<std::int64_t> raised_mark(std::optional<std::int64_t> old_mark,
   return std::max(*old_mark, *newest_seen);
 }
 
+bool fetch_ahead_pays(std::chrono::nanoseconds fetch, std::chrono::nanoseconds commit) {
+  if (fetch.count() <= 0 || commit.count() <= 0)
+    return false;
+  auto shorter = std::min(fetch, commit), longer = std::max(fetch, commit);
+  return shorter * 4 >= longer;
+}
+
 }  // namespace matchsync::sync

@@ -10,6 +10,7 @@
 // "the first match already in the table".
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -37,5 +38,14 @@ std::optional<std::int64_t> raised_mark(std::optional<std::int64_t> old_mark,
 inline bool details_only_lacking(job_type type) {
   return type == job_type::incremental_sync;
 }
+
+/// Whether the next batch of details should be fetched while this batch
+/// commits, from how long the last fetch and the last commit took (zero:
+/// not known yet). The overlap saves the shorter of the two and costs a
+/// thread per job: worth it when the shorter is at least a quarter of the
+/// longer. Against a quick upstream the fetch hides behind the commit;
+/// against a slow one (seconds per batch, a commit of milliseconds) a job
+/// fetches within its step, and a node running many jobs keeps its threads.
+bool fetch_ahead_pays(std::chrono::nanoseconds fetch, std::chrono::nanoseconds commit);
 
 }  // namespace matchsync::sync

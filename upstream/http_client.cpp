@@ -97,9 +97,11 @@ struct http_client::impl {
 
   // `path` goes into error messages; the query (which may carry the api
   // key) never does.
+  // With `close_after`, the lane's connection is closed when the fetch
+  // ends, still in this caller's turn (never under another's request).
   fetch_result fetch(http_lane& lane, const std::string& path,
                      const std::string& query, expected_shape shape,
-                     cancel_token& token) {
+                     cancel_token& token, bool close_after) {
     fetch_result result;
     // One call at a time per lane (see the header); a second caller still
     // notices its cancel while it waits for the first.
@@ -108,6 +110,14 @@ struct http_client::impl {
       result.kind = result_kind::cancelled;
       return result;
     }
+    struct closer {
+      http_lane& lane;
+      bool on;
+      ~closer() {
+        if (on)
+          lane.close_idle();
+      }
+    } close_at_end{lane, close_after};
     auto target = url.base_path + path;
     std::string full_query = query;
     if (!options.api_key.empty())
@@ -204,9 +214,9 @@ struct http_client::impl {
   }
 
   fetch_result fetch_detail(http_lane& lane, std::int64_t match_id,
-                            cancel_token& token) {
+                            cancel_token& token, bool close_after) {
     return fetch(lane, "/api/matches/" + std::to_string(match_id), "",
-                 expected_shape::match_detail, token);
+                 expected_shape::match_detail, token, close_after);
   }
 
   double jitter() {
@@ -243,26 +253,27 @@ http_client::~http_client() = default;
 
 list_result http_client::list_matches(std::int64_t account_id, int limit,
                                       int offset, cancel_token& token) {
+  // One request: its connection is not kept (see match_details).
   return impl_->fetch(impl_->lane(0),
                       "/api/players/" + std::to_string(account_id) + "/matches",
                       "limit=" + std::to_string(limit) +
                         "&offset=" + std::to_string(offset) + "&significant=0",
-                      expected_shape::match_list, token);
+                      expected_shape::match_list, token, true);
 }
 
 detail_result http_client::match_detail(std::int64_t match_id,
                                         cancel_token& token) {
-  return impl_->fetch_detail(impl_->lane(0), match_id, token);
+  return impl_->fetch_detail(impl_->lane(0), match_id, token, true);
 }
 
 std::vector<detail_result> http_client::match_details(
   const std::vector<std::int64_t>& match_ids, cancel_token& token) {
+  if (match_ids.empty())
+    return {};
   // As many lanes as the upstream's round trip calls for (lane_count.hpp).
   auto lanes = std::min<std::size_t>(
     {impl_->lanes.size(), match_ids.size(),
      static_cast<std::size_t>(impl_->detail_lanes_now())});
-  if (lanes <= 1)
-    return client::match_details(match_ids, token);
   // Each lane takes the next id until none is left or one answer says that
   // nothing more may be asked (daily limit, cancel); a lane that stops early
   // leaves the ids no lane took as `cancelled` (see client.hpp).
@@ -276,12 +287,18 @@ std::vector<detail_result> http_client::match_details(
     while (!stop.load()) {
       auto k = next.fetch_add(1);
       if (k >= match_ids.size())
-        return;
-      auto r = impl_->fetch_detail(lane, match_ids[k], token);
+        break;
+      auto r = impl_->fetch_detail(lane, match_ids[k], token, false);
       if (r.kind == result_kind::daily_limit || r.kind == result_kind::cancelled)
         stop = true;
       results[k] = std::move(r);
     }
+    // Kept alive for this batch only: between steps a job holds no
+    // connection to the upstream. A concurrent caller's request on this
+    // lane is left alone (its own call ends it).
+    http_lane::turn turn(lane);
+    if (turn.try_take())
+      lane.close_idle();
   };
   std::vector<std::thread> helpers;
   helpers.reserve(lanes - 1);

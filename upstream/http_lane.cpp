@@ -14,8 +14,11 @@ http_lane::http_lane(const std::string& origin, const http_client_options& optio
   http_.set_connection_timeout(options.timeout);
   http_.set_read_timeout(options.timeout);
   http_.set_write_timeout(options.timeout);
-  // One connection per lane, kept between requests: a request does not pay
-  // for a TCP (or TLS) handshake. A cancel still shuts exactly our socket.
+  // One connection per lane, kept between the requests of one call (a batch
+  // of details): a request does not pay for a TCP (or TLS) handshake. The
+  // client closes it after the call (close_idle), so that jobs waiting
+  // between steps hold no upstream connection. A cancel still shuts
+  // exactly our socket.
   http_.set_keep_alive(true);
   http_.set_tcp_nodelay(true);
   http_.set_default_headers(
@@ -27,6 +30,11 @@ http_lane::http_lane(const std::string& origin, const http_client_options& optio
 }
 
 http_lane::~http_lane() { close_socket(); }
+
+void http_lane::close_idle() {
+  http_.stop();
+  close_socket();
+}
 
 void http_lane::adopt_socket(socket_t sock) {
   std::lock_guard<std::mutex> lock(socket_mutex_);
@@ -92,6 +100,15 @@ bool http_lane::turn::take(cancel_token& token) {
       return false;
     lane_.call_free_.wait_for(lock, std::chrono::milliseconds(20));
   }
+  lane_.call_busy_ = true;
+  taken_ = true;
+  return true;
+}
+
+bool http_lane::turn::try_take() {
+  std::lock_guard<std::mutex> lock(lane_.call_mutex_);
+  if (lane_.call_busy_)
+    return false;
   lane_.call_busy_ = true;
   taken_ = true;
   return true;

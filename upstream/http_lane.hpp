@@ -36,6 +36,10 @@ public:
   /// call returns at once (unanswered).
   raw_answer send(const std::string& target, cancel_token& token);
 
+  /// Closes the kept-alive connection, if any. Not while a request of this
+  /// lane is in flight.
+  void close_idle();
+
   /// The turn of one fetch on this lane. A flag under a plain mutex rather
   /// than std::timed_mutex::try_lock_for: libstdc++ implements that with
   /// pthread_mutex_clocklock, which GCC 12's ThreadSanitizer does not
@@ -50,6 +54,8 @@ public:
     /// Waits for the turn; false when `token` is cancelled first (checked
     /// every 20 ms, the token's own wait would need a second lock).
     bool take(cancel_token& token);
+    /// Takes the turn only if it is free now.
+    bool try_take();
 
   private:
     http_lane& lane_;

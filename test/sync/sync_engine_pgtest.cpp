@@ -235,6 +235,9 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_does_not_wait_for_the_batch_fetched_ahead) 
   upstream::cancel_token token;
   while (engine.job().phase != "details")
     BOOST_REQUIRE(engine.step(h.conn, token) == sync::step_result::more);
+  // One details step times a fetch and a commit, both quick: from now on
+  // the next batch is fetched ahead.
+  BOOST_REQUIRE(engine.step(h.conn, token) == sync::step_result::more);
   // This step's five details answer at once, the five fetched ahead in 5 s.
   auto pass = test::scripted_answer::pass();
   pass.repeat = 5;

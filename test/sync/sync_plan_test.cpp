@@ -8,6 +8,20 @@ using namespace matchsync::sync;
 
 BOOST_AUTO_TEST_SUITE(sync_plan)
 
+BOOST_AUTO_TEST_CASE(fetching_ahead_pays_when_fetch_and_commit_are_of_a_size) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  BOOST_TEST(fetch_ahead_pays(milliseconds(4), milliseconds(8)));
+  BOOST_TEST(fetch_ahead_pays(milliseconds(8), milliseconds(4)));
+  BOOST_TEST(fetch_ahead_pays(milliseconds(2), milliseconds(8)));
+  BOOST_TEST(!fetch_ahead_pays(milliseconds(1), milliseconds(8)));
+  // A slow upstream: seconds per batch against a commit of milliseconds.
+  BOOST_TEST(!fetch_ahead_pays(seconds(10), milliseconds(10)));
+  // Not measured yet.
+  BOOST_TEST(!fetch_ahead_pays(milliseconds(0), milliseconds(8)));
+  BOOST_TEST(!fetch_ahead_pays(milliseconds(4), milliseconds(0)));
+}
+
 BOOST_AUTO_TEST_CASE(a_short_page_ends_listing_for_both_types) {
   for (auto t : {job_type::full_sync, job_type::incremental_sync}) {
     BOOST_TEST((plan_after_page(t, {5, 4}, 3, std::nullopt) == after_page::stop_listing));

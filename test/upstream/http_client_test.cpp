@@ -5,6 +5,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "test/fake_opendota/fake_server.hpp"
@@ -597,6 +599,40 @@ BOOST_AUTO_TEST_CASE(a_slow_upstream_keeps_every_lane) {
   auto [lo, hi] = std::minmax_element(t.begin(), t.end());
   // Four lanes ask at once; one would space them by the 40 ms round trip.
   BOOST_TEST(*hi - *lo < 30.0, "the four requests came within " << *hi - *lo << " ms");
+}
+
+// Established TCP connections to `port` from this machine's clients, read
+// from /proc/net/tcp (remote address column; state 01 = ESTABLISHED).
+int connections_to(int port) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // header
+  int n = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    auto colon = remote.find(':');
+    if (colon != std::string::npos && state == "01" &&
+        std::stoi(remote.substr(colon + 1), nullptr, 16) == port)
+      ++n;
+  }
+  return n;
+}
+
+// A connection is kept alive within one call only: a job waiting between
+// steps (thousands of them on a busy node) holds none to the upstream.
+BOOST_AUTO_TEST_CASE(no_connection_is_kept_after_a_call) {
+  auto client = make();
+  std::vector<std::int64_t> ids;
+  for (int i = 1; i <= 8; ++i)
+    ids.push_back(fake_opendota::match_id(42, i));
+  for (auto& r : client.match_details(ids, token))
+    BOOST_TEST_REQUIRE(r.ok());
+  BOOST_TEST(connections_to(fake().port()) == 0);
+  BOOST_TEST((client.match_detail(ids[0], token).ok()));
+  BOOST_TEST((client.list_matches(42, 10, 0, token).ok()));
+  BOOST_TEST(connections_to(fake().port()) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(zero_detail_lanes_is_refused) {
