@@ -74,7 +74,10 @@ BOOST_AUTO_TEST_SUITE(events)
 
 BOOST_AUTO_TEST_CASE(two_clients_see_a_job_go_from_pending_through_progress_to_completed) {
   wait_no_streams();
-  auto u = node().add_user(1040);  // 40 matches, 25 ms each upstream
+  // 160 matches, 25 ms each upstream: eight steps of 20 details, long
+  // enough for progress events between running and completed (they are
+  // coalesced to one per 250 ms).
+  auto u = node().add_user(1160);
   event_client first(node().port(), u.token), second(node().port(), u.token);
   BOOST_REQUIRE(first.wait_for_text(": keepalive", 5s));
   BOOST_REQUIRE(second.wait_for_text(": keepalive", 5s));
