@@ -4,6 +4,14 @@ local token = os.getenv("BENCH_TOKEN") or ""
 local label = os.getenv("BENCH_LABEL") or "status"
 if token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 
+-- BENCH_PACE_MS > 0: each connection waits that long (on average) after an
+-- answer before its next request, so the offered rate is about
+-- connections * 1000 / pace per second instead of as fast as wrk can.
+local pace = tonumber(os.getenv("BENCH_PACE_MS") or "0")
+if pace > 0 then
+  function delay() return math.random(pace - 1, pace + 1) end
+end
+
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 
