@@ -115,6 +115,7 @@ sync_figures run_sync(const std::string& url, const std::string& upstream_url,
   double cpu_self0 = bench::cpu_seconds(0);
   double cpu_fake0 = fake_pid ? bench::cpu_seconds(fake_pid) : 0;
   double cpu_pg0 = bench::cpu_seconds(backend);
+  double wait_pg0 = bench::runqueue_wait_seconds(backend);
   long rss_before = bench::self_rss_kb();
 
   sync_figures f;
@@ -143,6 +144,7 @@ sync_figures run_sync(const std::string& url, const std::string& upstream_url,
   double cpu_self = bench::cpu_seconds(0) - cpu_self0;
   double cpu_fake = fake_pid ? bench::cpu_seconds(fake_pid) - cpu_fake0 : 0;
   double cpu_pg = bench::cpu_seconds(backend) - cpu_pg0;
+  double wait_pg = bench::runqueue_wait_seconds(backend) - wait_pg0;
 
   auto status = db::job_store(conn).find(started->id)->status;
   pqxx::nontransaction tx(conn);
@@ -164,6 +166,7 @@ sync_figures run_sync(const std::string& url, const std::string& upstream_url,
   bench::result(name, n + "_cpu_bench_process", cpu_self, "s");
   bench::result(name, n + "_cpu_fake_upstream", cpu_fake, "s");
   bench::result(name, n + "_cpu_pg_backend", cpu_pg, "s");
+  bench::result(name, n + "_runqueue_wait_pg_backend", wait_pg, "s");
   bench::result(name, n + "_rss_before_kb", rss_before, "kB");
   bench::result(name, n + "_rss_peak_kb", sampler.peak_kb(), "kB");
   bench::result(name, n + "_vmhwm_kb", bench::self_hwm_kb(), "kB");
@@ -215,6 +218,7 @@ double run_copy(const std::string& url, test::fake_opendota& fake,
   pqxx::connection conn(url);
   int backend = pqxx::nontransaction(conn).exec1("SELECT pg_backend_pid()")[0].as<int>();
   double cpu_self0 = bench::cpu_seconds(0), cpu_pg0 = bench::cpu_seconds(backend);
+  double wait_pg0 = bench::runqueue_wait_seconds(backend);
   auto t0 = steady::now();
   {
     pqxx::work tx(conn);
@@ -237,6 +241,7 @@ double run_copy(const std::string& url, test::fake_opendota& fake,
   double s = bench::ms_between(t0, steady::now()) / 1000;
   double cpu_self = bench::cpu_seconds(0) - cpu_self0;
   double cpu_pg = bench::cpu_seconds(backend) - cpu_pg0;
+  double wait_pg = bench::runqueue_wait_seconds(backend) - wait_pg0;
   pqxx::nontransaction tx(conn);
   auto stored = tx.exec_params1("SELECT count(*) FROM matches WHERE account_id = $1",
                                 copy_account)[0].as<long>();
@@ -247,6 +252,7 @@ double run_copy(const std::string& url, test::fake_opendota& fake,
   bench::result(name, "copy_" + n + "_rows_per_s", matches / s, "rows/s");
   bench::result(name, "copy_" + n + "_cpu_bench_process", cpu_self, "s");
   bench::result(name, "copy_" + n + "_cpu_pg_backend", cpu_pg, "s");
+  bench::result(name, "copy_" + n + "_runqueue_wait_pg_backend", wait_pg, "s");
   bench::result(name, "copy_" + n + "_detail_bytes", static_cast<double>(tmpl.size()), "B");
   return s;
 }

@@ -1,5 +1,7 @@
 #include "persistence/match_store.hpp"
 
+#include <utility>
+
 #include "persistence/database.hpp"
 
 namespace matchsync::db {
@@ -168,7 +170,9 @@ std::int64_t match_store::store_details(pqxx::transaction_base& tx,
   details += "]";
   // Prepared once per connection (a repeated definition is a no-op).
   tx.conn().prepare(store_details_name, store_details_sql);
-  return tx.exec_prepared1(store_details_name, account_id, job_id, ids, outcomes, details)[0]
+  // Moved in: libpqxx copies a parameter passed as an lvalue (400 KB here).
+  return tx.exec_prepared1(store_details_name, account_id, job_id, std::move(ids),
+                           std::move(outcomes), std::move(details))[0]
     .as<std::int64_t>();
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include "upstream/backoff.hpp"
 #include "upstream/json_check.hpp"
@@ -113,7 +114,7 @@ bool is_daily_limit_text(const std::string& text) {
          l.find("limit") != std::string::npos;
 }
 
-answer classify_response(int status, const std::string& body,
+answer classify_response(int status, std::string body,
                          const std::string& retry_after,
                          expected_shape shape) {
   auto head = "HTTP " + std::to_string(status);
@@ -124,7 +125,7 @@ answer classify_response(int status, const std::string& body,
       case json_verdict::object: {
         answer a;
         a.kind = answer_kind::ok;
-        a.text = body;
+        a.text = std::move(body);
         return a;
       }
       case json_verdict::not_object:

@@ -44,8 +44,9 @@ struct answer {
 };
 
 /// Classifies an HTTP answer: its status, body and `Retry-After` header value
-/// (empty when absent).
-answer classify_response(int status, const std::string& body,
+/// (empty when absent). The body is taken by value: a detail's text (tens
+/// of KB) moves on into the answer.
+answer classify_response(int status, std::string body,
                          const std::string& retry_after,
                          expected_shape shape);
 

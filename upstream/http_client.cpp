@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <httplib.h>
@@ -156,7 +157,7 @@ struct http_client::impl {
 
       auto verdict =
         raw.answered
-          ? classify_response(raw.status, raw.body, raw.retry_after, shape)
+          ? classify_response(raw.status, std::move(raw.body), raw.retry_after, shape)
           : classify_transport_error(raw.transport_error);
       if (raw.answered && raw.status == 429)
         result.stats.rate_limited += 1;

@@ -118,6 +118,14 @@ double cpu_seconds(int pid) {
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+double runqueue_wait_seconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
+  double on_cpu_ns = 0, waiting_ns = 0;
+  if (!(in >> on_cpu_ns >> waiting_ns))
+    return 0;
+  return waiting_ns / 1e9;
+}
+
 std::vector<int> children_named(const std::string& comm) {
   std::vector<int> out;
   auto self = ::getpid();

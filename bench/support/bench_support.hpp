@@ -66,6 +66,10 @@ private:
 /// User + system CPU seconds of a process (0 = this one) from /proc/PID/stat.
 double cpu_seconds(int pid);
 
+/// Seconds a process's main thread spent runnable but waiting for a CPU
+/// (/proc/PID/schedstat, field 2): how much a busy machine delayed it.
+double runqueue_wait_seconds(int pid);
+
 /// Children of this process whose command name is `comm`.
 std::vector<int> children_named(const std::string& comm);
 
