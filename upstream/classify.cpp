@@ -92,7 +92,7 @@ std::string with_reason(const std::string& head, const std::string& body) {
   return text.empty() ? head : head + ": " + text;
 }
 
-// Why `data` is not a match list, or "" when it does.
+// Why `data` is not a match list, or "" when it is one.
 std::string shape_problem(const nlohmann::json& data) {
   if (!data.is_array())
     return "match list is not a JSON array";
