@@ -165,7 +165,8 @@ step_result sync_engine::details_step(db::connection_source& source,
 
   // The next batch is fetched during the commit when that pays (sync_plan);
   // a failed commit abandons it (cancelled, not waited out).
-  if (!fetch_ahead_pays(last_fetch_, last_commit_))
+  if (settings_.fetch_ahead == fetch_ahead_rule::when_it_pays &&
+      !fetch_ahead_pays(last_fetch_, last_commit_))
     next.clear();
   details_ahead fetch(upstream_, std::move(next), token);
   auto commit_start = std::chrono::steady_clock::now();

@@ -24,6 +24,12 @@ class cancel_token;
 
 namespace matchsync::sync {
 
+/// When a details step fetches the next batch during its own commit.
+enum class fetch_ahead_rule {
+  when_it_pays,  ///< fetch and commit took about as long (fetch_ahead_pays)
+  always,        ///< every step: tests that need the overlap to happen
+};
+
 struct engine_settings {
   int page_size = 100;
   /// Details fetched per step: small enough that an interruption loses
@@ -32,6 +38,7 @@ struct engine_settings {
   /// round trips are shared by twice as many details).
   int details_per_step = 20;
   int lease_s = 15;
+  fetch_ahead_rule fetch_ahead = fetch_ahead_rule::when_it_pays;
 };
 
 enum class step_result {
