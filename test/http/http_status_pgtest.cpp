@@ -61,7 +61,10 @@ BOOST_AUTO_TEST_CASE(status_shows_a_triggered_job_at_once_and_none_after_its_can
 }
 
 BOOST_AUTO_TEST_CASE(status_follows_a_job_on_a_local_slot_through_progress_to_completion) {
-  auto u = node().add_user(60040);  // 40 matches
+  // 160 matches: 8 steps of 20 details, about a second at the fake's 25 ms.
+  // A job's progress reaches the board at most every 250 ms, and a 40-match
+  // job (two steps) could end before any progress was published.
+  auto u = node().add_user(60160);
   auto t = as(u).post("/sync/trigger", R"({"job_type": "full_sync"})");
   BOOST_REQUIRE(t.status == 201);
   auto id = t.json()["id"].get<std::int64_t>();
