@@ -149,6 +149,10 @@ struct watched_source : db::connection_source {
     }
     returned.notify_all();
   }
+  bool is_lent() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return lent;
+  }
   /// Waits until no connection is lent; false after `limit`.
   bool wait_returned(std::chrono::milliseconds limit) {
     std::unique_lock<std::mutex> lock(mutex);
@@ -185,12 +189,15 @@ struct watching_client : upstream::client {
   }
   void note() {
     ++calls;
+    if (source.is_lent())
+      ++calls_during_loan;
     if (!source.wait_returned(std::chrono::seconds(5)))
       ++answers_held_back;
   }
   upstream::client& inner;
   watched_source& source;
   std::atomic<int> calls{0};
+  std::atomic<int> calls_during_loan{0};
   std::atomic<int> answers_held_back{0};
 };
 
@@ -208,6 +215,7 @@ BOOST_AUTO_TEST_CASE(a_step_never_holds_its_connection_while_the_upstream_answer
   sync::engine_settings s;
   s.page_size = 10;
   s.details_per_step = 5;
+  s.fetch_ahead = sync::fetch_ahead_rule::always;  // the case under test
   sync::sync_engine engine(job, {job.id, *job.node, job.attempt}, watched, s);
   upstream::cancel_token token;
   for (int steps = 0; steps < 100; ++steps)
@@ -217,6 +225,8 @@ BOOST_AUTO_TEST_CASE(a_step_never_holds_its_connection_while_the_upstream_answer
   BOOST_TEST(watched.calls >= 3 + 5);  // pages, then batches of 5 details
   BOOST_TEST(watched.answers_held_back == 0);
   BOOST_TEST(source.loans > 0);
+  // Batches were fetched ahead while a commit held the connection.
+  BOOST_TEST(watched.calls_during_loan > 0);
   h.check_complete(account);
 }
 
