@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -53,6 +54,7 @@ BOOST_AUTO_TEST_CASE(many_clients_share_the_budget_over_ten_seconds) {
   std::atomic<int> calls{0};
   std::atomic<int> not_ok{0};
   std::vector<std::thread> threads;
+  auto began = std::chrono::steady_clock::now();
   for (int c = 0; c < callers; ++c) {
     threads.emplace_back([&, c] {
       http_client_options o;
@@ -70,6 +72,9 @@ BOOST_AUTO_TEST_CASE(many_clients_share_the_budget_over_ten_seconds) {
   }
   std::this_thread::sleep_for(10s);
   stop.cancel();
+  // Slots are granted only before the cancel; on a loaded machine the
+  // threads' start and this thread's wake-up stretch the run past 10 s.
+  double ran_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   for (auto& t : threads)
     t.join();
 
@@ -78,11 +83,13 @@ BOOST_AUTO_TEST_CASE(many_clients_share_the_budget_over_ten_seconds) {
   for (const auto& r : log)
     starts.push_back(r.t_ms);
   std::sort(starts.begin(), starts.end());
-  BOOST_TEST_MESSAGE(log.size() << " requests, " << calls << " calls");
+  BOOST_TEST_MESSAGE(log.size() << " requests, " << calls << " calls in " << ran_s << " s");
 
-  // The budget was used, not merely respected: ~2 per second for 10 s.
+  // The budget was used, not merely respected: ~2 per second for 10 s; and
+  // never more than one start per 500 ms over the whole run.
   BOOST_TEST(starts.size() >= 19u);
-  BOOST_TEST(starts.size() <= 21u);
+  BOOST_TEST(starts.size() <= static_cast<std::size_t>(rate * ran_s / 60.0) + 1,
+             starts.size() << " starts in " << ran_s << " s");
   BOOST_TEST(not_ok == 0);
   for (double t : {0.5, 1.0, 2.0, 3.0, 5.0, 10.0}) {
     auto limit = static_cast<std::size_t>(rate * t / 60.0) + 1;
