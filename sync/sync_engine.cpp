@@ -74,9 +74,12 @@ step_result sync_engine::list_step(db::connection_source& source,
     }
     auto mark = db::sync_state_store::complete_through(tx, job_.account_id);
     bool incremental = job_.type == job_type::incremental_sync;
-    // While listing, the total grows with what this job will process.
+    // While listing, the total grows with what this job will process: for
+    // an incremental the new matches plus stored ones still lacking details
+    // (leftovers of interrupted syncs), counted on the partial index of
+    // those, so the cost follows what lacks details, not the history.
     next.total_matches = incremental
-                           ? next.new_matches
+                           ? db::match_store::count_below(tx, job_.account_id, std::nullopt, true)
                            : next.total_matches + static_cast<std::int64_t>(ids.size());
     if (plan_after_page(job_.type, ids, settings_.page_size, mark) ==
         after_page::stop_listing) {

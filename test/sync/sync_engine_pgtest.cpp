@@ -302,6 +302,36 @@ BOOST_AUTO_TEST_CASE(incremental_stores_everything_then_costs_only_the_new_match
   h.check_complete(account);
 }
 
+// SPEC §4: an incremental's total is "the new ones plus stored ones still
+// lacking details; it grows while listing", leftovers counted from the start.
+BOOST_AUTO_TEST_CASE(an_incremental_total_counts_leftovers_while_it_lists) {
+  harness h("engine_total_leftovers", 10);
+  h.fake.set_detail_size(200);
+  const std::int64_t account = 40;
+  // A first incremental lists all 40 and stores 5 details, then is cancelled:
+  // 35 leftovers lack details.
+  auto first = h.start(account, job_type::incremental_sync);
+  auto part = h.run(first, 4 + 1 + 1);  // 4 full pages, the empty end, 1 batch
+  BOOST_REQUIRE(part.job.phase == "details");
+  BOOST_REQUIRE(part.job.processed_matches == 5);
+  db::job_store jobs(h.conn);
+  BOOST_REQUIRE(jobs.request_cancel(first.id));
+  jobs.finish_cancelled({first.id, "node-a", first.attempt});
+
+  h.fake.append_matches(account, 25);  // three pages of news: 10, 10, 5
+  auto second = h.start(account, job_type::incremental_sync);
+  auto one_page = h.run(second, 1);
+  BOOST_REQUIRE(one_page.job.phase == "listing");
+  BOOST_TEST(one_page.job.new_matches == 10);
+  BOOST_TEST(one_page.job.total_matches == 10 + 35);
+  auto rest = h.run(one_page.job);
+  BOOST_TEST(rest.job.status == job_status::completed);
+  BOOST_TEST(rest.job.new_matches == 25);
+  BOOST_TEST(rest.job.total_matches == 25 + 35);
+  BOOST_TEST(rest.job.processed_matches == 25 + 35);
+  h.check_complete(account);
+}
+
 BOOST_AUTO_TEST_CASE(an_empty_history_completes_with_nothing_stored) {
   harness h("engine_empty");
   auto r = h.sync_to_end(1000, job_type::incremental_sync);  // 1000 % 1000 == 0
