@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "actors/job_rules.hpp"
 #include "actors/messages.hpp"
@@ -38,8 +39,12 @@ struct node_entry {
 };
 
 struct pending_cancel {
+  std::int64_t user_id = 0;  // who asked: only their later cancels share the answer
   std::vector<caf::response_promise> waiting;
   clock::time_point started;
+  // Cancels of the same id by another user who does own it (the cancel in
+  // flight is then a stranger's, about to be refused): handled after it.
+  std::vector<std::pair<std::int64_t, caf::response_promise>> after;
 };
 
 struct coordinator_state {
@@ -135,6 +140,19 @@ void enqueue(coordinator_t* self, std::int64_t id) {
     st.queue.push_back(id);
 }
 
+void handle_cancel(coordinator_t* self, std::int64_t user_id, std::int64_t job_id,
+                   caf::response_promise rp);
+
+// Ends the cancel in flight for `it`'s job, then takes up the ones queued
+// behind it.
+void end_cancel(coordinator_t* self, std::map<std::int64_t, pending_cancel>::iterator it) {
+  auto job_id = it->first;
+  auto after = std::move(it->second.after);
+  self->state.cancels.erase(it);
+  for (auto& [user_id, rp] : after)
+    handle_cancel(self, user_id, job_id, std::move(rp));
+}
+
 // Answers every cancel waiting for `row`'s job.
 void answer_cancels(coordinator_t* self, const sync_job& row) {
   auto& st = self->state;
@@ -150,7 +168,7 @@ void answer_cancels(coordinator_t* self, const sync_job& row) {
                             std::string("Cannot cancel job with status: ") +
                               to_string(row.status)));
   }
-  st.cancels.erase(it);
+  end_cancel(self, it);
   if (st.ctx->stats && row.status == job_status::cancelled)
     st.ctx->stats->cancel_latency(latency);
 }
@@ -162,7 +180,39 @@ void fail_cancels(coordinator_t* self, std::int64_t id, errc code, const std::st
     return;
   for (auto& rp : it->second.waiting)
     rp.deliver(make_error(code, msg));
-  st.cancels.erase(it);
+  end_cancel(self, it);
+}
+
+// A cancel of a job id whose cancel by another user is in flight: that
+// answer is not this user's to share. A stranger gets 404 at once, from a
+// read that waits for no lock; the owner (behind a stranger) goes next.
+void cancel_beside_another_user(coordinator_t* self, std::int64_t user_id,
+                                std::int64_t job_id, caf::response_promise rp) {
+  on_pool(
+    self, *self->state.ctx->control,
+    [user_id, job_id](db::session& s) {
+      return s.run([&](pqxx::connection& c) {
+        return db::job_store(c).find_for_user(user_id, job_id).has_value();
+      });
+    },
+    [self, user_id, job_id, rp](attempt<bool> a) mutable {
+      if (!a.ok()) {
+        rp.deliver(make_error(a.code, a.message));
+        return;
+      }
+      if (!a.value) {
+        rp.deliver(make_error(errc::job_not_found, "Sync job not found"));
+        return;
+      }
+      auto& st = self->state;
+      auto it = st.cancels.find(job_id);
+      if (it == st.cancels.end())
+        handle_cancel(self, user_id, job_id, std::move(rp));
+      else if (it->second.user_id == user_id)
+        it->second.waiting.push_back(std::move(rp));
+      else
+        it->second.after.emplace_back(user_id, std::move(rp));
+    });
 }
 
 // The job's actor did not acknowledge in time (or is gone): stop it by force
@@ -226,10 +276,17 @@ void handle_cancel(coordinator_t* self, std::int64_t user_id, std::int64_t job_i
   auto& st = self->state;
   auto existing = st.cancels.find(job_id);
   if (existing != st.cancels.end()) {
-    existing->second.waiting.push_back(rp);  // answered with the same row
+    if (existing->second.user_id == user_id)
+      existing->second.waiting.push_back(rp);  // answered with the same row
+    else
+      cancel_beside_another_user(self, user_id, job_id, std::move(rp));
     return;
   }
-  st.cancels[job_id] = pending_cancel{{rp}, clock::now()};
+  pending_cancel pc;
+  pc.user_id = user_id;
+  pc.waiting.push_back(rp);
+  pc.started = clock::now();
+  st.cancels[job_id] = std::move(pc);
   on_pool(
     self, *st.ctx->control,
     [user_id, job_id](db::session& s) {

@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <functional>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -151,6 +152,42 @@ BOOST_AUTO_TEST_CASE(cancel_of_unknown_or_foreign_jobs_is_not_found) {
   BOOST_TEST(foreign.message == "Sync job not found");
   BOOST_TEST(rt.cancel(owner, 999999).code == errc::job_not_found);
   BOOST_TEST(n.row(job->id).status == job_status::pending);
+}
+
+// While the owner's cancel is in flight (here: held up by a lock on the
+// job's row), a stranger's cancel of the same id is refused at once; it
+// never joins the owner's and gets their row.
+BOOST_AUTO_TEST_CASE(a_strangers_cancel_never_shares_the_owners_cancel_in_flight) {
+  node n("coord_cancel_stranger", [](config& c) { c.slots = 0; });
+  auto& rt = n.start();
+  auto owner = n.user(37), stranger = n.user(38);
+  auto job = rt.trigger(owner, 37, job_type::incremental_sync).job;
+  BOOST_REQUIRE(job);
+  pqxx::connection holder(n.url);
+  pqxx::work hold(holder);
+  hold.exec_params("SELECT 1 FROM sync_jobs WHERE id = $1 FOR UPDATE", job->id);
+  auto owners = std::async(std::launch::async, [&] { return rt.cancel(owner, job->id); });
+  pqxx::connection watcher(n.url);
+  BOOST_REQUIRE_MESSAGE(test::wait_until(
+                          [&] {
+                            return pqxx::nontransaction(watcher)
+                                     .exec1("SELECT count(*) FROM pg_stat_activity "
+                                            "WHERE wait_event_type = 'Lock' "
+                                            "AND datname = current_database()")[0]
+                                     .as<int>() > 0;
+                          },
+                          10s),
+                        "the owner's cancel never waited for the row");
+  auto strangers = std::async(std::launch::async, [&] { return rt.cancel(stranger, job->id); });
+  bool answered = strangers.wait_for(5s) == std::future_status::ready;
+  BOOST_TEST(answered, "the stranger's cancel waited for the owner's");
+  hold.commit();
+  auto s = strangers.get();
+  BOOST_TEST(!s.job.has_value());
+  BOOST_TEST(s.code == errc::job_not_found);
+  auto o = owners.get();
+  BOOST_REQUIRE(o.job);
+  BOOST_TEST(o.job->status == job_status::cancelled);
 }
 
 BOOST_AUTO_TEST_CASE(cancel_of_a_completed_job_is_refused_with_its_status) {
