@@ -141,33 +141,41 @@ BOOST_AUTO_TEST_CASE(a_pending_job_is_cancelled_at_once_and_a_new_one_can_start)
   BOOST_TEST(rt.trigger(user, 32, job_type::incremental_sync).job.has_value());
 }
 
+// A node that runs nothing (no slots): the owner's job stays pending, and a
+// stranger (the next account's user) may try to cancel it.
+struct owner_and_stranger {
+  owner_and_stranger(const std::string& db, std::int64_t account)
+    : n(db, [](config& c) { c.slots = 0; }), rt(n.start()), owner(n.user(account)),
+      stranger(n.user(account + 1)) {
+    auto triggered = rt.trigger(owner, account, job_type::incremental_sync).job;
+    BOOST_REQUIRE(triggered);
+    job = *triggered;
+  }
+  node n;
+  runtime& rt;
+  std::int64_t owner, stranger;
+  sync_job job;
+};
+
 BOOST_AUTO_TEST_CASE(cancel_of_unknown_or_foreign_jobs_is_not_found) {
-  node n("coord_not_found", [](config& c) { c.slots = 0; });
-  auto& rt = n.start();
-  auto owner = n.user(33), stranger = n.user(34);
-  auto job = rt.trigger(owner, 33, job_type::incremental_sync).job;
-  BOOST_REQUIRE(job);
-  auto foreign = rt.cancel(stranger, job->id);
+  owner_and_stranger t("coord_not_found", 33);
+  auto foreign = t.rt.cancel(t.stranger, t.job.id);
   BOOST_TEST(foreign.code == errc::job_not_found);
   BOOST_TEST(foreign.message == "Sync job not found");
-  BOOST_TEST(rt.cancel(owner, 999999).code == errc::job_not_found);
-  BOOST_TEST(n.row(job->id).status == job_status::pending);
+  BOOST_TEST(t.rt.cancel(t.owner, 999999).code == errc::job_not_found);
+  BOOST_TEST(t.n.row(t.job.id).status == job_status::pending);
 }
 
 // While the owner's cancel is in flight (here: held up by a lock on the
 // job's row), a stranger's cancel of the same id is refused at once; it
 // never joins the owner's and gets their row.
 BOOST_AUTO_TEST_CASE(a_strangers_cancel_never_shares_the_owners_cancel_in_flight) {
-  node n("coord_cancel_stranger", [](config& c) { c.slots = 0; });
-  auto& rt = n.start();
-  auto owner = n.user(37), stranger = n.user(38);
-  auto job = rt.trigger(owner, 37, job_type::incremental_sync).job;
-  BOOST_REQUIRE(job);
-  pqxx::connection holder(n.url);
+  owner_and_stranger t("coord_cancel_stranger", 37);
+  pqxx::connection holder(t.n.url);
   pqxx::work hold(holder);
-  hold.exec_params("SELECT 1 FROM sync_jobs WHERE id = $1 FOR UPDATE", job->id);
-  auto owners = std::async(std::launch::async, [&] { return rt.cancel(owner, job->id); });
-  pqxx::connection watcher(n.url);
+  hold.exec_params("SELECT 1 FROM sync_jobs WHERE id = $1 FOR UPDATE", t.job.id);
+  auto owners = std::async(std::launch::async, [&] { return t.rt.cancel(t.owner, t.job.id); });
+  pqxx::connection watcher(t.n.url);
   BOOST_REQUIRE_MESSAGE(test::wait_until(
                           [&] {
                             return pqxx::nontransaction(watcher)
@@ -178,7 +186,8 @@ BOOST_AUTO_TEST_CASE(a_strangers_cancel_never_shares_the_owners_cancel_in_flight
                           },
                           10s),
                         "the owner's cancel never waited for the row");
-  auto strangers = std::async(std::launch::async, [&] { return rt.cancel(stranger, job->id); });
+  auto strangers =
+    std::async(std::launch::async, [&] { return t.rt.cancel(t.stranger, t.job.id); });
   bool answered = strangers.wait_for(5s) == std::future_status::ready;
   BOOST_TEST(answered, "the stranger's cancel waited for the owner's");
   hold.commit();
