@@ -22,9 +22,8 @@ std::chrono::milliseconds backoff_delay(int attempt, double jitter,
                                         const backoff_policy& policy) {
   jitter = std::clamp(jitter, 0.0, 1.0);
   auto nominal = backoff_nominal(attempt, policy);
-  auto half = nominal.count() / 2.0;
-  return std::chrono::milliseconds(
-    static_cast<std::chrono::milliseconds::rep>(half + jitter * half));
+  auto spread = static_cast<std::chrono::milliseconds::rep>(jitter * nominal.count() / 2.0);
+  return std::min(nominal + std::chrono::milliseconds(spread), policy.cap);
 }
 
 std::optional<std::chrono::seconds>

@@ -23,8 +23,9 @@ std::chrono::milliseconds backoff_nominal(int attempt,
 
 /// The jittered delay before retry number `attempt`, for a `jitter` in
 /// [0, 1) (values outside are clamped): uniformly spread over
-/// [nominal/2, nominal] ("equal jitter"), so clients that failed together
-/// retry apart, yet no wait exceeds the nominal delay or the cap.
+/// [nominal, 1.5 * nominal), capped at `policy.cap`. Clients that failed
+/// together retry apart, and none comes back sooner than SPEC §2's
+/// schedule (1 s, 2 s, 4 s...) or waits longer than the cap.
 std::chrono::milliseconds backoff_delay(int attempt, double jitter,
                                         const backoff_policy& policy = {});
 

@@ -41,26 +41,31 @@ BOOST_AUTO_TEST_CASE(attempts_below_one_count_as_the_first) {
   BOOST_TEST(nominal_ms(-5) == 1000);
 }
 
-BOOST_AUTO_TEST_CASE(jitter_spreads_the_delay_over_the_upper_half) {
-  BOOST_TEST(delay_ms(1, 0.0) == 500);
-  BOOST_TEST(delay_ms(1, 0.5) == 750);
-  BOOST_TEST(delay_ms(1, 0.999) == 999);
-  BOOST_TEST(delay_ms(3, 0.0) == 2000);
-  BOOST_TEST(delay_ms(3, 0.25) == 2500);
+// SPEC §2: "1 s doubling, 60 s cap", with jitter: never sooner than the
+// schedule, up to half of it later.
+BOOST_AUTO_TEST_CASE(jitter_adds_up_to_half_the_nominal_delay) {
+  BOOST_TEST(delay_ms(1, 0.0) == 1000);
+  BOOST_TEST(delay_ms(1, 0.5) == 1250);
+  BOOST_TEST(delay_ms(1, 0.999) == 1499);
+  BOOST_TEST(delay_ms(3, 0.0) == 4000);
+  BOOST_TEST(delay_ms(3, 0.25) == 4500);
+  BOOST_TEST(delay_ms(6, 0.99) == 47840);
 }
 
-BOOST_AUTO_TEST_CASE(jittered_delay_never_exceeds_the_cap) {
+BOOST_AUTO_TEST_CASE(jittered_delay_is_never_below_the_schedule_nor_above_the_cap) {
   for (int attempt = 1; attempt < 20; ++attempt)
     for (double j : {0.0, 0.3, 0.7, 0.99999}) {
       BOOST_TEST(delay_ms(attempt, j) <= 60000);
-      BOOST_TEST(delay_ms(attempt, j) >= nominal_ms(attempt) / 2);
+      BOOST_TEST(delay_ms(attempt, j) >= nominal_ms(attempt));
     }
-  BOOST_TEST(delay_ms(30, 0.0) == 30000);
+  BOOST_TEST(delay_ms(6, 0.0) == 32000);
+  BOOST_TEST(delay_ms(7, 0.0) == 60000);
+  BOOST_TEST(delay_ms(30, 0.9) == 60000);
 }
 
 BOOST_AUTO_TEST_CASE(jitter_outside_the_unit_interval_is_clamped) {
-  BOOST_TEST(delay_ms(2, -3.0) == 1000);
-  BOOST_TEST(delay_ms(2, 7.0) == 2000);
+  BOOST_TEST(delay_ms(2, -3.0) == 2000);
+  BOOST_TEST(delay_ms(2, 7.0) == 3000);
 }
 
 BOOST_AUTO_TEST_CASE(policy_sets_base_and_cap) {
@@ -68,7 +73,8 @@ BOOST_AUTO_TEST_CASE(policy_sets_base_and_cap) {
   BOOST_TEST(nominal_ms(1, p) == 10);
   BOOST_TEST(nominal_ms(4, p) == 80);
   BOOST_TEST(nominal_ms(5, p) == 100);
-  BOOST_TEST(delay_ms(5, 0.0, p) == 50);
+  BOOST_TEST(delay_ms(4, 0.5, p) == 100);  // 80 + 20, at the cap
+  BOOST_TEST(delay_ms(5, 0.0, p) == 100);
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_delta_seconds_are_parsed) {
