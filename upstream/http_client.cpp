@@ -135,6 +135,10 @@ struct http_client::impl {
       return result;
     };
 
+    // A 429 is the upstream pacing us (SPEC §2: wait), not a failure: only
+    // the other retryable answers count against max_retries. A cancel or the
+    // daily limit still ends the wait.
+    int failures = 0;
     for (int attempt = 1;; ++attempt) {
       if (token.cancelled())
         return cancelled();
@@ -191,7 +195,7 @@ struct http_client::impl {
           break;
       }
 
-      if (attempt > options.max_retries) {
+      if (verdict.kind == answer_kind::retryable && ++failures > options.max_retries) {
         result.kind = result_kind::failed;
         result.error = "GET " + path + ": gave up after " +
                        std::to_string(attempt) + " attempts: " +

@@ -25,8 +25,9 @@ struct http_client_options {
   /// Connect timeout, and the longest silence while waiting for or reading
   /// an answer.
   std::chrono::milliseconds timeout{30000};
-  /// Retries after the first attempt for retryable answers (5xx, 408, 429,
-  /// no answer, malformed JSON); then the call fails.
+  /// Retries after the first attempt for retryable answers (5xx, 408, no
+  /// answer, malformed JSON); then the call fails. 429s are waited out
+  /// however many come (SPEC §2), a daily-limit body excepted.
   int max_retries = 5;
   backoff_policy backoff;
   /// Seeds the jitter generator; 0 = a random seed.

@@ -173,6 +173,27 @@ BOOST_AUTO_TEST_CASE(too_many_requests_without_retry_after_backs_off) {
   BOOST_TEST(second < 3300.0);
 }
 
+// SPEC §2 bounds the retries of 5xx, timeouts and bad JSON, not the waits
+// a 429 asks for: more 429s than max_retries still end in the answer.
+BOOST_AUTO_TEST_CASE(rate_limited_answers_do_not_use_up_the_retries) {
+  auto client = make(2);
+  fake().script("/api/players/.*", {scripted_answer::too_many_requests(0).times(6)});
+  auto page = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((page.kind == result_kind::ok), page.error);
+  BOOST_TEST(page.stats.rate_limited == 6);
+  BOOST_TEST(fake().log().size() == 7u);
+}
+
+BOOST_AUTO_TEST_CASE(server_errors_still_use_up_the_retries_between_rate_limits) {
+  auto client = make(2);
+  fake().script("/api/players/.*", {scripted_answer::too_many_requests(0).times(2),
+                                    scripted_answer::http_status(503).times(3)});
+  auto page = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((page.kind == result_kind::failed));
+  BOOST_TEST(page.error.find("gave up after 5 attempts") != std::string::npos, page.error);
+  BOOST_TEST(fake().log().size() == 5u);
+}
+
 BOOST_AUTO_TEST_CASE(the_daily_limit_fails_at_once_with_its_message) {
   auto client = make();
   fake().script(".*", {scripted_answer::daily_limit()});
