@@ -54,7 +54,7 @@ WITH input AS (
 ), upd AS (
   UPDATE matches m SET
     details = CASE WHEN i.outcome = 'fetched' THEN $5::jsonb -> i.at ELSE m.details END,
-    details_state = CASE WHEN i.outcome = 'failed' AND m.details_state = 'fetched'
+    details_state = CASE WHEN i.outcome IN ('failed', 'none') AND m.details_state = 'fetched'
                          THEN m.details_state ELSE i.outcome END,
     changed_by_job = CASE WHEN o.differs THEN $2 ELSE m.changed_by_job END,
     updated_at = now()

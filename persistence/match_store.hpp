@@ -67,8 +67,9 @@ public:
 
   /// Stores a batch of details outcomes (distinct match ids) in one
   /// statement; returns how many matches' stored details changed for the
-  /// first time in this job (updates). A failure keeps details already
-  /// fetched; `none` and `failed` leave the stored details as they are.
+  /// first time in this job (updates). `none` (a 404) and `failed` leave
+  /// stored details as they are, and a match that has them stays
+  /// `fetched`: an upstream that lost or failed a detail loses us nothing.
   static std::int64_t store_details(pqxx::transaction_base& tx,
                                     std::int64_t account_id, std::int64_t job_id,
                                     const std::vector<detail_write>& batch);

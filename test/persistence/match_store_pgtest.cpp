@@ -122,6 +122,11 @@ BOOST_AUTO_TEST_CASE(a_batch_stores_each_match_its_own_outcome) {
   BOOST_TEST(store(3, {{6, db::detail_outcome::failed, ""}}) == 0);
   BOOST_TEST(state_of(6) == "fetched");
   BOOST_TEST(*matches.get(7, 6)->details_json == R"({"v": 60})");
+  // So does a later 404: the stored details stay, and say so (the match
+  // never reads has_details false while it holds details).
+  BOOST_TEST(store(4, {{6, db::detail_outcome::none, ""}}) == 0);
+  BOOST_TEST(state_of(6) == "fetched");
+  BOOST_TEST(*matches.get(7, 6)->details_json == R"({"v": 60})");
   BOOST_TEST(store(3, {}) == 0);
 }
 
