@@ -112,6 +112,8 @@ int main(int argc, char** argv) {
     return fail(e.what());
   }
   log::set_json(cfg.log_format == "json");
+  for (auto& name : cfg.ignored_env)
+    log::warn("unknown setting ignored", {{"variable", name}});
 
   if (command == "serve")
     return app::run_serve(cfg, serve);

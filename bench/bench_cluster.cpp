@@ -47,8 +47,8 @@ config coordinator_config(const std::string& db_url, const std::string& upstream
 std::unique_ptr<test::child_process> start_worker(const std::string& node, int port,
                                                   const std::string& db_url,
                                                   const std::string& upstream) {
-  // `matchsync` refuses unknown MATCHSYNC_* settings, and the child inherits
-  // our environment: hide the bench's own variable while it starts.
+  // `matchsync` warns about unknown MATCHSYNC_* variables, and the child
+  // inherits our environment: hide the bench's own variable while it starts.
   std::string bench_url = bench::admin_url();
   ::unsetenv("MATCHSYNC_BENCH_PG_URL");
   struct restore {

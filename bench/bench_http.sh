@@ -40,7 +40,7 @@ bin="$build/app/matchsync"
 [[ -x "$bin" ]] || { echo "bench_http.sh: $bin missing: build the matchsync target" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "bench_http.sh: wrk missing (apt-get install wrk)" >&2; exit 2; }
 
-# matchsync refuses MATCHSYNC_* settings it does not know: keep ours away.
+# matchsync warns about MATCHSYNC_* variables it does not know: keep ours away.
 cluster=$MATCHSYNC_BENCH_PG_URL
 unset MATCHSYNC_BENCH_PG_URL
 psql "$cluster" -qAt -c "DROP DATABASE IF EXISTS bench_http" \

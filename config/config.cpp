@@ -178,6 +178,13 @@ void apply(config& c, const setting_map& settings, const char* source,
   for (auto& [key, value] : settings) {
     auto it = setters().find(key);
     std::string shown = env_names ? env_name(key) : key;
+    // The environment is shared with other tools (a test harness, a
+    // wrapper) that may use the prefix too: an unknown variable is noted,
+    // not fatal. An unknown key in our own config file is an error.
+    if (it == setters().end() && env_names) {
+      c.ignored_env.push_back(shown);
+      continue;
+    }
     if (it == setters().end())
       throw config_error(shown + ": unknown setting (in " + source + ")");
     try {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace matchsync {
 
@@ -46,6 +47,9 @@ struct config {
   int fault_throw_at_step = 0;
   /// Test-only: throw at every attempt rather than once.
   bool fault_throw_always = false;
+  /// MATCHSYNC_* variables that name no setting (a typo, or another tool's
+  /// variable): ignored, and logged at start by the caller.
+  std::vector<std::string> ignored_env;
 };
 
 /// A bad or unknown setting; what() is one line naming the key.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ctest without the caller's MATCHSYNC_* variables. Tests start `matchsync`,
-# which refuses MATCHSYNC_* variables it does not know (the knobs of the test
-# scripts among them: MATCHSYNC_SANITIZERS, MATCHSYNC_ASAN_BUILD_DIR...) and
-# would obey a developer's real ones. The test harness's MATCHSYNC_TEST_*
+# which would obey a developer's real ones and warn about the ones it does
+# not know (the knobs of the test scripts among them: MATCHSYNC_SANITIZERS,
+# MATCHSYNC_ASAN_BUILD_DIR...). The test harness's MATCHSYNC_TEST_*
 # stay. Usage: scripts/ctest-clean.sh [CTEST_ARGS...] (in a build directory).
 set -euo pipefail
 drop=()

@@ -132,6 +132,16 @@ BOOST_AUTO_TEST_CASE(bad_arguments_and_settings_stop_with_one_clear_line) {
   BOOST_TEST(bad_file.output.find("/nonexistent/matchsync.conf") != std::string::npos);
 }
 
+// Another tool's variable in the shared environment does not stop the
+// program; it is named in a warning.
+BOOST_AUTO_TEST_CASE(an_unknown_environment_variable_is_named_and_ignored) {
+  auto url = test::fresh_database("cli_unknown_env");
+  auto r = run({"migrate"}, {{"MATCHSYNC_DATABASE_URL", url}, {"MATCHSYNC_BASE_URL", "x"}});
+  BOOST_TEST(r.status == 0, r.output);
+  BOOST_TEST(r.output.find("unknown setting ignored") != std::string::npos, r.output);
+  BOOST_TEST(r.output.find("MATCHSYNC_BASE_URL") != std::string::npos, r.output);
+}
+
 BOOST_AUTO_TEST_CASE(serve_with_migrate_answers_health_and_ready) {
   auto url = test::fresh_database("cli_serve", 0);
   test::child_process p({test::binary_path("app/matchsync"), "serve", "--migrate"},

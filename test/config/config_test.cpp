@@ -86,9 +86,17 @@ BOOST_AUTO_TEST_CASE(non_numeric_values_are_refused) {
   BOOST_TEST(error_of([] { load_config({}, {{"job_lease_s", "0"}}, {}); }) != "");
 }
 
-BOOST_AUTO_TEST_CASE(unknown_setting_is_refused) {
+BOOST_AUTO_TEST_CASE(unknown_setting_in_the_file_is_refused) {
   auto msg = error_of([] { load_config({{"htp_port", "1"}}, {}, {}); });
   BOOST_TEST(msg.find("htp_port") != std::string::npos);
+}
+
+// The environment is shared: another tool's MATCHSYNC_* variable must not
+// stop the service; it is listed for a warning instead.
+BOOST_AUTO_TEST_CASE(unknown_environment_variable_is_ignored_and_named) {
+  auto c = load_config({}, {{"htp_port", "1"}, {"http_port", "9001"}}, {});
+  BOOST_TEST(c.http_port == 9001);
+  BOOST_TEST(c.ignored_env == (std::vector<std::string>{"MATCHSYNC_HTP_PORT"}));
 }
 
 BOOST_AUTO_TEST_CASE(auth_none_requires_a_default_account) {
