@@ -7,11 +7,24 @@
 
 #include "actors/worker_node.hpp"
 #include "app/commands.hpp"
+#include "core/errors.hpp"
 #include "core/log.hpp"
+#include "persistence/database.hpp"
+#include "persistence/migrator.hpp"
 
 namespace matchsync::app {
 
 int run_worker(const config& cfg) {
+  // As for serve (SPEC §6): a new binary against an old schema stops here
+  // with one line naming `matchsync migrate`, before it takes any job.
+  try {
+    auto conn = db::connect(cfg.database_url);
+    db::migrator().require_current(*conn);
+  } catch (const domain_error& e) {
+    std::cerr << "matchsync: " << e.what() << std::endl;
+    return 1;
+  }
+
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);

@@ -53,6 +53,15 @@ BOOST_AUTO_TEST_CASE(serve_against_a_stale_schema_names_migrate_in_one_line) {
   BOOST_TEST(r.output.find("invalid input value") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_worker_against_a_stale_schema_names_migrate_in_one_line) {
+  auto url = test::fresh_database("cli_stale_worker", 1);
+  auto r = run({"worker"}, {{"MATCHSYNC_DATABASE_URL", url},
+                            {"MATCHSYNC_COORDINATOR", "127.0.0.1:1"}});
+  BOOST_TEST(r.status == 1, r.output);
+  BOOST_TEST(count_lines(r.output) == 1);
+  BOOST_TEST(r.output.find("matchsync migrate") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(migrate_twice_is_a_no_op_and_status_lists_files) {
   auto url = test::fresh_database("cli_migrate", 0);
   std::map<std::string, std::string> env{{"MATCHSYNC_DATABASE_URL", url}};
