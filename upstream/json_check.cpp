@@ -1,10 +1,43 @@
 #include "upstream/json_check.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace matchsync::upstream {
 
 namespace {
+
+struct number_parts {
+  bool int_nonzero = false;
+  long long int_digits = 0;
+  long long frac_digits = 0;
+  long long first_frac_nonzero = -1;  ///< index in the fraction, -1: none
+  long long exponent = 0;
+};
+
+long long floor_div4(long long v) { return v >= 0 ? v / 4 : -((-v + 3) / 4); }
+
+// Whether PostgreSQL's numeric, which jsonb keeps numbers in, can hold this
+// number (numeric.c, set_var_from_str and make_result): an exponent under
+// INT_MAX / 2, at most 16383 digits after the point once the exponent is
+// applied, and a first digit at most 131071 places before it (base-10000
+// weight 32767). Beyond them the whole batch's INSERT would fail with
+// "value overflows numeric format".
+bool numeric_holds(const number_parts& n) {
+  constexpr long long exponent_limit = 1073741823;  // INT_MAX / 2
+  if (n.exponent >= exponent_limit || n.exponent <= -exponent_limit)
+    return false;
+  if (std::max(0LL, n.frac_digits - n.exponent) > 16383)
+    return false;
+  long long weight = 0;  // decimal place of the first nonzero digit
+  if (n.int_nonzero)
+    weight = n.int_digits - 1;
+  else if (n.first_frac_nonzero >= 0)
+    weight = -(n.first_frac_nonzero + 1);
+  else
+    return true;  // zero
+  return floor_div4(weight + n.exponent) <= 32767;
+}
 
 class checker {
 public:
@@ -50,27 +83,45 @@ private:
   }
 
   // -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+  // A number numeric cannot hold is noted as unstorable (numeric_holds).
   bool number() {
     if (s_[i_] == '-')
       ++i_;
     if (at_end())
       return false;
+    auto int_start = i_;
     if (s_[i_] == '0')
       ++i_;
     else if (!digits())
       return false;
+    number_parts n;
+    n.int_digits = static_cast<long long>(i_ - int_start);
+    n.int_nonzero = s_[int_start] != '0';  // JSON has no leading zeros
     if (!at_end() && s_[i_] == '.') {
       ++i_;
+      auto frac_start = i_;
       if (!digits())
         return false;
+      n.frac_digits = static_cast<long long>(i_ - frac_start);
+      for (auto k = frac_start; k < i_ && n.first_frac_nonzero < 0; ++k)
+        if (s_[k] != '0')
+          n.first_frac_nonzero = static_cast<long long>(k - frac_start);
     }
     if (!at_end() && (s_[i_] == 'e' || s_[i_] == 'E')) {
       ++i_;
+      bool negative = false;
       if (!at_end() && (s_[i_] == '+' || s_[i_] == '-'))
-        ++i_;
+        negative = s_[i_++] == '-';
+      auto exp_start = i_;
       if (!digits())
         return false;
+      for (auto k = exp_start; k < i_; ++k)  // saturates far past any limit
+        n.exponent = std::min<long long>(n.exponent * 10 + (s_[k] - '0'), 1LL << 40);
+      if (negative)
+        n.exponent = -n.exponent;
     }
+    if (!numeric_holds(n))
+      unstorable_ = true;
     return true;
   }
 

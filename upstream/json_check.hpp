@@ -12,8 +12,9 @@ enum class json_verdict {
   object,      ///< one well-formed JSON object (RFC 8259), storable as jsonb
   malformed,   ///< not JSON: bad syntax, bad UTF-8, truncated, trailing bytes
   not_object,  ///< well-formed, but its top-level value is not an object
-  unstorable,  ///< JSON that jsonb refuses: a \u0000 escape, or nesting
-               ///< deeper than `max_json_depth`
+  unstorable,  ///< JSON that jsonb refuses: a \u0000 escape, nesting
+               ///< deeper than `max_json_depth`, or a number out of
+               ///< numeric's range (1e131072, 1e-16384)
 };
 
 /// Deeper nesting is refused (jsonb's parser recurses; OpenDota nests ~5).

@@ -69,4 +69,16 @@ BOOST_AUTO_TEST_CASE(what_jsonb_cannot_store_is_unstorable) {
   BOOST_TEST((check(fits) == json_verdict::object));
 }
 
+// jsonb keeps numbers in PostgreSQL's numeric. Each value below was put
+// through '{"a": N}'::jsonb on PostgreSQL 15: the first list was stored,
+// the second refused with "value overflows numeric format".
+BOOST_AUTO_TEST_CASE(numbers_past_numerics_range_are_unstorable) {
+  for (const char* n : {"2e2222", "1e131071", "1e-16383", "0e999999999", "123456789e-16380",
+                        "-1.5e131071", "0.00012e5"})
+    BOOST_TEST((check(std::string("{\"a\":") + n + "}") == json_verdict::object), n);
+  for (const char* n : {"1e131072", "1e200000", "1e-16384", "1e-20000", "1e2147483647",
+                        "0.000e-16384", "-10e131071"})
+    BOOST_TEST((check(std::string("{\"a\":") + n + "}") == json_verdict::unstorable), n);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
