@@ -76,11 +76,15 @@ step_result sync_engine::list_step(db::connection_source& source,
     bool incremental = job_.type == job_type::incremental_sync;
     // While listing, the total grows with what this job will process: for
     // an incremental the new matches plus stored ones still lacking details
-    // (leftovers of interrupted syncs), counted on the partial index of
-    // those, so the cost follows what lacks details, not the history.
-    next.total_matches = incremental
-                           ? db::match_store::count_below(tx, job_.account_id, std::nullopt, true)
-                           : next.total_matches + static_cast<std::int64_t>(ids.size());
+    // (leftovers of interrupted syncs). Those are counted once, with the
+    // first page (on the partial index of what lacks details); each later
+    // page adds the matches it inserted.
+    if (!incremental)
+      next.total_matches += static_cast<std::int64_t>(ids.size());
+    else if (job_.list_offset == 0)
+      next.total_matches = db::match_store::count_below(tx, job_.account_id, std::nullopt, true);
+    else
+      next.total_matches += counts.inserted;
     if (plan_after_page(job_.type, ids, settings_.page_size, mark) ==
         after_page::stop_listing) {
       if (auto raised = raised_mark(mark, next.list_top_match_id))
