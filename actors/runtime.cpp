@@ -6,6 +6,7 @@
 #include <caf/io/all.hpp>
 
 #include "actors/blocking_pool.hpp"
+#include "actors/cluster_transport.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/job_context.hpp"
 #include "actors/messages.hpp"
@@ -46,7 +47,7 @@ std::string host_name() {
 
 struct runtime::impl {
   impl(const config& c, std::shared_ptr<metrics> s)
-    : cfg(c), stats(std::move(s)), system(actor_config()),
+    : cfg(c), stats(std::move(s)), system(cluster_actor_config(c)),
       step_db(step_db_options(c)),
       steps("steps", step_threads(c.slots)),
       control("control", 4, c.database_url),
@@ -118,14 +119,7 @@ runtime::~runtime() { shutdown(std::chrono::milliseconds(5000)); }
 int runtime::listen_cluster() {
   if (impl_->cfg.cluster_secret.empty())
     return 0;
-  auto port = impl_->system.middleman().publish(
-    impl_->coordinator, static_cast<std::uint16_t>(impl_->cfg.cluster_port),
-    impl_->cfg.cluster_host.c_str(), true);
-  if (!port)
-    throw std::runtime_error("cannot listen for workers on " + impl_->cfg.cluster_host +
-                             ":" + std::to_string(impl_->cfg.cluster_port) + ": " +
-                             impl_->system.render(port.error()));
-  return *port;
+  return publish_cluster(impl_->system, impl_->coordinator, impl_->cfg);
 }
 
 job_result runtime::trigger(std::int64_t user_id, std::int64_t account_id, job_type type) {

@@ -10,6 +10,7 @@
 
 #include "actors/blocking_pool.hpp"
 #include "actors/cluster_budget.hpp"
+#include "actors/cluster_transport.hpp"
 #include "actors/job_context.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_agent.hpp"
@@ -46,7 +47,7 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
   auto colon = cfg.coordinator.rfind(':');
   auto host = cfg.coordinator.substr(0, colon);
   auto port = static_cast<std::uint16_t>(std::stoi(cfg.coordinator.substr(colon + 1)));
-  caf::actor_system system(actor_config());
+  caf::actor_system system(cluster_actor_config(cfg));
   db::pool_options step_db_options;
   step_db_options.url = cfg.database_url;
   step_db_options.max_size = cfg.db_pool_size;
@@ -58,7 +59,7 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
   int failures = 0;
 
   while (!stop) {
-    auto coordinator = system.middleman().remote_actor(host, port);
+    auto coordinator = connect_cluster(system, host, port, cfg);
     if (!coordinator) {
       ++failures;
       if (!joined_once && failures >= 5) {

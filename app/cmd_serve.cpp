@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "actors/cluster_transport.hpp"
 #include "actors/runtime.hpp"
 #include "app/commands.hpp"
 #include "metrics/metrics.hpp"
@@ -51,6 +52,15 @@ int run_serve(const config& cfg, const serve_options& opts) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // Without a secret nothing listens for workers (runtime::listen_cluster).
+  try {
+    if (!cfg.cluster_secret.empty())
+      check_cluster_link(cfg, cfg.cluster_host);
+  } catch (const config_error& e) {
+    std::cerr << "matchsync: " << e.what() << std::endl;
+    return 2;
+  }
+
   try {
     auto conn = db::connect(cfg.database_url);
     db::migrator m;
@@ -72,7 +82,8 @@ int run_serve(const config& cfg, const serve_options& opts) {
   try {
     if (int cluster_port = jobs.listen_cluster())
       log::info("cluster listening", {{"host", cfg.cluster_host},
-                                      {"port", std::to_string(cluster_port)}});
+                                      {"port", std::to_string(cluster_port)},
+                                      {"tls", cluster_tls_on(cfg) ? "on" : "off"}});
   } catch (const std::exception& e) {
     std::cerr << "matchsync: " << e.what() << std::endl;
     return 1;

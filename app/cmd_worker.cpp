@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "actors/cluster_transport.hpp"
 #include "actors/worker_node.hpp"
 #include "app/commands.hpp"
 #include "core/errors.hpp"
@@ -15,6 +16,12 @@
 namespace matchsync::app {
 
 int run_worker(const config& cfg) {
+  try {
+    check_cluster_link(cfg, cfg.coordinator.substr(0, cfg.coordinator.rfind(':')));
+  } catch (const config_error& e) {
+    std::cerr << "matchsync: " << e.what() << std::endl;
+    return 2;
+  }
   // As for serve (SPEC §6): a new binary against an old schema stops here
   // with one line naming `matchsync migrate`, before it takes any job.
   try {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -26,5 +27,7 @@ int run_serve(const config& cfg, const serve_options& opts);
 int run_worker(const config& cfg);
 int run_migrate(const config& cfg, const migrate_options& opts);
 int run_user_add(const config& cfg, const user_add_options& opts);
+/// `cluster ca|cert ...` (the arguments after `cluster`); needs no config.
+int run_cluster(const std::vector<std::string>& args);
 
 }  // namespace matchsync::app

@@ -17,7 +17,9 @@ const char* usage =
   "  matchsync serve [--config FILE] [--migrate] [--http-host H] [--http-port P]\n"
   "  matchsync worker --coordinator HOST:PORT [--config FILE]\n"
   "  matchsync migrate [--config FILE] [--status]\n"
-  "  matchsync user add --account-id N [--name NAME] [--config FILE]\n";
+  "  matchsync user add --account-id N [--name NAME] [--config FILE]\n"
+  "  matchsync cluster ca --out DIR\n"
+  "  matchsync cluster cert --ca DIR --node NAME --out DIR\n";
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "matchsync: %s\n", message.c_str());
@@ -34,6 +36,8 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   std::string command = args[0];
+  if (command == "cluster")
+    return app::run_cluster({args.begin() + 1, args.end()});
   std::size_t i = 1;
   if (command == "user") {
     if (args.size() < 2 || args[1] != "add")

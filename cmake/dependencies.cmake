@@ -18,3 +18,7 @@ target_include_directories(caf::core INTERFACE ${CAF_INCLUDE_DIR})
 target_link_libraries(caf::core INTERFACE ${CAF_CORE_LIBRARY} Threads::Threads)
 add_library(caf::io INTERFACE IMPORTED)
 target_link_libraries(caf::io INTERFACE ${CAF_IO_LIBRARY} caf::core)
+# TLS between nodes: Debian's libcaf-openssl0.17, installed with libcaf-dev.
+find_library(CAF_OPENSSL_LIBRARY caf_openssl REQUIRED)
+add_library(caf::openssl INTERFACE IMPORTED)
+target_link_libraries(caf::openssl INTERFACE ${CAF_OPENSSL_LIBRARY} caf::io OpenSSL::SSL)

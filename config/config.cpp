@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -135,6 +136,15 @@ const std::map<std::string, setter>& setters() {
     {"cluster_port",
      [](config& c, auto& k, auto& v) { c.cluster_port = parse_int(k, v, 0, 65535); }},
     {"cluster_secret", [](config& c, auto&, auto& v) { c.cluster_secret = v; }},
+    {"cluster_ca", [](config& c, auto&, auto& v) { c.cluster_ca = v; }},
+    {"cluster_cert", [](config& c, auto&, auto& v) { c.cluster_cert = v; }},
+    {"cluster_key", [](config& c, auto&, auto& v) { c.cluster_key = v; }},
+    {"cluster_tls",
+     [](config& c, auto& k, auto& v) {
+       if (!v.empty() && v != "on" && v != "off")
+         throw config_error(k + ": '" + v + "' is not 'on' or 'off'");
+       c.cluster_tls = v;
+     }},
     {"coordinator",
      [](config& c, auto& k, auto& v) {
        if (!v.empty() && !valid_host_port(v))
@@ -202,7 +212,46 @@ std::string default_node_id() {
   return std::string(host) + "-" + std::to_string(::getpid());
 }
 
+// Mutual TLS needs all three files; a half set would silently fall back to
+// CAF's anonymous ciphers (which authenticate nobody), so it is an error.
+void check_cluster_tls(const config& c) {
+  const std::pair<const char*, const std::string*> files[] = {
+    {"MATCHSYNC_CLUSTER_CA", &c.cluster_ca},
+    {"MATCHSYNC_CLUSTER_CERT", &c.cluster_cert},
+    {"MATCHSYNC_CLUSTER_KEY", &c.cluster_key}};
+  std::string set, missing;
+  for (auto& [name, value] : files) {
+    auto& list = value->empty() ? missing : set;
+    list += (list.empty() ? "" : ", ") + std::string(name);
+  }
+  if (!set.empty() && !missing.empty())
+    throw config_error(missing + ": required with " + set +
+                       " (mutual TLS between nodes needs the CA, the node's "
+                       "certificate and its key)");
+  if (c.cluster_tls == "on" && set.empty())
+    throw config_error("MATCHSYNC_CLUSTER_TLS: 'on' needs MATCHSYNC_CLUSTER_CA, "
+                       "MATCHSYNC_CLUSTER_CERT and MATCHSYNC_CLUSTER_KEY");
+  if (c.cluster_tls == "off" && !set.empty())
+    throw config_error("MATCHSYNC_CLUSTER_TLS: 'off' while " + set +
+                       " are set; unset one or the other");
+}
+
 }  // namespace
+
+bool cluster_tls_on(const config& c) {
+  return !c.cluster_ca.empty() && !c.cluster_cert.empty() && !c.cluster_key.empty() &&
+         c.cluster_tls != "off";
+}
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]")
+    return true;
+  // 127.0.0.0/8, written as a dotted quad.
+  unsigned a, b, c, d;
+  char extra;
+  return std::sscanf(host.c_str(), "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) == 4 &&
+         a == 127 && b < 256 && c < 256 && d < 256;
+}
 
 setting_map parse_config_text(const std::string& text) {
   setting_map out;
@@ -262,6 +311,7 @@ config load_config(const setting_map& file, const setting_map& env,
   if (c.auth == "none" && !c.default_account_id)
     throw config_error(
       "MATCHSYNC_DEFAULT_ACCOUNT_ID: required when MATCHSYNC_AUTH=none");
+  check_cluster_tls(c);
   return c;
 }
 

@@ -33,6 +33,13 @@ struct config {
   std::string cluster_host = "127.0.0.1";
   int cluster_port = 4242;
   std::string cluster_secret;
+  /// PEM files for mutual TLS between nodes: all three or none.
+  std::string cluster_ca;
+  std::string cluster_cert;
+  std::string cluster_key;
+  /// "on", "off" (a plain link beyond loopback, allowed with a warning), or
+  /// "" (unset: on exactly when the three files are set).
+  std::string cluster_tls;
   std::string coordinator;
   std::string node_id;
   int job_lease_s = 15;
@@ -71,6 +78,14 @@ setting_map settings_from_environment(char** envp);
 /// Throws config_error naming the offending key.
 config load_config(const setting_map& file, const setting_map& env,
                    const setting_map& flags);
+
+/// True when nodes talk over mutual TLS: the three cluster files are set
+/// (load_config refuses a half set and MATCHSYNC_CLUSTER_TLS=off with them).
+bool cluster_tls_on(const config& c);
+
+/// True for an address that only this machine can reach (127.0.0.0/8, ::1,
+/// localhost). "" and 0.0.0.0 mean every interface: not loopback.
+bool is_loopback_host(const std::string& host);
 
 /// Reads the file (if any), the process environment and the flags.
 config load_config(const std::optional<std::string>& file_path,

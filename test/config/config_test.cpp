@@ -125,6 +125,37 @@ BOOST_AUTO_TEST_CASE(environment_variables_are_collected_by_prefix) {
   BOOST_TEST(m["http_port"] == "1234");
 }
 
+BOOST_AUTO_TEST_CASE(a_half_set_of_cluster_tls_files_names_the_missing_setting) {
+  auto msg = error_of([] {
+    load_config({{"cluster_ca", "/x/ca.crt"}}, {{"cluster_cert", "/x/n.crt"}}, {});
+  });
+  BOOST_TEST(msg.find("MATCHSYNC_CLUSTER_KEY: required with MATCHSYNC_CLUSTER_CA, "
+                      "MATCHSYNC_CLUSTER_CERT") == 0u, msg);
+  msg = error_of([] { load_config({}, {{"cluster_key", "/x/n.key"}}, {}); });
+  BOOST_TEST(msg.find("MATCHSYNC_CLUSTER_CA, MATCHSYNC_CLUSTER_CERT: required") == 0u, msg);
+}
+
+BOOST_AUTO_TEST_CASE(cluster_tls_is_on_with_the_three_files_and_refuses_contradictions) {
+  setting_map files{{"cluster_ca", "ca.crt"}, {"cluster_cert", "n.crt"}, {"cluster_key", "n.key"}};
+  BOOST_TEST(cluster_tls_on(load_config(files, {}, {})));
+  BOOST_TEST(!cluster_tls_on(load_config({}, {}, {})));
+  BOOST_TEST(!cluster_tls_on(load_config({}, {{"cluster_tls", "off"}}, {})));
+  BOOST_TEST(error_of([] { load_config({}, {{"cluster_tls", "on"}}, {}); })
+               .find("MATCHSYNC_CLUSTER_TLS: 'on' needs") == 0u);
+  BOOST_TEST(error_of([&] { load_config(files, {{"cluster_tls", "off"}}, {}); })
+               .find("MATCHSYNC_CLUSTER_TLS: 'off' while") == 0u);
+  BOOST_TEST(error_of([] { load_config({}, {{"cluster_tls", "maybe"}}, {}); })
+               .find("MATCHSYNC_CLUSTER_TLS") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(only_loopback_addresses_count_as_loopback) {
+  for (auto h : {"127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"})
+    BOOST_TEST(is_loopback_host(h), h);
+  for (auto h : {"", "0.0.0.0", "10.0.0.1", "::", "128.0.0.1", "127.0.0.1.example.com",
+                 "127.0.0.256", "example.com"})
+    BOOST_TEST(!is_loopback_host(h), h);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(example_file)
