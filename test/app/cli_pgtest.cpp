@@ -3,6 +3,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <httplib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <pqxx/pqxx>
 #include <regex>
@@ -176,6 +178,124 @@ BOOST_AUTO_TEST_CASE(serve_with_migrate_answers_health_and_ready) {
   BOOST_TEST(missing->body.find("\"detail\"") != std::string::npos);
   p.signal(SIGTERM);
   BOOST_TEST(p.wait_exit(10s) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(cli_cluster)
+
+namespace {
+
+mode_t mode_of(const std::string& path) {
+  struct stat st {};
+  BOOST_REQUIRE_MESSAGE(::stat(path.c_str(), &st) == 0, path);
+  return st.st_mode & 07777;
+}
+
+// A fresh folder for this test's certificates.
+std::string cert_dir(const std::string& name) {
+  auto dir = test::test_output_dir("cli_cluster/" + name);
+  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
+  return dir;
+}
+
+std::map<std::string, std::string> tls_env(const std::string& url, const std::string& ca,
+                                            const std::string& node_dir,
+                                            const std::string& node) {
+  return {{"MATCHSYNC_DATABASE_URL", url},
+          {"MATCHSYNC_HTTP_PORT", "0"},
+          {"MATCHSYNC_CLUSTER_PORT", "0"},
+          {"MATCHSYNC_CLUSTER_SECRET", "s3cret"},
+          {"MATCHSYNC_CLUSTER_CA", ca},
+          {"MATCHSYNC_CLUSTER_CERT", node_dir + "/" + node + ".crt"},
+          {"MATCHSYNC_CLUSTER_KEY", node_dir + "/" + node + ".key"},
+          {"MATCHSYNC_UPSTREAM_URL", "demo"}};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(cluster_ca_and_cert_write_keys_0600_and_never_overwrite) {
+  auto dir = cert_dir("files");
+  auto ca = run({"cluster", "ca", "--out", dir + "/ca"}, {});
+  BOOST_TEST(ca.status == 0, ca.output);
+  BOOST_TEST(mode_of(dir + "/ca/ca.key") == 0600u);
+  BOOST_TEST(mode_of(dir + "/ca/ca.crt") == 0644u);
+  auto cert = run({"cluster", "cert", "--ca", dir + "/ca", "--node", "w1", "--out",
+                   dir + "/nodes"}, {});
+  BOOST_TEST(cert.status == 0, cert.output);
+  BOOST_TEST(mode_of(dir + "/nodes/w1.key") == 0600u);
+  BOOST_TEST(mode_of(dir + "/nodes/w1.crt") == 0644u);
+  auto again = run({"cluster", "ca", "--out", dir + "/ca"}, {});
+  BOOST_TEST(again.status == 1);
+  BOOST_TEST(count_lines(again.output) == 1, again.output);
+  BOOST_TEST(again.output.find("ca.key already exists") != std::string::npos, again.output);
+  auto cert_again = run({"cluster", "cert", "--ca", dir + "/ca", "--node", "w1", "--out",
+                         dir + "/nodes"}, {});
+  BOOST_TEST(cert_again.status == 1);
+  BOOST_TEST(cert_again.output.find("already exists") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(cluster_cert_without_a_ca_names_the_command_that_makes_one) {
+  auto dir = cert_dir("no_ca");
+  auto r = run({"cluster", "cert", "--ca", dir + "/missing", "--node", "w1", "--out", dir},
+               {});
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(count_lines(r.output) == 1, r.output);
+  BOOST_TEST(r.output.find("matchsync cluster ca --out") != std::string::npos, r.output);
+  BOOST_TEST(::access((dir + "/w1.key").c_str(), F_OK) != 0);
+  BOOST_TEST(run({"cluster", "cert", "--ca", dir}, {}).status == 2);
+  BOOST_TEST(run({"cluster", "sign"}, {}).status == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_plain_cluster_port_beyond_loopback_needs_cluster_tls_off) {
+  auto url = test::fresh_database("cli_cluster_plain", 0);
+  std::map<std::string, std::string> env{{"MATCHSYNC_DATABASE_URL", url},
+                                         {"MATCHSYNC_HTTP_PORT", "0"},
+                                         {"MATCHSYNC_CLUSTER_PORT", "0"},
+                                         {"MATCHSYNC_CLUSTER_HOST", "0.0.0.0"},
+                                         {"MATCHSYNC_CLUSTER_SECRET", "s3cret"},
+                                         {"MATCHSYNC_UPSTREAM_URL", "demo"}};
+  auto refused = run({"serve", "--migrate"}, env);
+  BOOST_TEST(refused.status == 2);
+  BOOST_TEST(count_lines(refused.output) == 1, refused.output);
+  BOOST_TEST(refused.output.find("MATCHSYNC_CLUSTER_CA") != std::string::npos);
+  BOOST_TEST(refused.output.find("MATCHSYNC_CLUSTER_TLS=off") != std::string::npos);
+  auto worker = run({"worker", "--coordinator", "10.0.0.1:4242"},
+                    {{"MATCHSYNC_DATABASE_URL", url}});
+  BOOST_TEST(worker.status == 2);
+  BOOST_TEST(worker.output.find("MATCHSYNC_CLUSTER_CA") != std::string::npos, worker.output);
+
+  env["MATCHSYNC_CLUSTER_TLS"] = "off";
+  test::child_process p({test::binary_path("app/matchsync"), "serve", "--migrate"}, env);
+  BOOST_REQUIRE_MESSAGE(p.wait_for_output("listening url=", 30s), p.output());
+  BOOST_TEST(p.output().find("cluster link without TLS beyond loopback") != std::string::npos,
+             p.output());
+  BOOST_TEST(p.output().find("cluster listening host=0.0.0.0") != std::string::npos);
+  p.signal(SIGTERM);
+  BOOST_TEST(p.wait_exit(10s) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_half_set_or_a_foreign_certificate_stops_serve_naming_the_setting) {
+  auto url = test::fresh_database("cli_cluster_files", 0);
+  auto dir = cert_dir("start");
+  BOOST_REQUIRE(run({"cluster", "ca", "--out", dir + "/ca"}, {}).status == 0);
+  BOOST_REQUIRE(run({"cluster", "ca", "--out", dir + "/other"}, {}).status == 0);
+  BOOST_REQUIRE(run({"cluster", "cert", "--ca", dir + "/other", "--node", "coord", "--out",
+                     dir + "/other"}, {}).status == 0);
+  auto env = tls_env(url, dir + "/ca/ca.crt", dir + "/other", "coord");
+  env.erase("MATCHSYNC_CLUSTER_KEY");
+  auto half = run({"serve", "--migrate"}, env);
+  BOOST_TEST(half.status == 2);
+  BOOST_TEST(count_lines(half.output) == 1, half.output);
+  BOOST_TEST(half.output.find("MATCHSYNC_CLUSTER_KEY: required") != std::string::npos,
+             half.output);
+  auto foreign = run({"serve", "--migrate"}, tls_env(url, dir + "/ca/ca.crt", dir + "/other",
+                                                     "coord"));
+  BOOST_TEST(foreign.status == 2);
+  BOOST_TEST(count_lines(foreign.output) == 1, foreign.output);
+  BOOST_TEST(foreign.output.find("MATCHSYNC_CLUSTER_CERT:") != std::string::npos,
+             foreign.output);
+  BOOST_TEST(foreign.output.find("does not verify") != std::string::npos, foreign.output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
