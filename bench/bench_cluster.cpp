@@ -6,7 +6,11 @@
 // of jobs running on a worker node beside jobs running on a local slot.
 //
 //   bench_cluster [--jobs 60] [--matches 40] [--latency-ms 50]
-//                 [--cancels 100] [--cancel-latency-ms 5000]
+//                 [--cancels 100] [--cancel-latency-ms 5000] [--tls 0|1]
+//
+// With --tls 1 every node talks over mutual TLS (certificates made for the
+// run by the code behind `matchsync cluster ca|cert`); figures are the same
+// names with a `tls_` prefix.
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -15,6 +19,7 @@
 #include <pqxx/pqxx>
 
 #include "actors/runtime.hpp"
+#include "core/cluster_cert.hpp"
 #include "bench/support/bench_support.hpp"
 #include "persistence/user_store.hpp"
 #include "test/fake_opendota/fake_server.hpp"
@@ -26,8 +31,18 @@ using bench::steady;
 
 namespace {
 
-const std::string name = "cluster";
+std::string name = "cluster";
 const std::string secret = "bench-secret";
+// The run's certificates (ca/, nodes/NODE.*), or "" for plain TCP.
+std::string tls_dir;
+
+// A node's CA, certificate and key files, or none for plain TCP.
+std::vector<std::string> tls_files(const std::string& node) {
+  if (tls_dir.empty())
+    return {"", "", ""};
+  return {tls_dir + "/ca/ca.crt", tls_dir + "/nodes/" + node + ".crt",
+          tls_dir + "/nodes/" + node + ".key"};
+}
 
 config coordinator_config(const std::string& db_url, const std::string& upstream,
                           int local_slots) {
@@ -41,6 +56,10 @@ config coordinator_config(const std::string& db_url, const std::string& upstream
   cfg.auth = "none";
   cfg.cluster_port = 0;  // any free port; listen_cluster() says which
   cfg.cluster_secret = secret;
+  auto tls = tls_files("coordinator");
+  cfg.cluster_ca = tls[0];
+  cfg.cluster_cert = tls[1];
+  cfg.cluster_key = tls[2];
   return cfg;
 }
 
@@ -55,15 +74,22 @@ std::unique_ptr<test::child_process> start_worker(const std::string& node, int p
     std::string url;
     ~restore() { ::setenv("MATCHSYNC_BENCH_PG_URL", url.c_str(), 1); }
   } restore_env{bench_url};
+  std::map<std::string, std::string> env{{"MATCHSYNC_DATABASE_URL", db_url},
+                                         {"MATCHSYNC_UPSTREAM_URL", upstream},
+                                         {"MATCHSYNC_UPSTREAM_RATE_PER_MINUTE", "0"},
+                                         {"MATCHSYNC_SLOTS", "4"},
+                                         {"MATCHSYNC_CLUSTER_SECRET", secret},
+                                         {"MATCHSYNC_NODE_ID", node}};
+  auto tls = tls_files(node);
+  if (!tls_dir.empty()) {
+    env["MATCHSYNC_CLUSTER_CA"] = tls[0];
+    env["MATCHSYNC_CLUSTER_CERT"] = tls[1];
+    env["MATCHSYNC_CLUSTER_KEY"] = tls[2];
+  }
   return std::make_unique<test::child_process>(
     std::vector<std::string>{test::binary_path("app/matchsync"), "worker", "--coordinator",
                              "127.0.0.1:" + std::to_string(port)},
-    std::map<std::string, std::string>{{"MATCHSYNC_DATABASE_URL", db_url},
-                                       {"MATCHSYNC_UPSTREAM_URL", upstream},
-                                       {"MATCHSYNC_UPSTREAM_RATE_PER_MINUTE", "0"},
-                                       {"MATCHSYNC_SLOTS", "4"},
-                                       {"MATCHSYNC_CLUSTER_SECRET", secret},
-                                       {"MATCHSYNC_NODE_ID", node}});
+    env);
 }
 
 // test::wait_until, but a missed deadline ends the benchmark with `what`.
@@ -195,6 +221,14 @@ int main(int argc, char** argv) try {
   int latency = static_cast<int>(a.get_int("latency-ms", 50));
   int cancels = static_cast<int>(a.get_int("cancels", 100));
   int cancel_latency_ms = static_cast<int>(a.get_int("cancel-latency-ms", 5000));
+  if (a.get_int("tls", 0) != 0) {
+    char tmpl[] = "/tmp/bench_cluster_tls.XXXXXX";
+    tls_dir = ::mkdtemp(tmpl);
+    cluster_cert::create_ca(tls_dir + "/ca");
+    for (auto node : {"coordinator", "worker-1", "worker-2"})
+      cluster_cert::create_node_cert(tls_dir + "/ca", node, tls_dir + "/nodes");
+    name = "cluster_tls";
+  }
 
   test::fake_opendota::options fo;
   fo.threads = 64 + cancels;  // a cancelled request holds a thread until its delay ends
