@@ -37,10 +37,10 @@ caf::result<void> refusal_answer(caf::scheduled_actor* self) {
   return caf::unit;
 }
 
-caf::scheduled_actor::default_handler refuse_unknown(const char* where) {
-  return [where](caf::scheduled_actor* self,
-                 caf::message_view& x) -> caf::result<caf::message> {
-    log_refusal(where, message_kind(x.content()), "not accepted here", sender_node(self));
+caf::scheduled_actor::default_handler refuse_unknown(const char* where, std::string node) {
+  return [where, node](caf::scheduled_actor* self,
+                       caf::message_view& x) -> caf::result<caf::message> {
+    log_refusal(where, message_kind(x.content()), "not accepted here", sender_node(self), node);
     if (self->current_message_id().is_request())
       return make_error(errc::invalid_input, "refused");
     return caf::message{};

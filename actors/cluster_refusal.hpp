@@ -27,7 +27,8 @@ void log_refusal(const char* where, const std::string& what, const std::string& 
 caf::result<void> refusal_answer(caf::scheduled_actor* self);
 
 /// A default handler for the front actors: refuses and logs every message
-/// their behaviour does not know.
-caf::scheduled_actor::default_handler refuse_unknown(const char* where);
+/// their behaviour does not know (`node`: the joined node a session is for).
+caf::scheduled_actor::default_handler refuse_unknown(const char* where,
+                                                     std::string node = "");
 
 }  // namespace matchsync

@@ -21,7 +21,7 @@ struct session_state {
 
 using session_t = caf::stateful_actor<session_state>;
 
-constexpr const char* where = "node session";
+constexpr const char* where = "node_session";
 
 bool from_coordinator(session_t* self) {
   return self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(self->state.coordinator);
@@ -69,7 +69,7 @@ caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor a
     if (dm.source == self->state.agent.address() || dm.source == self->state.coordinator.address())
       self->quit(dm.reason);
   });
-  self->set_default_handler(refuse_unknown(where));
+  self->set_default_handler(refuse_unknown(where, st.node));
   return {
     // Downward, from the coordinator only.
     [=](run_atom, sync_job& job) -> caf::result<void> {
