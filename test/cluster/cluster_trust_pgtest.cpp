@@ -17,6 +17,7 @@
 #include "persistence/job_store.hpp"
 #include "persistence/user_store.hpp"
 #include "test/fake_opendota/fake_server.hpp"
+#include "test/fault/tcp_proxy.hpp"
 #include "test/http/api_harness.hpp"
 #include "test/support/pg_fixture.hpp"
 #include "test/support/process.hpp"
@@ -31,7 +32,7 @@ const std::int64_t account = 999;
 const std::string secret = "trust-s3cret-7f1c";
 
 struct serve_node {
-  serve_node() : url(test::fresh_database("cluster_trust")) {
+  explicit serve_node(const std::string& db, int slots = 2) : url(test::fresh_database(db)) {
     fake.set_detail_size(500);
     fake.set_history_size(account, 30);  // a sync takes a few seconds at 600/min
     proc = std::make_unique<test::child_process>(
@@ -43,7 +44,7 @@ struct serve_node {
                                          {"MATCHSYNC_HTTP_PORT", "0"},
                                          {"MATCHSYNC_CLUSTER_PORT", "0"},
                                          {"MATCHSYNC_CLUSTER_SECRET", secret},
-                                         {"MATCHSYNC_SLOTS", "2"},
+                                         {"MATCHSYNC_SLOTS", std::to_string(slots)},
                                          {"MATCHSYNC_AUTH", "none"},
                                          {"MATCHSYNC_DEFAULT_ACCOUNT_ID", std::to_string(account)},
                                          {"MATCHSYNC_NODE_ID", "coord"}});
@@ -126,7 +127,7 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
 BOOST_AUTO_TEST_SUITE(cluster_trust)
 
 BOOST_AUTO_TEST_CASE(nothing_a_hostile_peer_sends_gets_through_and_serve_works_on) {
-  serve_node s;
+  serve_node s("cluster_trust");
   auto first = s.sync_to_the_end();
   BOOST_REQUIRE(first["status"] == "completed");
   auto job = first["id"].get<std::int64_t>();
@@ -223,6 +224,34 @@ BOOST_AUTO_TEST_CASE(nothing_a_hostile_peer_sends_gets_through_and_serve_works_o
     BOOST_TEST(e.type == "job");
     BOOST_TEST(e.data.value("id", std::int64_t{0}) == next_id, e.data.dump());
   }
+}
+
+BOOST_AUTO_TEST_CASE(the_secret_never_crosses_the_wire_and_a_worker_runs_jobs_all_the_same) {
+  serve_node s("cluster_trust_wire", 0);  // every job runs on the worker
+  test::fault::tcp_proxy path(s.cluster_port, true);
+  auto env = std::map<std::string, std::string>{
+    {"MATCHSYNC_DATABASE_URL", s.url},   {"MATCHSYNC_UPSTREAM_URL", s.fake.url()},
+    {"MATCHSYNC_UPSTREAM_RATE_PER_MINUTE", "600"}, {"MATCHSYNC_UPSTREAM_PAGE_SIZE", "20"},
+    {"MATCHSYNC_CLUSTER_SECRET", secret}, {"MATCHSYNC_SLOTS", "2"},
+    {"MATCHSYNC_NODE_ID", "w1"}};
+  test::child_process worker({test::binary_path("app/matchsync"), "worker", "--coordinator",
+                              "127.0.0.1:" + std::to_string(path.port())},
+                             env);
+  BOOST_REQUIRE(test::wait_until(
+    [&] {
+      auto w = s.get("/workers");
+      return w.is_array() && w.size() == 2;
+    },
+    30s));
+  auto done = s.sync_to_the_end();
+  BOOST_TEST(done["status"] == "completed");
+  BOOST_TEST(done["node"] == "w1");
+  auto wire = path.relayed();
+  BOOST_TEST(wire.size() > 1000u);  // the join, the job and its progress went this way
+  BOOST_TEST(wire.find("w1") != std::string::npos);
+  BOOST_TEST(wire.find(secret) == std::string::npos);
+  BOOST_TEST(worker.output().find(secret) == std::string::npos);
+  BOOST_TEST(s.proc->output().find(secret) == std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
