@@ -11,7 +11,6 @@
 #include "actors/messages.hpp"
 #include "actors/on_pool.hpp"
 #include "core/log.hpp"
-#include "core/token.hpp"
 #include "persistence/job_store.hpp"
 #include "upstream/rate_budget.hpp"
 
@@ -458,17 +457,18 @@ void on_node_down(coordinator_t* self, const caf::down_msg& dm) {
     [self](attempt<int>) { reclaim(self); });
 }
 
-caf::result<caf::ok_atom> handle_join(coordinator_t* self, const std::string& secret,
-                                      node_info info, const caf::actor& agent) {
+// Joins come only from this process: the runtime's own node agent, or the
+// gatekeeper with the session of a remote node it admitted (it sets
+// info.local = false). The coordinator is never published.
+caf::result<caf::ok_atom> handle_join(coordinator_t* self, node_info info,
+                                      const caf::actor& agent) {
   auto& st = self->state;
-  bool local = agent.node() == self->node();
-  if (!local) {
-    auto& expected = st.ctx->cfg.cluster_secret;
-    if (expected.empty() || !constant_time_equal(hash_token(secret), hash_token(expected))) {
-      log::warn("worker refused: wrong cluster secret", {{"node", info.node}});
-      return make_error(errc::invalid_input, "cluster secret refused");
-    }
+  auto& sender = self->current_sender();
+  if (!sender || sender->node() != self->node() || !agent || agent.node() != self->node()) {
+    log::warn("join refused: not from this process", {{"node", info.node}});
+    return make_error(errc::invalid_input, "join refused");
   }
+  bool local = info.local;
   if (info.node.empty() || st.nodes.count(info.node) > 0)
     return make_error(errc::conflict, "node id '" + info.node + "' is already in the cluster");
   info.local = local;
@@ -507,9 +507,8 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
       handle_cancel(self, user_id, job_id, rp);
       return rp;
     },
-    [=](join_atom, const std::string& secret, node_info& info,
-        const caf::actor& agent) -> caf::result<caf::ok_atom> {
-      return handle_join(self, secret, std::move(info), agent);
+    [=](join_atom, node_info& info, const caf::actor& agent) -> caf::result<caf::ok_atom> {
+      return handle_join(self, std::move(info), agent);
     },
     [=](progress_atom, sync_job& job) { publish(self, job); },
     [=](job_wait_atom, std::int64_t user, std::int64_t job, std::string& reason,

@@ -8,6 +8,7 @@
 #include "actors/blocking_pool.hpp"
 #include "actors/cluster_transport.hpp"
 #include "actors/coordinator.hpp"
+#include "actors/gatekeeper.hpp"
 #include "actors/job_context.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_agent.hpp"
@@ -62,6 +63,7 @@ struct runtime::impl {
   blocking_pool control;  // sessions of its own: never queues behind steps
   std::shared_ptr<upstream::local_rate_budget> budget;
   caf::actor coordinator;
+  caf::actor gatekeeper;  // published for workers; the coordinator never is
   caf::actor agent;
   bool stopped = false;
 
@@ -105,9 +107,10 @@ runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
   me.node = cfg.node_id;
   me.host = host_name();
   me.slots = cfg.slots;
+  me.local = true;  // the in-process path: no remote join is ever local
   caf::scoped_actor self{impl_->system};
-  self->request(impl_->coordinator, std::chrono::seconds(10), join_atom::value,
-                std::string(), me, impl_->agent)
+  self->request(impl_->coordinator, std::chrono::seconds(10), join_atom::value, me,
+                impl_->agent)
     .receive([](caf::ok_atom) {},
              [](caf::error& err) {
                throw std::runtime_error("local node could not join: " + message_of(err));
@@ -119,7 +122,10 @@ runtime::~runtime() { shutdown(std::chrono::milliseconds(5000)); }
 int runtime::listen_cluster() {
   if (impl_->cfg.cluster_secret.empty())
     return 0;
-  return publish_cluster(impl_->system, impl_->coordinator, impl_->cfg);
+  impl_->gatekeeper =
+    spawn_gatekeeper(impl_->system, impl_->coordinator, impl_->cfg.cluster_secret,
+                     std::chrono::milliseconds(impl_->cfg.cancel_timeout_ms));
+  return publish_cluster(impl_->system, impl_->gatekeeper, impl_->cfg);
 }
 
 job_result runtime::trigger(std::int64_t user_id, std::int64_t account_id, job_type type) {
@@ -165,6 +171,8 @@ void runtime::shutdown(std::chrono::milliseconds deadline) {
     log::warn("shutdown deadline passed; stopping jobs by force");
     caf::anon_send_exit(impl_->agent, caf::exit_reason::kill);
   }
+  if (impl_->gatekeeper)
+    caf::anon_send_exit(impl_->gatekeeper, caf::exit_reason::user_shutdown);
   caf::anon_send(impl_->coordinator, shutdown_atom::value);
   impl_->wait_down(impl_->coordinator, std::chrono::seconds(2));
   bus_->close_all();

@@ -44,7 +44,7 @@ public:
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
 
-  /// Publishes the coordinator for worker nodes on the cluster host and
+  /// Publishes the gatekeeper (never the coordinator) for worker nodes on the cluster host and
   /// port when a cluster secret is configured (without one, remote workers
   /// are refused, so nothing listens). Returns the port, 0 when not
   /// listening; throws std::runtime_error when the port cannot be bound.

@@ -11,9 +11,11 @@
 #include "actors/blocking_pool.hpp"
 #include "actors/cluster_budget.hpp"
 #include "actors/cluster_transport.hpp"
+#include "actors/cluster_join.hpp"
 #include "actors/job_context.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_agent.hpp"
+#include "actors/uplink.hpp"
 #include "core/log.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/job_store.hpp"
@@ -77,39 +79,37 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
       continue;
     }
     failures = 0;
+    // What `coordinator` answers is the gatekeeper: the agent and the budget
+    // talk to the node session it hands out, through the uplink.
+    auto up = spawn_uplink(system);
     // Ends with this link to the coordinator, except for the steps still in
     // flight: each holds its own share until it returns.
-    auto budget = std::make_shared<leased_rate_budget>(system, *coordinator);
+    auto budget = std::make_shared<leased_rate_budget>(system, up);
     auto ctx = std::make_shared<job_context>();
     ctx->cfg = cfg;
     ctx->steps = &steps;
     ctx->step_db = &step_db;
     ctx->control = &control;
     ctx->budget = budget;
-    auto agent = spawn_node_agent(system, ctx, *coordinator);
+    auto agent = spawn_node_agent(system, ctx, up);
     node_info me;
     me.node = cfg.node_id;
     me.host = host_name();
     me.slots = cfg.slots;
-    std::string refused;
-    {
-      caf::scoped_actor self{system};
-      self->request(*coordinator, std::chrono::seconds(10), join_atom::value,
-                    cfg.cluster_secret, me, agent)
-        .receive([](caf::ok_atom) {},
-                 [&](caf::error& err) { refused = message_of(err); });
-    }
-    if (!refused.empty()) {
+    auto session = join_cluster(system, *coordinator, cfg.cluster_secret, me, agent);
+    if (!session) {
       caf::anon_send_exit(agent, caf::exit_reason::kill);
+      caf::anon_send_exit(up, caf::exit_reason::kill);
       std::cerr << "matchsync: the coordinator at " << cfg.coordinator
-                << " refused this worker: " << refused << std::endl;
+                << " refused this worker: " << message_of(session.error()) << std::endl;
       return 2;
     }
+    caf::anon_send(up, join_atom::value, *session);
     joined_once = true;
     log::info("joined the coordinator", {{"coordinator", cfg.coordinator},
                                          {"node", cfg.node_id},
                                          {"slots", std::to_string(cfg.slots)}});
-    bool lost = wait_down_or_stop(system, *coordinator, stop);
+    bool lost = wait_down_or_stop(system, *session, stop);
     // Either way our jobs stop at a step boundary and stay resumable.
     caf::anon_send(agent, shutdown_atom::value);
     {
@@ -119,6 +119,7 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
                     caf::after(std::chrono::milliseconds(cfg.cancel_timeout_ms + 3000)) >>
                       [&] { caf::anon_send_exit(agent, caf::exit_reason::kill); });
     }
+    // The uplink ends with the session: after the agent's last `released`.
     if (lost)
       log::warn("lost the coordinator; joining again", {{"coordinator", cfg.coordinator}});
   }

@@ -1,6 +1,6 @@
-// The `worker` role: joins the coordinator over CAF with the cluster secret,
-// runs the jobs it is handed on its own slots (writing to PostgreSQL
-// directly), and when the coordinator is lost stops its jobs at a step
+// The `worker` role: joins the coordinator over CAF, proving the cluster
+// secret to its gatekeeper, runs the jobs it is handed on its own slots
+// (writing to PostgreSQL directly), and when the coordinator is lost stops its jobs at a step
 // boundary and joins again with backoff.
 #pragma once
 

@@ -9,7 +9,6 @@
 
 namespace matchsync {
 
-namespace {
 std::string to_hex(const unsigned char* data, std::size_t len) {
   static const char* digits = "0123456789abcdef";
   std::string out;
@@ -20,7 +19,6 @@ std::string to_hex(const unsigned char* data, std::size_t len) {
   }
   return out;
 }
-}  // namespace
 
 std::string generate_token() {
   unsigned char bytes[32];

@@ -29,7 +29,8 @@ void hard_close(int fd) {
 
 }  // namespace
 
-tcp_proxy::tcp_proxy(int target_port) : target_port_(target_port) {
+tcp_proxy::tcp_proxy(int target_port, bool record)
+  : target_port_(target_port), record_(record) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   auto addr = loopback(0);
   if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
@@ -72,6 +73,11 @@ void tcp_proxy::accept_loop() {
   ::close(listen_fd_);
 }
 
+std::string tcp_proxy::relayed() const {
+  std::lock_guard<std::mutex> guard(seen_mutex_);
+  return seen_;
+}
+
 void tcp_proxy::pump(int a, int b) {
   char buf[16384];
   pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
@@ -86,6 +92,10 @@ void tcp_proxy::pump(int a, int b) {
       if (n <= 0) {
         closed = true;
         break;
+      }
+      if (record_) {
+        std::lock_guard<std::mutex> guard(seen_mutex_);
+        seen_.append(buf, static_cast<std::size_t>(n));
       }
       for (ssize_t off = 0; off < n;) {
         auto w = ::write(p[1 - i].fd, buf + off, static_cast<size_t>(n - off));

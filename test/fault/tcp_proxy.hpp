@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -14,7 +15,8 @@ namespace matchsync::test::fault {
 class tcp_proxy {
 public:
   /// Listens on 127.0.0.1, an ephemeral port, relaying to 127.0.0.1:target.
-  explicit tcp_proxy(int target_port);
+  /// With `record`, keeps every byte relayed (both ways) for relayed().
+  explicit tcp_proxy(int target_port, bool record = false);
   ~tcp_proxy();
   tcp_proxy(const tcp_proxy&) = delete;
   tcp_proxy& operator=(const tcp_proxy&) = delete;
@@ -25,6 +27,9 @@ public:
   void cut();
   /// Connections relayed so far.
   int connections() const { return accepted_; }
+  /// Every byte relayed so far, both directions interleaved (empty unless
+  /// recording): what an eavesdropper on the path saw.
+  std::string relayed() const;
 
 private:
   void accept_loop();
@@ -35,6 +40,9 @@ private:
   int port_ = 0;
   std::atomic<bool> cut_{false};
   std::atomic<int> accepted_{0};
+  bool record_;
+  mutable std::mutex seen_mutex_;
+  std::string seen_;
   std::mutex mutex_;
   std::vector<std::thread> threads_;
   std::thread acceptor_;

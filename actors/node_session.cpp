@@ -1,0 +1,162 @@
+#include "actors/node_session.hpp"
+
+#include <optional>
+
+#include "actors/cluster_refusal.hpp"
+#include "actors/messages.hpp"
+#include "actors/node_session_rules.hpp"
+#include "core/log.hpp"
+
+namespace matchsync {
+
+namespace {
+
+struct session_state {
+  caf::actor coordinator;
+  caf::actor agent;
+  std::string node;
+  std::chrono::milliseconds cancel_timeout{};
+  node_session_rules rules;
+};
+
+using session_t = caf::stateful_actor<session_state>;
+
+constexpr const char* where = "node_session";
+
+bool from_coordinator(session_t* self) {
+  return self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(self->state.coordinator);
+}
+
+// From the joined node's own process (a remote one: the agent's node).
+bool from_node(session_t* self) {
+  auto& sender = self->current_sender();
+  return sender && sender->node() == self->state.agent.node() &&
+         sender->node() != self->node();
+}
+
+// Logs a refusal; returns the error for the sender of a request.
+caf::error refuse(session_t* self, const char* what, const std::string& why) {
+  log_refusal(where, what, why, sender_node(self), self->state.node);
+  return make_error(errc::invalid_input, "refused");
+}
+
+// The same for a message that needs no answer (refusal_answer).
+caf::result<void> refuse_async(session_t* self, const char* what, const std::string& why) {
+  log_refusal(where, what, why, sender_node(self), self->state.node);
+  return refusal_answer(self);
+}
+
+// Why the node may not report a row or wait of `job_id`; nullopt when it may.
+std::optional<std::string> report_refused(session_t* self, std::int64_t job_id,
+                                          std::int64_t user_id) {
+  if (!from_node(self))
+    return std::string("not from the joined node");
+  if (auto why = self->state.rules.check_report(job_id, user_id))
+    return why + std::string(" (job ") + std::to_string(job_id) + ")";
+  return std::nullopt;
+}
+
+caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor agent,
+                           std::string node, std::chrono::milliseconds cancel_timeout) {
+  auto& st = self->state;
+  st.coordinator = std::move(coordinator);
+  st.agent = std::move(agent);
+  st.node = std::move(node);
+  st.cancel_timeout = cancel_timeout;
+  self->monitor(st.agent);
+  self->monitor(st.coordinator);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    if (dm.source == self->state.agent.address() || dm.source == self->state.coordinator.address())
+      self->quit(dm.reason);
+  });
+  self->set_default_handler(refuse_unknown(where, st.node));
+  return {
+    // Downward, from the coordinator only.
+    [=](run_atom, sync_job& job) -> caf::result<void> {
+      if (!from_coordinator(self))
+        return refuse_async(self, "run", "not from the coordinator");
+      self->state.rules.assigned(job.id, job.user_id);
+      self->send(self->state.agent, run_atom::value, std::move(job));
+      return caf::unit;
+    },
+    [=](cancel_atom, std::int64_t job_id) -> caf::result<sync_job> {
+      if (!from_coordinator(self))
+        return refuse(self, "cancel", "not from the coordinator");
+      auto rp = self->make_response_promise<sync_job>();
+      // The coordinator's own request carries the deadline; ours only
+      // keeps a silent node from holding the promise for ever.
+      self->request<caf::message_priority::high>(self->state.agent,
+                                                 self->state.cancel_timeout * 2,
+                                                 cancel_atom::value, job_id)
+        .then([rp](sync_job& row) mutable { rp.deliver(std::move(row)); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [=](kill_job_atom, std::int64_t job_id) -> caf::result<void> {
+      if (!from_coordinator(self))
+        return refuse_async(self, "killjob", "not from the coordinator");
+      self->send(self->state.agent, kill_job_atom::value, job_id);
+      return caf::unit;
+    },
+    // Upward, from the node, checked against the coordinator's records.
+    [=](progress_atom, sync_job& job) -> caf::result<void> {
+      if (auto why = report_refused(self, job.id, job.user_id))
+        return refuse_async(self, "progress", *why);
+      self->send(self->state.coordinator, progress_atom::value, std::move(job));
+      return caf::unit;
+    },
+    [=](finished_atom, sync_job& job) -> caf::result<void> {
+      if (auto why = report_refused(self, job.id, job.user_id))
+        return refuse_async(self, "finished", *why);
+      self->send(self->state.coordinator, finished_atom::value, std::move(job));
+      return caf::unit;
+    },
+    [=](job_wait_atom, std::int64_t user, std::int64_t job, std::string& reason,
+        std::int64_t wait_ms, std::int32_t waits) -> caf::result<void> {
+      if (auto why = report_refused(self, job, user))
+        return refuse_async(self, "jobwait", *why);
+      self->send(self->state.coordinator, job_wait_atom::value, user, job, std::move(reason),
+                 wait_ms, waits);
+      return caf::unit;
+    },
+    [=](released_atom, std::int64_t id) -> caf::result<void> {
+      if (!from_node(self))
+        return refuse_async(self, "released", "not from the joined node");
+      if (auto why = self->state.rules.release(id))
+        return refuse_async(self, "released",
+                            why + std::string(" (job ") + std::to_string(id) + ")");
+      self->send(self->state.coordinator, released_atom::value, id);
+      return caf::unit;
+    },
+    [=](budget_atom, std::int32_t count)
+      -> caf::result<std::vector<std::int64_t>, std::int64_t> {
+      if (!from_node(self))
+        return refuse(self, "budget", "not from the joined node");
+      if (auto why = self->state.rules.ask_budget(count))
+        return refuse(self, "budget", why);
+      auto rp = self->make_response_promise<std::vector<std::int64_t>, std::int64_t>();
+      self->request(self->state.coordinator, std::chrono::seconds(5), budget_atom::value, count)
+        .then(
+          [self, rp](std::vector<std::int64_t>& delays, std::int64_t grace) mutable {
+            self->state.rules.budget_answered();
+            rp.deliver(std::move(delays), grace);
+          },
+          [self, rp](caf::error& err) mutable {
+            self->state.rules.budget_answered();
+            rp.deliver(std::move(err));
+          });
+      return rp;
+    },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_node_session(caf::actor_system& sys, caf::actor coordinator,
+                              caf::actor agent, std::string node,
+                              std::chrono::milliseconds cancel_timeout) {
+  return sys.spawn(node_session, std::move(coordinator), std::move(agent), std::move(node),
+                   cancel_timeout);
+}
+
+}  // namespace matchsync

@@ -1,0 +1,42 @@
+// What a joined remote node may say, free of CAF: the jobs the coordinator
+// handed to that node (its own records, fed by the `run` messages it sent
+// through the node's session) and the checks every message from the node
+// passes before the coordinator sees it. A node reports and releases only
+// its own jobs, as the user they belong to, and asks budget only while it
+// runs a job, one request at a time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+
+namespace matchsync {
+
+class node_session_rules {
+public:
+  /// The coordinator handed `job_id` of `user_id` to this node.
+  void assigned(std::int64_t job_id, std::int64_t user_id);
+
+  /// nullptr when the node may report a row (progress, finished, wait) of
+  /// `job_id` for `user_id`; else why not.
+  const char* check_report(std::int64_t job_id, std::int64_t user_id) const;
+
+  /// nullptr when the node may release `job_id` (it is then no longer the
+  /// node's); else why not.
+  const char* release(std::int64_t job_id);
+
+  /// nullptr when the node may ask for `count` budget slots now (the request
+  /// is then in flight until budget_answered); else why not.
+  const char* ask_budget(std::int32_t count);
+  void budget_answered() { budget_in_flight_ = false; }
+
+  /// Slots one request may ask at most (the coordinator's own cap).
+  static constexpr std::int32_t max_budget_request = 16;
+
+  std::size_t jobs() const { return jobs_.size(); }
+
+private:
+  std::map<std::int64_t, std::int64_t> jobs_;  // job id -> user id
+  bool budget_in_flight_ = false;
+};
+
+}  // namespace matchsync
