@@ -95,20 +95,20 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     me.node = cfg.node_id;
     me.host = host_name();
     me.slots = cfg.slots;
-    auto session = join_cluster(system, *coordinator, cfg.cluster_secret, me, agent);
-    if (!session) {
+    auto link = join_cluster(system, *coordinator, cfg.cluster_secret, me, agent);
+    if (!link) {
       caf::anon_send_exit(agent, caf::exit_reason::kill);
       caf::anon_send_exit(up, caf::exit_reason::kill);
       std::cerr << "matchsync: the coordinator at " << cfg.coordinator
-                << " refused this worker: " << message_of(session.error()) << std::endl;
+                << " refused this worker: " << message_of(link.error()) << std::endl;
       return 2;
     }
-    caf::anon_send(up, join_atom::value, *session);
+    caf::anon_send(up, join_atom::value, link->session, link->token);
     joined_once = true;
     log::info("joined the coordinator", {{"coordinator", cfg.coordinator},
                                          {"node", cfg.node_id},
                                          {"slots", std::to_string(cfg.slots)}});
-    bool lost = wait_down_or_stop(system, *session, stop);
+    bool lost = wait_down_or_stop(system, link->session, stop);
     // Either way our jobs stop at a step boundary and stay resumable.
     caf::anon_send(agent, shutdown_atom::value);
     {

@@ -155,7 +155,8 @@ BOOST_AUTO_TEST_CASE(nothing_a_hostile_peer_sends_gets_through_and_serve_works_o
     "join_wrong_secret", "join_null_agent", "join_gatekeeper_as_agent", "real_join",
     "join_replayed", "join_replayed_proof_on_fresh_nonce", "join_session_as_agent",
     "session_trigger", "session_cancel", "session_cancel_as_coordinator", "session_shutdown",
-    "session_run", "session_progress", "session_finished", "session_released",
+    "session_run", "session_progress_without_token", "session_progress_wrong_token",
+    "session_progress", "session_finished", "session_released",
     "session_jobwait", "session_budget"};
   std::set<std::string> seen;
   std::size_t refused = 0;
@@ -186,6 +187,8 @@ BOOST_AUTO_TEST_CASE(nothing_a_hostile_peer_sends_gets_through_and_serve_works_o
   BOOST_TEST(count_of(log, "reason=not from the coordinator") == 2u);
   BOOST_TEST(count_of(log, "reason=job not owned by this node") == 4u);
   BOOST_TEST(count_of(log, "reason=budget asked by a node without jobs") == 1u);
+  BOOST_TEST(count_of(log, "reason=wrong session token") == 1u);
+  BOOST_TEST(log.find(rec[1].str()) == std::string::npos);  // nor a nonce
 
   // serve alive and ready; the rogue node gone with its process.
   BOOST_TEST(s.proc->running());
