@@ -59,25 +59,31 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
   bool joined_once = false;
   int failures = 0;
 
+  // After a failed attempt to reach or join the coordinator: false when the
+  // worker gives up (never joined, 5 failures in a row), else waits.
+  auto back_off = [&](const caf::error& why) {
+    ++failures;
+    if (!joined_once && failures >= 5) {
+      std::cerr << "matchsync: cannot reach the coordinator at " << cfg.coordinator << ": "
+                << system.render(why) << std::endl;
+      return false;
+    }
+    auto delay = std::chrono::milliseconds(200 << std::min(failures, 5));
+    log::warn("coordinator unreachable, retrying",
+              {{"coordinator", cfg.coordinator}, {"in_ms", std::to_string(delay.count())}});
+    for (auto end = std::chrono::steady_clock::now() + delay;
+         !stop && std::chrono::steady_clock::now() < end;)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return true;
+  };
+
   while (!stop) {
     auto coordinator = system.middleman().remote_actor(host, port);
     if (!coordinator) {
-      ++failures;
-      if (!joined_once && failures >= 5) {
-        std::cerr << "matchsync: cannot reach the coordinator at " << cfg.coordinator
-                  << ": " << system.render(coordinator.error()) << std::endl;
+      if (!back_off(coordinator.error()))
         return 2;
-      }
-      auto delay = std::chrono::milliseconds(200 << std::min(failures, 5));
-      log::warn("coordinator unreachable, retrying",
-                {{"coordinator", cfg.coordinator},
-                 {"in_ms", std::to_string(delay.count())}});
-      for (auto end = std::chrono::steady_clock::now() + delay;
-           !stop && std::chrono::steady_clock::now() < end;)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    failures = 0;
     // What `coordinator` answers is the gatekeeper: the agent and the budget
     // talk to the node session it hands out, through the uplink.
     auto up = spawn_uplink(system);
@@ -99,10 +105,19 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     if (!link) {
       caf::anon_send_exit(agent, caf::exit_reason::kill);
       caf::anon_send_exit(up, caf::exit_reason::kill);
+      auto code = code_of(link.error());
+      if (code != errc::invalid_input && code != errc::conflict) {
+        // The link broke during the join (a coordinator stopping, a cut):
+        // not a refusal, so join again like after any lost link.
+        if (!back_off(link.error()))
+          return 2;
+        continue;
+      }
       std::cerr << "matchsync: the coordinator at " << cfg.coordinator
                 << " refused this worker: " << message_of(link.error()) << std::endl;
       return 2;
     }
+    failures = 0;
     caf::anon_send(up, join_atom::value, link->session, link->token);
     joined_once = true;
     log::info("joined the coordinator", {{"coordinator", cfg.coordinator},
