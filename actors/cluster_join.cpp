@@ -4,7 +4,7 @@
 
 namespace matchsync {
 
-caf::expected<caf::actor> join_cluster(caf::actor_system& sys, const caf::actor& gatekeeper,
+caf::expected<cluster_link> join_cluster(caf::actor_system& sys, const caf::actor& gatekeeper,
                                        const std::string& secret, const node_info& me,
                                        const caf::actor& agent) {
   caf::scoped_actor self{sys};
@@ -26,10 +26,11 @@ caf::expected<caf::actor> join_cluster(caf::actor_system& sys, const caf::actor&
     return make_error(errc::invalid_input,
                       "the coordinator could not prove the cluster secret "
                       "(MATCHSYNC_CLUSTER_SECRET differs on the two sides)");
-  caf::expected<caf::actor> out = caf::actor{};
+  caf::expected<cluster_link> out = cluster_link{};
   self->request(gatekeeper, timeout, join_atom::value, server_nonce,
                 join_proof::worker_mac(secret, server_nonce, client_nonce, me.node), me, agent)
-    .receive([&](caf::actor& session) { out = std::move(session); },
+    .receive([&](caf::actor& session,
+                 std::string& token) { out = cluster_link{std::move(session), std::move(token)}; },
              [&](caf::error& err) { out = std::move(err); });
   return out;
 }

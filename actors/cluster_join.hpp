@@ -13,9 +13,16 @@
 
 namespace matchsync {
 
-/// The node session the gatekeeper handed out, or why the join failed
-/// (a message that never contains the secret or a proof).
-caf::expected<caf::actor> join_cluster(caf::actor_system& sys, const caf::actor& gatekeeper,
+/// What a join gives: the node's session and the token that leads every
+/// message the node sends it.
+struct cluster_link {
+  caf::actor session;
+  std::string token;
+};
+
+/// The link the gatekeeper handed out, or why the join failed (a message
+/// that never contains the secret or a proof).
+caf::expected<cluster_link> join_cluster(caf::actor_system& sys, const caf::actor& gatekeeper,
                                        const std::string& secret, const node_info& me,
                                        const caf::actor& agent);
 

@@ -1,14 +1,18 @@
 // The coordinator: owns the job rules. It creates jobs (one active per user,
 // enforced here and by the database), dispatches pending jobs to the node
-// with the most free slots (its own node agent included, and worker nodes
-// that joined with the cluster secret), routes cancels (durable,
+// with the most free slots (its own node agent included, and the sessions
+// of worker nodes the gatekeeper admitted), routes cancels (durable,
 // acknowledged, bounded), reclaims jobs whose owner went silent or whose
 // node left, hands out the cluster's upstream budget, and publishes every job
 // change to the event bus.
 //
 //  requests:  (trigger, user_id, account_id, job_type)  -> sync_job
 //             (cancel, user_id, job_id)                 -> sync_job (cancelled)
-//             (join, secret, node_info, agent)          -> ok | error
+//             (join, node_info, agent)                  -> ok | error; only from
+//                                                          this process: the
+//                                                          runtime (local node) or
+//                                                          the gatekeeper (a remote
+//                                                          node's session as agent)
 //             (get, workers)                            -> std::vector<node_info>
 //             (budget, count)                           -> (delays ms, grace ms);
 //                                                          no delays: unlimited

@@ -70,7 +70,7 @@ caf::behavior gatekeeper(gatekeeper_t* self, caf::actor coordinator, std::string
       return caf::result<std::string, std::string>(std::move(nonce), std::move(proof));
     },
     [=](join_atom, const std::string& nonce, const std::string& mac, node_info& info,
-        const caf::actor& agent) -> caf::result<caf::actor> {
+        const caf::actor& agent) -> caf::result<caf::actor, std::string> {
       auto& st = self->state;
       if (auto why = check_sender(self))
         return refuse(self, why, info.node);
@@ -91,14 +91,15 @@ caf::behavior gatekeeper(gatekeeper_t* self, caf::actor coordinator, std::string
       if (info.slots < 0 || info.slots > 4096)
         return refuse(self, "bad slot count", info.node);
       info.local = false;  // decided here, never by the peer
-      auto session = spawn_node_session(self->system(), st.coordinator, agent, info.node,
+      auto token = join_proof::random_nonce();
+      auto session = spawn_node_session(self->system(), st.coordinator, agent, info.node, token,
                                         st.cancel_timeout);
-      auto rp = self->make_response_promise<caf::actor>();
+      auto rp = self->make_response_promise<caf::actor, std::string>();
       auto name = info.node;
       auto from = caf::to_string(peer);
       self->request(st.coordinator, std::chrono::seconds(10), join_atom::value, std::move(info),
                     session)
-        .then([rp, session](caf::ok_atom) mutable { rp.deliver(session); },
+        .then([rp, session, token](caf::ok_atom) mutable { rp.deliver(session, token); },
               [self, rp, session, name, from](caf::error& err) mutable {
                 log_refusal(where, "join", message_of(err), from, name);
                 self->send_exit(session, caf::exit_reason::user_shutdown);

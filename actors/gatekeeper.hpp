@@ -5,7 +5,7 @@
 // check, is refused with one log line and an error.
 //
 //  (join, node, client_nonce)                       -> (server_nonce, coordinator_mac)
-//  (join, server_nonce, worker_mac, node_info, agent) -> node session (caf::actor)
+//  (join, server_nonce, worker_mac, node_info, agent) -> (node session, session token)
 //
 // The agent must be an actor of the joining process itself: a null handle,
 // or one of this process (the coordinator, the gatekeeper, any local actor),

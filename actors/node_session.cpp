@@ -6,6 +6,7 @@
 #include "actors/messages.hpp"
 #include "actors/node_session_rules.hpp"
 #include "core/log.hpp"
+#include "core/token.hpp"
 
 namespace matchsync {
 
@@ -15,6 +16,7 @@ struct session_state {
   caf::actor coordinator;
   caf::actor agent;
   std::string node;
+  std::string token;  // the session's capability, given to the node at its join
   std::chrono::milliseconds cancel_timeout{};
   node_session_rules rules;
 };
@@ -27,11 +29,18 @@ bool from_coordinator(session_t* self) {
   return self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(self->state.coordinator);
 }
 
-// From the joined node's own process (a remote one: the agent's node).
-bool from_node(session_t* self) {
+// Why a message is not the joined node's own; nullptr when it is. The
+// sender's CAF node alone does not prove it: a BASP "routed" message names
+// its source node itself, so a peer that learnt the node's id and guessed
+// the session's actor id could speak for it. The token, which only the node
+// got (in the join's answer), does.
+const char* not_from_node(session_t* self, const std::string& token) {
   auto& sender = self->current_sender();
-  return sender && sender->node() == self->state.agent.node() &&
-         sender->node() != self->node();
+  if (!sender || sender->node() != self->state.agent.node() || sender->node() == self->node())
+    return "not from the joined node";
+  if (!constant_time_equal(token, self->state.token))
+    return "wrong session token";
+  return nullptr;
 }
 
 // Logs a refusal; returns the error for the sender of a request.
@@ -47,21 +56,23 @@ caf::result<void> refuse_async(session_t* self, const char* what, const std::str
 }
 
 // Why the node may not report a row or wait of `job_id`; nullopt when it may.
-std::optional<std::string> report_refused(session_t* self, std::int64_t job_id,
-                                          std::int64_t user_id) {
-  if (!from_node(self))
-    return std::string("not from the joined node");
+std::optional<std::string> report_refused(session_t* self, const std::string& token,
+                                          std::int64_t job_id, std::int64_t user_id) {
+  if (auto why = not_from_node(self, token))
+    return std::string(why);
   if (auto why = self->state.rules.check_report(job_id, user_id))
     return why + std::string(" (job ") + std::to_string(job_id) + ")";
   return std::nullopt;
 }
 
 caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor agent,
-                           std::string node, std::chrono::milliseconds cancel_timeout) {
+                           std::string node, std::string token,
+                           std::chrono::milliseconds cancel_timeout) {
   auto& st = self->state;
   st.coordinator = std::move(coordinator);
   st.agent = std::move(agent);
   st.node = std::move(node);
+  st.token = std::move(token);
   st.cancel_timeout = cancel_timeout;
   self->monitor(st.agent);
   self->monitor(st.coordinator);
@@ -99,39 +110,39 @@ caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor a
       return caf::unit;
     },
     // Upward, from the node, checked against the coordinator's records.
-    [=](progress_atom, sync_job& job) -> caf::result<void> {
-      if (auto why = report_refused(self, job.id, job.user_id))
+    [=](const std::string& token, progress_atom, sync_job& job) -> caf::result<void> {
+      if (auto why = report_refused(self, token, job.id, job.user_id))
         return refuse_async(self, "progress", *why);
       self->send(self->state.coordinator, progress_atom::value, std::move(job));
       return caf::unit;
     },
-    [=](finished_atom, sync_job& job) -> caf::result<void> {
-      if (auto why = report_refused(self, job.id, job.user_id))
+    [=](const std::string& token, finished_atom, sync_job& job) -> caf::result<void> {
+      if (auto why = report_refused(self, token, job.id, job.user_id))
         return refuse_async(self, "finished", *why);
       self->send(self->state.coordinator, finished_atom::value, std::move(job));
       return caf::unit;
     },
-    [=](job_wait_atom, std::int64_t user, std::int64_t job, std::string& reason,
-        std::int64_t wait_ms, std::int32_t waits) -> caf::result<void> {
-      if (auto why = report_refused(self, job, user))
+    [=](const std::string& token, job_wait_atom, std::int64_t user, std::int64_t job,
+        std::string& reason, std::int64_t wait_ms, std::int32_t waits) -> caf::result<void> {
+      if (auto why = report_refused(self, token, job, user))
         return refuse_async(self, "jobwait", *why);
       self->send(self->state.coordinator, job_wait_atom::value, user, job, std::move(reason),
                  wait_ms, waits);
       return caf::unit;
     },
-    [=](released_atom, std::int64_t id) -> caf::result<void> {
-      if (!from_node(self))
-        return refuse_async(self, "released", "not from the joined node");
+    [=](const std::string& token, released_atom, std::int64_t id) -> caf::result<void> {
+      if (auto why = not_from_node(self, token))
+        return refuse_async(self, "released", why);
       if (auto why = self->state.rules.release(id))
         return refuse_async(self, "released",
                             why + std::string(" (job ") + std::to_string(id) + ")");
       self->send(self->state.coordinator, released_atom::value, id);
       return caf::unit;
     },
-    [=](budget_atom, std::int32_t count)
+    [=](const std::string& token, budget_atom, std::int32_t count)
       -> caf::result<std::vector<std::int64_t>, std::int64_t> {
-      if (!from_node(self))
-        return refuse(self, "budget", "not from the joined node");
+      if (auto why = not_from_node(self, token))
+        return refuse(self, "budget", why);
       if (auto why = self->state.rules.ask_budget(count))
         return refuse(self, "budget", why);
       auto rp = self->make_response_promise<std::vector<std::int64_t>, std::int64_t>();
@@ -153,10 +164,10 @@ caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor a
 }  // namespace
 
 caf::actor spawn_node_session(caf::actor_system& sys, caf::actor coordinator,
-                              caf::actor agent, std::string node,
+                              caf::actor agent, std::string node, std::string token,
                               std::chrono::milliseconds cancel_timeout) {
   return sys.spawn(node_session, std::move(coordinator), std::move(agent), std::move(node),
-                   cancel_timeout);
+                   std::move(token), cancel_timeout);
 }
 
 }  // namespace matchsync

@@ -6,16 +6,17 @@ namespace matchsync {
 
 namespace {
 
-caf::behavior forwarding(caf::event_based_actor* self, const caf::actor& session) {
+caf::behavior forwarding(caf::event_based_actor* self, const caf::actor& session,
+                         const std::string& token) {
   return {
-    [=](progress_atom, sync_job& job) { self->send(session, progress_atom::value, std::move(job)); },
-    [=](finished_atom, sync_job& job) { self->send(session, finished_atom::value, std::move(job)); },
-    [=](released_atom, std::int64_t id) { self->send(session, released_atom::value, id); },
+    [=](progress_atom a, sync_job& job) { self->send(session, token, a, std::move(job)); },
+    [=](finished_atom a, sync_job& job) { self->send(session, token, a, std::move(job)); },
+    [=](released_atom a, std::int64_t id) { self->send(session, token, a, id); },
     [=](job_wait_atom a, std::int64_t user, std::int64_t job, std::string& reason,
         std::int64_t wait_ms, std::int32_t waits) {
-      self->send(session, a, user, job, std::move(reason), wait_ms, waits);
+      self->send(session, token, a, user, job, std::move(reason), wait_ms, waits);
     },
-    [=](budget_atom a, std::int32_t count) { return self->delegate(session, a, count); },
+    [=](budget_atom a, std::int32_t count) { return self->delegate(session, token, a, count); },
   };
 }
 
@@ -23,14 +24,14 @@ caf::behavior uplink(caf::event_based_actor* self) {
   // Before the session is known, every other message waits in the mailbox.
   self->set_default_handler(caf::skip);
   return {
-    [=](join_atom, const caf::actor& session) {
+    [=](join_atom, const caf::actor& session, const std::string& token) {
       auto& sender = self->current_sender();
       if (sender && sender->node() != self->node())
         return;  // only this process names the session
       self->monitor(session);
       self->set_down_handler([self](caf::down_msg& dm) { self->quit(dm.reason); });
       self->set_default_handler(caf::print_and_drop);
-      self->become(forwarding(self, session));
+      self->become(forwarding(self, session, token));
     },
   };
 }

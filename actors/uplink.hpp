@@ -4,7 +4,8 @@
 // join names it), the session only after: until the uplink is told the
 // session, it keeps what arrives in its mailbox. Ends when the session does.
 //
-//  from this process: (join, session)  the session to pass messages to
+//  from this process: (join, session, token)  where to pass messages, and
+//                     the session token that leads each of them
 //  passed on:         (progress, job), (finished, job), (released, job_id),
 //                     (jobwait, ...), (budget, count) -> (delays, grace)
 #pragma once

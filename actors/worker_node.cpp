@@ -60,25 +60,31 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
   bool joined_once = false;
   int failures = 0;
 
+  // After a failed attempt to reach or join the coordinator: false when the
+  // worker gives up (never joined, 5 failures in a row), else waits.
+  auto back_off = [&](const caf::error& why) {
+    ++failures;
+    if (!joined_once && failures >= 5) {
+      std::cerr << "matchsync: cannot reach the coordinator at " << cfg.coordinator << ": "
+                << system.render(why) << std::endl;
+      return false;
+    }
+    auto delay = std::chrono::milliseconds(200 << std::min(failures, 5));
+    log::warn("coordinator unreachable, retrying",
+              {{"coordinator", cfg.coordinator}, {"in_ms", std::to_string(delay.count())}});
+    for (auto end = std::chrono::steady_clock::now() + delay;
+         !stop && std::chrono::steady_clock::now() < end;)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return true;
+  };
+
   while (!stop) {
     auto coordinator = connect_cluster(system, host, port, cfg);
     if (!coordinator) {
-      ++failures;
-      if (!joined_once && failures >= 5) {
-        std::cerr << "matchsync: cannot reach the coordinator at " << cfg.coordinator
-                  << ": " << system.render(coordinator.error()) << std::endl;
+      if (!back_off(coordinator.error()))
         return 2;
-      }
-      auto delay = std::chrono::milliseconds(200 << std::min(failures, 5));
-      log::warn("coordinator unreachable, retrying",
-                {{"coordinator", cfg.coordinator},
-                 {"in_ms", std::to_string(delay.count())}});
-      for (auto end = std::chrono::steady_clock::now() + delay;
-           !stop && std::chrono::steady_clock::now() < end;)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    failures = 0;
     // What `coordinator` answers is the gatekeeper: the agent and the budget
     // talk to the node session it hands out, through the uplink.
     auto up = spawn_uplink(system);
@@ -96,20 +102,29 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     me.node = cfg.node_id;
     me.host = host_name();
     me.slots = cfg.slots;
-    auto session = join_cluster(system, *coordinator, cfg.cluster_secret, me, agent);
-    if (!session) {
+    auto link = join_cluster(system, *coordinator, cfg.cluster_secret, me, agent);
+    if (!link) {
       caf::anon_send_exit(agent, caf::exit_reason::kill);
       caf::anon_send_exit(up, caf::exit_reason::kill);
+      auto code = code_of(link.error());
+      if (code != errc::invalid_input && code != errc::conflict) {
+        // The link broke during the join (a coordinator stopping, a cut):
+        // not a refusal, so join again like after any lost link.
+        if (!back_off(link.error()))
+          return 2;
+        continue;
+      }
       std::cerr << "matchsync: the coordinator at " << cfg.coordinator
-                << " refused this worker: " << message_of(session.error()) << std::endl;
+                << " refused this worker: " << message_of(link.error()) << std::endl;
       return 2;
     }
-    caf::anon_send(up, join_atom::value, *session);
+    failures = 0;
+    caf::anon_send(up, join_atom::value, link->session, link->token);
     joined_once = true;
     log::info("joined the coordinator", {{"coordinator", cfg.coordinator},
                                          {"node", cfg.node_id},
                                          {"slots", std::to_string(cfg.slots)}});
-    bool lost = wait_down_or_stop(system, *session, stop);
+    bool lost = wait_down_or_stop(system, link->session, stop);
     // Either way our jobs stop at a step boundary and stay resumable.
     caf::anon_send(agent, shutdown_atom::value);
     {

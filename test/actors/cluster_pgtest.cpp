@@ -181,6 +181,10 @@ BOOST_AUTO_TEST_CASE(a_worker_with_a_wrong_secret_is_refused_and_never_listed) {
   int status = bad->wait_exit(30s);
   BOOST_TEST(status == 2);
   BOOST_TEST(bad->output().find("refused") != std::string::npos);
+  // The worker found out first (the coordinator's proof did not match its
+  // secret) and never sent a proof of its own to an unproven coordinator.
+  BOOST_TEST(bad->output().find("could not prove the cluster secret") != std::string::npos);
+  BOOST_TEST(c.coordinator->output().find("wrong cluster secret") == std::string::npos);
   BOOST_TEST(c.workers().count("intruder") == 0u);
   BOOST_TEST(c.workers().count("coord") == 1u);
 }

@@ -7,6 +7,7 @@
 
 #include <httplib.h>
 
+#include <csignal>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -35,6 +36,11 @@ struct serve_node {
   explicit serve_node(const std::string& db, int slots = 2) : url(test::fresh_database(db)) {
     fake.set_detail_size(500);
     fake.set_history_size(account, 30);  // a sync takes a few seconds at 600/min
+    start(slots, 0);
+  }
+
+  // Starts serve (again, on `port` when not 0: a restart on the same port).
+  void start(int slots, int port) {
     proc = std::make_unique<test::child_process>(
       std::vector<std::string>{test::binary_path("app/matchsync"), "serve"},
       std::map<std::string, std::string>{{"MATCHSYNC_DATABASE_URL", url},
@@ -42,7 +48,7 @@ struct serve_node {
                                          {"MATCHSYNC_UPSTREAM_RATE_PER_MINUTE", "600"},
                                          {"MATCHSYNC_UPSTREAM_PAGE_SIZE", "20"},
                                          {"MATCHSYNC_HTTP_PORT", "0"},
-                                         {"MATCHSYNC_CLUSTER_PORT", "0"},
+                                         {"MATCHSYNC_CLUSTER_PORT", std::to_string(port)},
                                          {"MATCHSYNC_CLUSTER_SECRET", secret},
                                          {"MATCHSYNC_SLOTS", std::to_string(slots)},
                                          {"MATCHSYNC_AUTH", "none"},
@@ -155,7 +161,8 @@ BOOST_AUTO_TEST_CASE(nothing_a_hostile_peer_sends_gets_through_and_serve_works_o
     "join_wrong_secret", "join_null_agent", "join_gatekeeper_as_agent", "real_join",
     "join_replayed", "join_replayed_proof_on_fresh_nonce", "join_session_as_agent",
     "session_trigger", "session_cancel", "session_cancel_as_coordinator", "session_shutdown",
-    "session_run", "session_progress", "session_finished", "session_released",
+    "session_run", "session_progress_without_token", "session_progress_wrong_token",
+    "session_progress", "session_finished", "session_released",
     "session_jobwait", "session_budget"};
   std::set<std::string> seen;
   std::size_t refused = 0;
@@ -186,6 +193,8 @@ BOOST_AUTO_TEST_CASE(nothing_a_hostile_peer_sends_gets_through_and_serve_works_o
   BOOST_TEST(count_of(log, "reason=not from the coordinator") == 2u);
   BOOST_TEST(count_of(log, "reason=job not owned by this node") == 4u);
   BOOST_TEST(count_of(log, "reason=budget asked by a node without jobs") == 1u);
+  BOOST_TEST(count_of(log, "reason=wrong session token") == 1u);
+  BOOST_TEST(log.find(rec[1].str()) == std::string::npos);  // nor a nonce
 
   // serve alive and ready; the rogue node gone with its process.
   BOOST_TEST(s.proc->running());
@@ -252,6 +261,36 @@ BOOST_AUTO_TEST_CASE(the_secret_never_crosses_the_wire_and_a_worker_runs_jobs_al
   BOOST_TEST(wire.find(secret) == std::string::npos);
   BOOST_TEST(worker.output().find(secret) == std::string::npos);
   BOOST_TEST(s.proc->output().find(secret) == std::string::npos);
+}
+
+// A graceful stop of serve ends its gatekeeper before the process: a worker
+// joining again in that moment gets a broken link, not a refusal, and
+// must go on trying rather than exit.
+BOOST_AUTO_TEST_CASE(a_worker_joins_again_after_a_graceful_restart_of_serve) {
+  serve_node s("cluster_trust_restart", 0);
+  auto port = s.cluster_port;
+  test::child_process worker(
+    {test::binary_path("app/matchsync"), "worker", "--coordinator",
+     "127.0.0.1:" + std::to_string(port)},
+    {{"MATCHSYNC_DATABASE_URL", s.url}, {"MATCHSYNC_UPSTREAM_URL", s.fake.url()},
+     {"MATCHSYNC_CLUSTER_SECRET", secret}, {"MATCHSYNC_NODE_ID", "w1"}});
+  BOOST_REQUIRE(worker.wait_for_output("joined the coordinator", 30s));
+  for (int round = 0; round < 3; ++round) {
+    s.proc->signal(SIGTERM);
+    BOOST_REQUIRE(s.proc->wait_exit(30s) == 0);
+    s.start(0, port);
+    BOOST_REQUIRE_MESSAGE(test::wait_until(
+                            [&] {
+                              auto w = s.get("/workers");
+                              return !worker.running() || (w.is_array() && w.size() == 2);
+                            },
+                            30s),
+                          worker.output());
+    BOOST_REQUIRE_MESSAGE(worker.running(), worker.output());
+  }
+  auto done = s.sync_to_the_end();
+  BOOST_TEST(done["status"] == "completed");
+  BOOST_TEST(done["node"] == "w1");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -62,8 +62,8 @@ struct peer {
                [&](caf::error& e) { report(name, outcome_of(e)); });
   }
 
-  void ask_budget(const std::string& name, const caf::actor& to) {
-    self->request(to, timeout, budget_atom::value, std::int32_t{16})
+  void ask_budget(const std::string& name, const caf::actor& to, const caf::message& msg) {
+    self->request(to, timeout, msg)
       .receive([&](std::vector<std::int64_t>&, std::int64_t) { report(name, "accepted"); },
                [&](caf::error& e) { report(name, outcome_of(e)); });
   }
@@ -78,14 +78,15 @@ struct peer {
     return out;
   }
 
-  // Step 2; the session handle when admitted.
-  caf::actor answer(const std::string& name, const caf::actor& gk, const std::string& nonce,
-                    const std::string& mac, const node_info& info, const caf::actor& agent) {
-    caf::actor session;
+  // Step 2; the session handle and its token when admitted.
+  std::pair<caf::actor, std::string> answer(const std::string& name, const caf::actor& gk,
+                                            const std::string& nonce, const std::string& mac,
+                                            const node_info& info, const caf::actor& agent) {
+    std::pair<caf::actor, std::string> session;
     self->request(gk, timeout, join_atom::value, nonce, mac, info, agent)
       .receive(
-        [&](caf::actor& s) {
-          session = s;
+        [&](caf::actor& s, std::string& token) {
+          session = {s, token};
           report(name, "accepted");
         },
         [&](caf::error& e) { report(name, outcome_of(e)); });
@@ -138,7 +139,7 @@ int main(int argc, char** argv) {
   p.ask_void("finished", gk,
              caf::make_message(finished_atom::value, forged(job, user, job_status::completed)));
   p.ask_void("released", gk, caf::make_message(released_atom::value, job));
-  p.ask_budget("budget", gk);
+  p.ask_budget("budget", gk, caf::make_message(budget_atom::value, std::int32_t{16}));
 
   node_info info;
   info.node = "hostile";
@@ -178,7 +179,7 @@ int main(int argc, char** argv) {
   auto ch = p.challenge(gk, info.node, cn);
   auto mac = join_proof::worker_mac(secret, ch.first, cn, info.node);
   std::cout << "RECORDED " << ch.first << " " << mac << std::endl;
-  auto session = p.answer("real_join", gk, ch.first, mac, info, dummy_agent);
+  auto [session, token] = p.answer("real_join", gk, ch.first, mac, info, dummy_agent);
   p.answer("join_replayed", gk, ch.first, mac, info, dummy_agent);
   info.node = "hostile2";  // the name "hostile" is taken now
   auto ch2 = p.challenge(gk, info.node, cn);
@@ -189,7 +190,8 @@ int main(int argc, char** argv) {
   }
   join_with("join_session_as_agent", session);
 
-  // 5. A joined node speaking out of turn, through its own session.
+  // 5. A joined node speaking out of turn, through its own session (with
+  // its token, so that the checks behind it are reached).
   p.ask_job("session_trigger", session, caf::make_message(trigger_atom::value, user,
                                                           std::int64_t{999}, job_type::full_sync));
   p.ask_job("session_cancel", session, caf::make_message(cancel_atom::value, user, job));
@@ -197,15 +199,24 @@ int main(int argc, char** argv) {
   p.ask_void("session_shutdown", session, caf::make_message(shutdown_atom::value));
   p.ask_void("session_run", session,
              caf::make_message(run_atom::value, forged(job, user, job_status::running)));
-  p.ask_void("session_progress", session,
+  p.ask_void("session_progress_without_token", session,
              caf::make_message(progress_atom::value, forged(job, user, job_status::running)));
+  p.ask_void("session_progress_wrong_token", session,
+             caf::make_message(join_proof::random_nonce(), progress_atom::value,
+                               forged(job, user, job_status::running)));
+  p.ask_void("session_progress", session,
+             caf::make_message(token, progress_atom::value,
+                               forged(job, user, job_status::running)));
   p.ask_void("session_finished", session,
-             caf::make_message(finished_atom::value, forged(job, user, job_status::completed)));
-  p.ask_void("session_released", session, caf::make_message(released_atom::value, job));
+             caf::make_message(token, finished_atom::value,
+                               forged(job, user, job_status::completed)));
+  p.ask_void("session_released", session, caf::make_message(token, released_atom::value, job));
   p.ask_void("session_jobwait", session,
-             caf::make_message(job_wait_atom::value, user, job, std::string("rate_limited"),
-                               std::int64_t{60000}, std::int32_t{1}));
-  p.ask_budget("session_budget", session);
+             caf::make_message(token, job_wait_atom::value, user, job,
+                               std::string("rate_limited"), std::int64_t{60000},
+                               std::int32_t{1}));
+  p.ask_budget("session_budget", session,
+               caf::make_message(token, budget_atom::value, std::int32_t{2}));
   std::cout << "DONE" << std::endl;
   caf::anon_send_exit(dummy_agent, caf::exit_reason::user_shutdown);
   return 0;
