@@ -10,6 +10,7 @@
 #include "actors/coordinator.hpp"
 #include "actors/gatekeeper.hpp"
 #include "actors/job_context.hpp"
+#include "actors/job_pruner.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_agent.hpp"
 #include "core/log.hpp"
@@ -65,6 +66,7 @@ struct runtime::impl {
   caf::actor coordinator;
   caf::actor gatekeeper;  // published for workers; the coordinator never is
   caf::actor agent;
+  caf::actor pruner;  // job retention (actors/job_pruner)
   bool stopped = false;
 
   job_result ask(const caf::message& msg, std::chrono::milliseconds timeout) {
@@ -103,6 +105,11 @@ runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
   ctx->stats = impl_->stats.get();
   impl_->coordinator = spawn_coordinator(impl_->system, ctx, bus_, impl_->budget);
   impl_->agent = spawn_node_agent(impl_->system, ctx, impl_->coordinator);
+  retention::policy keep;
+  keep.days = cfg.job_retention_days;
+  // The first pass a minute after start, not during it; then one a day.
+  impl_->pruner = spawn_job_pruner(impl_->system, keep, impl_->control,
+                                   impl_->stats.get(), std::chrono::minutes(1));
   node_info me;
   me.node = cfg.node_id;
   me.host = host_name();
@@ -171,6 +178,7 @@ void runtime::shutdown(std::chrono::milliseconds deadline) {
     log::warn("shutdown deadline passed; stopping jobs by force");
     caf::anon_send_exit(impl_->agent, caf::exit_reason::kill);
   }
+  caf::anon_send(impl_->pruner, shutdown_atom::value);
   if (impl_->gatekeeper)
     caf::anon_send_exit(impl_->gatekeeper, caf::exit_reason::user_shutdown);
   caf::anon_send(impl_->coordinator, shutdown_atom::value);

@@ -10,6 +10,7 @@
 #include "actors/cluster_transport.hpp"
 #include "actors/runtime.hpp"
 #include "app/commands.hpp"
+#include "app/service_notify.hpp"
 #include "metrics/metrics.hpp"
 #include "core/errors.hpp"
 #include "core/log.hpp"
@@ -105,10 +106,12 @@ int run_serve(const config& cfg, const serve_options& opts) {
                                      std::to_string(port) + "/"},
                           {"node", cfg.node_id}});
   std::thread http_thread([&] { server.run(); });
+  notify_ready();  // bound and accepting: a Type=notify unit is now started
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log::info("stopping", {{"signal", std::to_string(sig)}});
+  notify_stopping();
   // A second signal during the graceful stop forces the exit.
   std::thread([stop_signals]() mutable {
     int again = 0;

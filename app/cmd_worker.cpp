@@ -8,6 +8,7 @@
 #include "actors/cluster_transport.hpp"
 #include "actors/worker_node.hpp"
 #include "app/commands.hpp"
+#include "app/service_notify.hpp"
 #include "core/errors.hpp"
 #include "core/log.hpp"
 #include "persistence/database.hpp"
@@ -42,10 +43,15 @@ int run_worker(const config& cfg) {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     log::info("stopping", {{"signal", std::to_string(sig)}});
+    notify_stopping();
     stop = true;
     sigwait(&stop_signals, &sig);
     std::_Exit(1);  // a second signal forces the exit
   }).detach();
+  // Ready once the schema is known good: joining the coordinator retries
+  // with backoff (and gives up with exit 2 if the first join never
+  // succeeds), which systemd's Restart= handles better than a start timeout.
+  notify_ready();
   return run_worker_node(cfg, stop);
 }
 

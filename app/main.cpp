@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/commands.hpp"
+#include "app/version.hpp"
 #include "config/config.hpp"
 #include "core/log.hpp"
 
@@ -19,7 +20,11 @@ const char* usage =
   "  matchsync migrate [--config FILE] [--status]\n"
   "  matchsync user add --account-id N [--name NAME] [--config FILE]\n"
   "  matchsync cluster ca --out DIR\n"
-  "  matchsync cluster cert --ca DIR --node NAME --out DIR\n";
+  "  matchsync cluster cert --ca DIR --node NAME --out DIR\n"
+
+  "  matchsync --version\n"
+  "Settings come from flags, MATCHSYNC_* environment variables and the\n"
+  "config file, in that order; see matchsync(1) and the example config.\n";
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "matchsync: %s\n", message.c_str());
@@ -34,6 +39,10 @@ int main(int argc, char** argv) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::fputs(usage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "-V") {
+    std::printf("matchsync %s (commit %s)\n", app::version, app::git_commit);
+    return 0;
   }
   std::string command = args[0];
   if (command == "cluster")

@@ -4,11 +4,15 @@ find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(nlohmann_json 3.11 REQUIRED)
-find_package(Boost 1.74 REQUIRED CONFIG COMPONENTS unit_test_framework)
+# Only the tests need Boost.Test: scripts/run.sh installs and builds without it
+# (the top-level CMakeLists.txt skips test/ when it is missing).
+find_package(Boost 1.74 CONFIG COMPONENTS unit_test_framework)
 find_package(prometheus-cpp REQUIRED CONFIG)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 # The packaged httplib is compiled with these defines; without them it aborts.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# sd_notify: serve and worker tell systemd when they are ready (Type=notify).
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
 find_library(CAF_CORE_LIBRARY caf_core REQUIRED)

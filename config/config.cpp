@@ -162,6 +162,8 @@ const std::map<std::string, setter>& setters() {
      [](config& c, auto& k, auto& v) { c.job_max_restarts = parse_int(k, v, 0, 100); }},
     {"job_max_attempts",
      [](config& c, auto& k, auto& v) { c.job_max_attempts = parse_int(k, v, 1, 100); }},
+    {"job_retention_days",
+     [](config& c, auto& k, auto& v) { c.job_retention_days = parse_int(k, v, 0, 36500); }},
     {"log_format",
      [](config& c, auto& k, auto& v) {
        if (v != "text" && v != "json")

@@ -46,6 +46,8 @@ struct config {
   int cancel_timeout_ms = 2000;
   int job_max_restarts = 3;
   int job_max_attempts = 3;
+  /// Terminal jobs older than this many days are deleted; 0 = keep for ever.
+  int job_retention_days = 90;
   std::string log_format = "text";
   int http_threads = 32;
   int sse_max_streams = 16;

@@ -36,6 +36,10 @@ struct metrics::impl {
     .Name("matchsync_matches_upserted_total")
     .Help("Match rows inserted or changed")
     .Register(*registry).Add({});
+  Counter& pruned = BuildCounter()
+    .Name("matchsync_jobs_pruned_total")
+    .Help("Terminal sync jobs deleted by job retention (matches never are)")
+    .Register(*registry).Add({});
   Histogram& cancel = BuildHistogram()
     .Name("matchsync_cancel_latency_seconds")
     .Help("Cancel request to job stopped and written")
@@ -109,6 +113,8 @@ void metrics::rate_limit_wait(double seconds) {
 void metrics::backoff_wait(double seconds) { impl_->backoff_seconds.Increment(seconds); }
 
 void metrics::matches_upserted(double n) { impl_->upserted.Increment(n); }
+
+void metrics::jobs_pruned(double n) { impl_->pruned.Increment(n); }
 
 void metrics::cancel_latency(double seconds) { impl_->cancel.Observe(seconds); }
 

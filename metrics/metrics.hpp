@@ -21,6 +21,8 @@ public:
   void backoff_wait(double seconds);
   void matches_upserted(double n);
   void cancel_latency(double seconds);
+  /// Terminal jobs deleted by job retention.
+  void jobs_pruned(double n);
   void http_request(const std::string& method, const std::string& route,
                     int status, double seconds);
   void set_running_jobs(double n);

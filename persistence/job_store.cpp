@@ -94,6 +94,13 @@ constexpr const char* expired_running_sql =
 constexpr const char* release_leases_sql =
   "UPDATE sync_jobs SET lease_expires_at = now() "
   "WHERE node = $1 AND status = 'running'";
+// SKIP LOCKED: a row another transaction holds is simply left for the next
+// pass. The partial index of migration 006 finds the oldest terminal rows.
+constexpr const char* prune_terminal_sql =
+  "DELETE FROM sync_jobs WHERE id IN (SELECT id FROM sync_jobs "
+  "  WHERE status IN ('completed', 'failed', 'cancelled') "
+  "  AND completed_at < to_timestamp($1) "
+  "  ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED)";
 constexpr const char* renew_lease_sql =
   "UPDATE sync_jobs SET lease_expires_at = now() + make_interval(secs => $4) "
   "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3";
@@ -266,6 +273,11 @@ std::vector<std::int64_t> job_store::expired_running() {
 
 int job_store::release_leases(const std::string& node) {
   return static_cast<int>(exec_once(conn_, release_leases_sql, node).affected_rows());
+}
+
+int job_store::prune_terminal(std::int64_t cutoff_epoch_s, int limit) {
+  return static_cast<int>(
+    exec_once(conn_, prune_terminal_sql, cutoff_epoch_s, limit).affected_rows());
 }
 
 bool job_store::renew_lease(const job_fence& f, int lease_s) {

@@ -99,6 +99,12 @@ public:
   std::optional<sync_job> take_over(std::int64_t job_id, const std::string& node,
                                     int lease_s);
 
+  /// Deletes at most `limit` jobs that reached a terminal state (completed,
+  /// failed, cancelled) before `cutoff_epoch_s`, oldest first, in one short
+  /// transaction; pending and running jobs are never touched, and matches
+  /// do not reference jobs. Returns the rows deleted.
+  int prune_terminal(std::int64_t cutoff_epoch_s, int limit);
+
   /// Parses one row of the job select list.
   static sync_job from_row(const pqxx::row& r);
 

@@ -1,19 +1,41 @@
 #!/usr/bin/env bash
-# Installs every Debian package matchsync needs to build, run and test.
-# Idempotent and quiet; fast when everything is already there.
+# Installs the Debian packages matchsync needs. Idempotent and quiet; fast
+# when everything is already there.
+#   scripts/setup.sh --run   what building and running `matchsync` need (run.sh)
+#   scripts/setup.sh         that plus what the tests need (test.sh, CI):
+#                            Boost.Test, clang for the fuzzers and sanitizers,
+#                            chromium and npm for the browser tests, dpkg-dev
+#                            and systemd for the package test.
 set -euo pipefail
 
+set_name=all
+case "${1:-}" in
+  --run) set_name=run ;;
+  ""|--test) ;;
+  *) echo "usage: setup.sh [--run|--test]" >&2; exit 2 ;;
+esac
+
+# Building and running: the compiler, the libraries the binary links, and
+# PostgreSQL for the embedded cluster of scripts/pg.sh.
 packages=(
   build-essential cmake pkg-config git
   libcaf-dev libcpp-httplib-dev libpqxx-dev nlohmann-json3-dev
-  libboost-test-dev libssl-dev prometheus-cpp-dev
-  postgresql postgresql-contrib
+  libssl-dev prometheus-cpp-dev libsystemd-dev
+  postgresql
   curl procps
-  clang libclang-rt-14-dev
 )
-# Browser tests: Debian's chromium driven by playwright-core from npm.
-if [[ "${MATCHSYNC_SKIP_BROWSER:-0}" != 1 ]]; then
-  packages+=(chromium nodejs npm)
+if [[ $set_name == all ]]; then
+  packages+=(
+    libboost-test-dev postgresql-contrib
+    clang libclang-rt-14-dev
+    # The package test: dpkg-shlibdeps (dpkg-dev) for CPack's dependencies,
+    # systemd-analyze for the units, iproute2's ss for the cluster test.
+    dpkg-dev file systemd iproute2
+  )
+  # Browser tests: Debian's chromium driven by playwright-core from npm.
+  if [[ "${MATCHSYNC_SKIP_BROWSER:-0}" != 1 ]]; then
+    packages+=(chromium nodejs npm)
+  fi
 fi
 
 missing=()
@@ -37,4 +59,4 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "setup: packages ready"
+echo "setup: packages ready ($set_name)"

@@ -79,7 +79,7 @@ int ready_status(int port) {
 // A private cluster this test may stop and start without disturbing others.
 struct private_cluster {
   private_cluster() : dir(test::test_output_dir("serve_process") + "/pg") {
-    std::string cmd = std::string(MATCHSYNC_SOURCE_DIR) + "/scripts/pg.sh start " + dir +
+    std::string cmd = std::string(MATCHSYNC_SOURCE_DIR) + "/scripts/pg.sh start " + dir + " --throwaway" +
                       " >/dev/null";
     BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
     std::ifstream in(dir + "/url");

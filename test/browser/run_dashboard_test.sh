@@ -103,7 +103,7 @@ wait_for_line() {
 }
 
 # --- PostgreSQL, schema ---
-pg_url=$("$src/scripts/pg.sh" start "$pg_dir" | tail -n 1)
+pg_url=$("$src/scripts/pg.sh" start "$pg_dir" --throwaway | tail -n 1)
 export MATCHSYNC_DATABASE_URL="$pg_url"
 "$matchsync" migrate >"$out/migrate.log" 2>&1 || { cat "$out/migrate.log" >&2; die "matchsync migrate failed"; }
 

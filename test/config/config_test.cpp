@@ -23,6 +23,14 @@ std::string error_of(F fn) {
 
 BOOST_AUTO_TEST_SUITE(config_loading)
 
+BOOST_AUTO_TEST_CASE(job_retention_days_defaults_to_90_and_0_keeps_for_ever) {
+  BOOST_TEST(load_config({}, {}, {}).job_retention_days == 90);
+  BOOST_TEST(load_config({}, {{"job_retention_days", "0"}}, {}).job_retention_days == 0);
+  BOOST_TEST(load_config({{"job_retention_days", "30"}}, {}, {}).job_retention_days == 30);
+  auto e = error_of([] { load_config({}, {{"job_retention_days", "-1"}}, {}); });
+  BOOST_TEST(e.find("MATCHSYNC_JOB_RETENTION_DAYS") != std::string::npos, e);
+}
+
 BOOST_AUTO_TEST_CASE(defaults_match_the_contract) {
   auto c = load_config({}, {}, {});
   BOOST_TEST(c.http_host == "127.0.0.1");

@@ -158,7 +158,7 @@ bool wait_terminal(const std::string& db_url, const std::vector<std::int64_t>& i
 
 private_cluster::private_cluster(const std::string& name)
   : dir_(test_output_dir("fault") + "/" + name + "-pg") {
-  std::string cmd = std::string(MATCHSYNC_SOURCE_DIR) + "/scripts/pg.sh start " + dir_ +
+  std::string cmd = std::string(MATCHSYNC_SOURCE_DIR) + "/scripts/pg.sh start " + dir_ + " --throwaway" +
                     " >/dev/null";
   BOOST_REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "cannot start PostgreSQL in " << dir_);
   std::ifstream in(dir_ + "/url");
