@@ -36,6 +36,13 @@ upstream::local_rate_budget::clock::duration cluster_spacing_guard(const config&
   return std::max<std::chrono::milliseconds>(std::chrono::milliseconds(20), interval / 25);
 }
 
+// The actor system's configuration with CAF's heartbeat and connection
+// timeout set from the node timeout.
+caf::actor_system_config& system_config(const config& c) {
+  configure_liveness(actor_config(), std::chrono::seconds(node_timeout_s(c)));
+  return actor_config();
+}
+
 std::string host_name() {
   char host[256] = {0};
   if (::gethostname(host, sizeof(host) - 1) != 0)
@@ -46,7 +53,7 @@ std::string host_name() {
 
 struct runtime::impl {
   impl(const config& c, std::shared_ptr<metrics> s)
-    : cfg(c), stats(std::move(s)), system(actor_config()),
+    : cfg(c), stats(std::move(s)), system(system_config(c)),
       step_db(step_db_options(c)),
       steps("steps", step_threads(c.slots)),
       control("control", 4, c.database_url),
@@ -174,13 +181,9 @@ void runtime::shutdown(std::chrono::milliseconds deadline) {
   caf::anon_send(impl_->coordinator, shutdown_atom::value);
   impl_->wait_down(impl_->coordinator, std::chrono::seconds(2));
   bus_->close_all();
-  // Let the next live node resume our jobs at once instead of after the lease.
-  try {
-    auto conn = db::connect(impl_->cfg.database_url);
-    db::job_store(*conn).release_leases(impl_->cfg.node_id);
-  } catch (const std::exception& e) {
-    log::warn("could not release leases", {{"error", e.what()}});
-  }
+  // The agent handed its runs over as they stopped (the next live node
+  // resumes them at once, no attempt counted); runs it could not stop by
+  // the deadline keep their lease until it runs out.
   impl_->steps.stop();
   impl_->control.stop();
 }

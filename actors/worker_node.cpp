@@ -28,11 +28,14 @@ std::string host_name() {
   return host;
 }
 
-// Waits until `who` is down or `stop` is set; true when it went down.
-bool wait_down_or_stop(caf::actor_system& sys, const caf::actor& who,
-                       const std::atomic<bool>& stop) {
+// Waits until the coordinator or our agent is down (the agent leaves by
+// itself when the coordinator dropped us or stopped answering), or `stop` is
+// set; true when the link ended.
+bool wait_link_end_or_stop(caf::actor_system& sys, const caf::actor& coordinator,
+                           const caf::actor& agent, const std::atomic<bool>& stop) {
   caf::scoped_actor self{sys};
-  self->monitor(who);
+  self->monitor(coordinator);
+  self->monitor(agent);
   bool down = false;
   while (!down && !stop)
     self->receive([&](caf::down_msg&) { down = true; },
@@ -46,6 +49,7 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
   auto colon = cfg.coordinator.rfind(':');
   auto host = cfg.coordinator.substr(0, colon);
   auto port = static_cast<std::uint16_t>(std::stoi(cfg.coordinator.substr(colon + 1)));
+  configure_liveness(actor_config(), std::chrono::seconds(node_timeout_s(cfg)));
   caf::actor_system system(actor_config());
   db::pool_options step_db_options;
   step_db_options.url = cfg.database_url;
@@ -91,12 +95,29 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     me.host = host_name();
     me.slots = cfg.slots;
     std::string refused;
+    errc refusal = errc::none;
     {
       caf::scoped_actor self{system};
       self->request(*coordinator, std::chrono::seconds(10), join_atom::value,
                     cfg.cluster_secret, me, agent)
         .receive([](caf::ok_atom) {},
-                 [&](caf::error& err) { refused = message_of(err); });
+                 [&](caf::error& err) {
+                   refused = message_of(err);
+                   refusal = code_of(err);
+                 });
+    }
+    if (!refused.empty() && joined_once && refusal == errc::conflict) {
+      // Our own earlier membership, which only our side saw end: the
+      // coordinator drops it after the node timeout. Try again until then.
+      caf::anon_send_exit(agent, caf::exit_reason::kill);
+      ++failures;
+      log::warn("the coordinator still lists this node; joining again shortly",
+                {{"coordinator", cfg.coordinator}});
+      auto delay = std::chrono::milliseconds(250);
+      for (auto end = std::chrono::steady_clock::now() + delay;
+           !stop && std::chrono::steady_clock::now() < end;)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
     }
     if (!refused.empty()) {
       caf::anon_send_exit(agent, caf::exit_reason::kill);
@@ -108,7 +129,7 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     log::info("joined the coordinator", {{"coordinator", cfg.coordinator},
                                          {"node", cfg.node_id},
                                          {"slots", std::to_string(cfg.slots)}});
-    bool lost = wait_down_or_stop(system, *coordinator, stop);
+    bool lost = wait_link_end_or_stop(system, *coordinator, agent, stop);
     // Either way our jobs stop at a step boundary and stay resumable.
     caf::anon_send(agent, shutdown_atom::value);
     {
@@ -121,12 +142,7 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     if (lost)
       log::warn("lost the coordinator; joining again", {{"coordinator", cfg.coordinator}});
   }
-  try {
-    auto conn = db::connect(cfg.database_url);
-    db::job_store(*conn).release_leases(cfg.node_id);
-  } catch (const std::exception& e) {
-    log::warn("could not release leases", {{"error", e.what()}});
-  }
+  // Each stopped run was handed over by the agent as it ended.
   steps.stop();
   control.stop();
   return 0;
