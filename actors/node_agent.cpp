@@ -30,6 +30,7 @@ struct agent_state {
   std::map<job_run, slot> running;
   std::map<caf::actor_addr, job_run> by_actor;
   bool stopping = false;
+  bool joined = false;         // the coordinator accepted our node's join
   bool alive_pending = false;  // an `alive` to the coordinator awaits its answer
 };
 
@@ -211,7 +212,9 @@ void tick(agent_t* self) {
         for (auto& run : a.value)
           supersede(self, run);
       });
-  if (st.alive_pending)
+  // Before our join is accepted the coordinator does not know us yet: an
+  // `alive` then would be refused and read as "dropped".
+  if (st.alive_pending || !st.joined)
     return;
   st.alive_pending = true;
   auto timeout = std::chrono::seconds(node_timeout_s(st.ctx->cfg));
@@ -258,6 +261,7 @@ caf::behavior node_agent(agent_t* self, std::shared_ptr<job_context> ctx,
       }
       start_actor(self, job, 0);
     },
+    [=](join_atom) { self->state.joined = true; },
     [=](run_atom, std::int64_t id, std::int32_t attempt) {
       restart_job(self, job_run{id, attempt});
     },

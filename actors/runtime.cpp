@@ -118,6 +118,7 @@ runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
              [](caf::error& err) {
                throw std::runtime_error("local node could not join: " + message_of(err));
              });
+  caf::anon_send(impl_->agent, join_atom::value);
 }
 
 runtime::~runtime() { shutdown(std::chrono::milliseconds(5000)); }

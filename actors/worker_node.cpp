@@ -126,6 +126,7 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
       return 2;
     }
     joined_once = true;
+    caf::anon_send(agent, join_atom::value);
     log::info("joined the coordinator", {{"coordinator", cfg.coordinator},
                                          {"node", cfg.node_id},
                                          {"slots", std::to_string(cfg.slots)}});
