@@ -2,45 +2,39 @@
 // leased a few at a time from the coordinator, so all nodes together never
 // exceed MATCHSYNC_UPSTREAM_RATE_PER_MINUTE. A node that dies loses only the
 // slots it leased and did not use.
+//
+// The waiting is upstream::leased_budget's (free of CAF); one leaser actor per
+// link asks the coordinator and hands the answer in. A step's thread only
+// posts "ask" to that actor and waits on a condition its cancel wakes: it
+// never spawns an actor, never blocks a scheduler thread, and never holds a
+// lock while the coordinator is silent.
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
+#include <memory>
 
 #include <caf/all.hpp>
 
-#include "upstream/rate_budget.hpp"
+#include "upstream/leased_budget.hpp"
 
 namespace matchsync {
 
 class leased_rate_budget final : public upstream::rate_budget {
 public:
-  /// `lease_size` slots are asked for at a time.
+  /// `lease_size` slots are asked for at a time; an unanswered lease request
+  /// gives up after 5 s and is asked again a second later.
   leased_rate_budget(caf::actor_system& sys, caf::actor coordinator, int lease_size = 2);
+  ~leased_rate_budget() override;
 
-  /// Takes the next leased slot (leasing more when none is left) and waits
-  /// for its time. One caller asks the coordinator at a time; the others
-  /// wait for its answer. While the coordinator cannot be reached, waits
-  /// and asks again. False once the token is cancelled: every wait here,
-  /// the coordinator's answer included, hears the cancel within 20 ms.
+  /// False once the token is cancelled: every wait here, the coordinator's
+  /// answer included, hears the cancel at once.
   bool acquire(upstream::cancel_token& token) override;
 
+  /// Lease requests sent so far.
+  int asks() const { return slots_->asks(); }
+
 private:
-  /// Asks the coordinator for more slots (the mutex not held); false once
-  /// the token is cancelled.
-  bool lease(upstream::cancel_token& token);
-  using clock = std::chrono::steady_clock;
-  caf::actor_system& sys_;
-  caf::actor coordinator_;
-  int lease_size_;
-  std::mutex mutex_;
-  std::condition_variable leased_;  // a lease request ended
-  bool leasing_ = false;            // a caller is asking the coordinator
-  std::deque<clock::time_point> slots_;
-  clock::time_point unlimited_until_{};
-  clock::duration grace_{};
+  std::shared_ptr<upstream::leased_budget> slots_;
+  caf::actor leaser_;
 };
 
 }  // namespace matchsync

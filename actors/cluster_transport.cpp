@@ -51,6 +51,9 @@ caf::actor_system_config& cluster_actor_config(const config& cfg) {
   c.openssl_cafile = tls ? cfg.cluster_ca : "";
   c.openssl_certificate = tls ? cfg.cluster_cert : "";
   c.openssl_key = tls ? cfg.cluster_key : "";
+  // CAF's heartbeat and connection timeout from the node timeout: a peer
+  // that stops answering without closing its connection is seen down.
+  configure_liveness(c, std::chrono::seconds(node_timeout_s(cfg)));
   return c;
 }
 

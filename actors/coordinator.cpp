@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "actors/job_rules.hpp"
+#include "actors/membership.hpp"
 #include "actors/messages.hpp"
 #include "actors/on_pool.hpp"
 #include "core/log.hpp"
@@ -20,8 +21,8 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-std::string now_iso() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+std::string iso_at(std::chrono::system_clock::time_point at) {
+  auto t = std::chrono::system_clock::to_time_t(at);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
@@ -29,12 +30,11 @@ std::string now_iso() {
   return buf;
 }
 
+// What the coordinator knows of a node beyond its membership: its agent
+// and what it told us when it joined.
 struct node_entry {
   caf::actor agent;
   node_info info;
-  std::set<std::int64_t> jobs;  // running here
-  int starting = 0;             // starts or takeovers in flight
-  int free() const { return info.slots - static_cast<int>(jobs.size()) - starting; }
 };
 
 struct pending_cancel {
@@ -52,9 +52,9 @@ struct coordinator_state {
   std::shared_ptr<upstream::local_rate_budget> budget;
   std::deque<std::int64_t> queue;  // pending jobs to start, oldest first
   std::set<std::int64_t> queued;
-  std::map<std::string, node_entry> nodes;
+  membership members;                     // slots, runs and last signs of life
+  std::map<std::string, node_entry> nodes;  // the same nodes' agents
   std::map<caf::actor_addr, std::string> node_of_agent;
-  std::map<std::int64_t, std::string> job_node;  // running job -> its node
   std::map<std::int64_t, pending_cancel> cancels;
   bool stopping = false;
 };
@@ -73,37 +73,42 @@ void update_gauges(coordinator_t* self) {
   st.ctx->stats->set_connected_workers(remote);
 }
 
-// The node with the most free slots, or nullptr when all are full.
-node_entry* pick_node(coordinator_t* self) {
-  node_entry* best = nullptr;
-  for (auto& [id, n] : self->state.nodes)
-    if (n.free() > 0 && (!best || n.free() > best->free()))
-      best = &n;
-  return best;
-}
-
-// Hands a running row (started or taken over for `node`) to that node.
+// Hands a running row (started or taken over for `node`) to that node, as
+// the run (job, attempt) it is: an older run of the job on the same node is
+// stopped by its agent, and both count against the node's slots until then.
 void assign(coordinator_t* self, const sync_job& row) {
   auto& st = self->state;
   auto it = st.nodes.find(row.node.value_or(""));
   if (it == st.nodes.end())
     return;  // the node left meanwhile: the lease runs out, the job is reclaimed
-  it->second.jobs.insert(row.id);
-  st.job_node[row.id] = it->first;
+  st.members.assign(it->first, job_run{row.id, row.attempt});
   self->send(it->second.agent, run_atom::value, row);
+}
+
+// The agent of the node that runs `job_id`'s current run, and that run.
+std::optional<std::pair<caf::actor, job_run>> owner_agent(coordinator_t* self,
+                                                          std::int64_t job_id) {
+  auto& st = self->state;
+  auto owner = st.members.owner_of(job_id);
+  if (!owner)
+    return std::nullopt;
+  auto n = st.nodes.find(owner->node);
+  if (n == st.nodes.end())
+    return std::nullopt;
+  return std::make_pair(n->second.agent, owner->run);
 }
 
 void dispatch(coordinator_t* self) {
   auto& st = self->state;
   while (!st.stopping && !st.queue.empty()) {
-    auto* target = pick_node(self);
+    std::string node;
+    auto* target = st.members.pick(&node);
     if (!target)
       return;
     auto id = st.queue.front();
     st.queue.pop_front();
     st.queued.erase(id);
     ++target->starting;
-    auto node = target->info.node;
     auto lease = st.ctx->cfg.job_lease_s;
     on_pool(
       self, *st.ctx->control,
@@ -112,9 +117,8 @@ void dispatch(coordinator_t* self) {
       },
       [self, id, node](attempt<std::optional<sync_job>> a) {
         auto& st = self->state;
-        auto it = st.nodes.find(node);
-        if (it != st.nodes.end())
-          --it->second.starting;
+        if (auto* m = st.members.find(node))
+          --m->starting;
         if (!a.ok()) {
           // The database is away: try again later, the job stays pending.
           log::warn("could not start job", {{"job", std::to_string(id)}, {"error", a.message}});
@@ -135,7 +139,7 @@ void dispatch(coordinator_t* self) {
 
 void enqueue(coordinator_t* self, std::int64_t id) {
   auto& st = self->state;
-  if (st.job_node.count(id) == 0 && st.queued.insert(id).second)
+  if (!st.members.running(id) && st.queued.insert(id).second)
     st.queue.push_back(id);
 }
 
@@ -218,11 +222,8 @@ void cancel_beside_another_user(coordinator_t* self, std::int64_t user_id,
 // and write the cancelled state ourselves. The fence refuses its later writes.
 void force_cancel(coordinator_t* self, std::int64_t id) {
   auto& st = self->state;
-  auto jn = st.job_node.find(id);
-  if (jn != st.job_node.end()) {
-    auto n = st.nodes.find(jn->second);
-    if (n != st.nodes.end())
-      self->send(n->second.agent, kill_job_atom::value, id);
+  if (auto owner = owner_agent(self, id)) {
+    self->send(owner->first, kill_job_atom::value, id);
     log::warn("cancel forced", {{"job", std::to_string(id)}});
   }
   on_pool(
@@ -246,15 +247,17 @@ void force_cancel(coordinator_t* self, std::int64_t id) {
 
 void cancel_running(coordinator_t* self, const sync_job& row) {
   auto& st = self->state;
-  auto jn = st.job_node.find(row.id);
-  auto n = jn == st.job_node.end() ? st.nodes.end() : st.nodes.find(jn->second);
-  if (n == st.nodes.end()) {
+  auto owner = owner_agent(self, row.id);
+  if (!owner) {
     force_cancel(self, row.id);  // no live actor we know of: write it ourselves
     return;
   }
   auto timeout = std::chrono::milliseconds(st.ctx->cfg.cancel_timeout_ms);
   auto id = row.id;
-  self->request<caf::message_priority::high>(n->second.agent, timeout, cancel_atom::value, id)
+  // To the run the coordinator handed out: an older run of the same job is
+  // not the one to answer for it.
+  self->request<caf::message_priority::high>(owner->first, timeout, cancel_atom::value, id,
+                                             owner->second.attempt)
     .then(
       [self](sync_job& final_row) {
         publish(self, final_row);
@@ -367,11 +370,11 @@ void reclaim(coordinator_t* self) {
   if (st.stopping)
     return;
   std::vector<std::pair<std::string, int>> room;
-  for (auto& [id, n] : st.nodes)
-    if (n.free() > 0) {
+  for (auto& [id, n] : st.members.nodes())
+    if (n.free() > 0)
       room.emplace_back(id, n.free());
-      n.starting += n.free();  // reserved while the takeover runs
-    }
+  for (auto& [id, free] : room)
+    st.members.find(id)->starting += free;  // reserved while the takeover runs
   auto lease = st.ctx->cfg.job_lease_s;
   auto max_attempts = st.ctx->cfg.job_max_attempts;
   struct result {
@@ -398,17 +401,18 @@ void reclaim(coordinator_t* self) {
     },
     [self, room](attempt<result> a) {
       auto& st = self->state;
-      for (auto& [node, free] : room) {
-        auto it = st.nodes.find(node);
-        if (it != st.nodes.end())
-          it->second.starting -= free;
-      }
+      for (auto& [node, free] : room)
+        if (auto* m = st.members.find(node))
+          m->starting -= free;
       if (!a.ok()) {
         log::warn("reclaim round failed", {{"error", a.message}});
         return;
       }
       for (auto& j : a.value.failed) {
-        log::warn("job lost its owner too often", {{"job", std::to_string(j.id)}});
+        if (j.status == job_status::cancelled)
+          log::info("job cancelled after losing its owner", {{"job", std::to_string(j.id)}});
+        else
+          log::warn("job lost its owner too often", {{"job", std::to_string(j.id)}});
         publish(self, j);
         answer_cancels(self, j);
       }
@@ -426,35 +430,49 @@ void reclaim(coordinator_t* self) {
     });
 }
 
-// A node left (process killed, network cut): its jobs' leases end now and
-// they are resumed on live nodes.
-void on_node_down(coordinator_t* self, const caf::down_msg& dm) {
+// A node is gone (its agent down: process killed, connection closed or
+// timed out; or silent past the node timeout): the leases of the runs it had
+// end now, counted as lost, and live nodes resume them.
+void drop_node(coordinator_t* self, const std::string& node, const char* why) {
   auto& st = self->state;
-  auto a = st.node_of_agent.find(dm.source);
-  if (a == st.node_of_agent.end())
-    return;
-  auto node = a->second;
-  st.node_of_agent.erase(a);
   auto it = st.nodes.find(node);
   if (it == st.nodes.end())
     return;
-  auto jobs = it->second.jobs;
+  self->demonitor(it->second.agent);
+  st.node_of_agent.erase(it->second.agent.address());
   st.nodes.erase(it);
+  auto runs = st.members.remove(node);
   update_gauges(self);
-  log::warn("node left", {{"node", node}, {"jobs", std::to_string(jobs.size())}});
-  for (auto id : jobs) {
-    st.job_node.erase(id);
-    if (st.cancels.count(id) > 0)
-      force_cancel(self, id);
-  }
+  log::warn("node left", {{"node", node}, {"why", why}, {"jobs", std::to_string(runs.size())}});
+  for (auto& r : runs)
+    if (st.cancels.count(r.job_id) > 0 && !st.members.running(r.job_id))
+      force_cancel(self, r.job_id);
   if (st.stopping)
     return;
   on_pool(
     self, *st.ctx->control,
-    [node](db::session& s) {
-      return s.run([&](pqxx::connection& c) { return db::job_store(c).release_leases(node); });
+    [node, runs](db::session& s) {
+      return s.run([&](pqxx::connection& c) { return db::job_store(c).expire_leases(node, runs); });
     },
     [self](attempt<int>) { reclaim(self); });
+}
+
+void on_node_down(coordinator_t* self, const caf::down_msg& dm) {
+  auto a = self->state.node_of_agent.find(dm.source);
+  if (a != self->state.node_of_agent.end())
+    drop_node(self, std::string(a->second), "down");
+}
+
+// Nodes silent past the node timeout (no `alive` while their connection
+// looked open) are dropped; the local node never is.
+void drop_silent(coordinator_t* self) {
+  auto& st = self->state;
+  auto timeout = std::chrono::seconds(node_timeout_s(st.ctx->cfg));
+  for (auto& node : st.members.silent(clock::now(), timeout)) {
+    auto it = st.nodes.find(node);
+    if (it != st.nodes.end() && !it->second.info.local)
+      drop_node(self, node, "silent past the node timeout");
+  }
 }
 
 // Joins come only from this process: the runtime's own node agent, or the
@@ -469,17 +487,18 @@ caf::result<caf::ok_atom> handle_join(coordinator_t* self, node_info info,
     return make_error(errc::invalid_input, "join refused");
   }
   bool local = info.local;
-  if (info.node.empty() || st.nodes.count(info.node) > 0)
+  if (info.node.empty() || st.members.find(info.node))
     return make_error(errc::conflict, "node id '" + info.node + "' is already in the cluster");
   info.local = local;
-  info.connected_at = now_iso();
+  info.connected_at = iso_at(std::chrono::system_clock::now());
   self->monitor(agent);
   st.node_of_agent[agent.address()] = info.node;
   log::info("node joined", {{"node", info.node}, {"host", info.host},
                             {"slots", std::to_string(info.slots)},
                             {"local", local ? "true" : "false"}});
   auto id = info.node;
-  st.nodes[id] = node_entry{agent, std::move(info), {}, 0};
+  st.members.add(id, info.slots, clock::now());
+  st.nodes[id] = node_entry{agent, std::move(info)};
   update_gauges(self);
   dispatch(self);
   return caf::ok_atom::value;
@@ -522,24 +541,30 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
       else if (self->state.cancels.count(job.id) > 0)
         force_cancel(self, job.id);  // the actor gave up without a final write
     },
-    [=](released_atom, std::int64_t id) {
-      auto& st = self->state;
-      auto jn = st.job_node.find(id);
-      if (jn != st.job_node.end()) {
-        auto n = st.nodes.find(jn->second);
-        if (n != st.nodes.end())
-          n->second.jobs.erase(id);
-        st.job_node.erase(jn);
-      }
+    [=](released_atom, std::int64_t id, std::int32_t attempt) {
+      self->state.members.release(job_run{id, attempt});
       dispatch(self);
+    },
+    [=](alive_atom) -> caf::result<caf::ok_atom> {
+      // Only a joined node's agent is known here; a dropped one is told so
+      // and joins again.
+      auto& st = self->state;
+      auto a = st.node_of_agent.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      if (a == st.node_of_agent.end() || !st.members.touch(a->second, clock::now()))
+        return make_error(errc::conflict, "not in the cluster: join again");
+      return caf::ok_atom::value;
     },
     [=](caf::get_atom, workers_atom) {
       std::vector<node_info> out;
-      auto now = now_iso();
-      for (auto& [id, n] : self->state.nodes) {
+      auto& st = self->state;
+      auto steady_now = clock::now();
+      auto wall_now = std::chrono::system_clock::now();
+      for (auto& [id, n] : st.nodes) {
         auto info = n.info;
-        info.running_jobs.assign(n.jobs.begin(), n.jobs.end());
-        info.last_seen = now;  // monitored: alive until a down message says otherwise
+        info.running_jobs = st.members.job_ids(id);
+        if (auto* m = st.members.find(id))
+          info.last_seen = iso_at(wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                               steady_now - m->last_seen));
         out.push_back(std::move(info));
       }
       return out;
@@ -566,6 +591,7 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
     [=](continuation& c) { c.fn(); },
     [=](dispatch_atom) { dispatch(self); },
     [=](tick_atom) {
+      drop_silent(self);
       reclaim(self);
       self->delayed_send(self, period, tick_atom::value);
     },

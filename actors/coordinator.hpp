@@ -17,7 +17,13 @@
 //             (budget, count)                           -> (delays ms, grace ms);
 //                                                          no delays: unlimited
 //             (shutdown)                                -> stops the local agent, quits
-//  from node agents: (progress, job), (finished, job), (released, job_id)
+//             (alive)                                   -> ok | error (a node's sign of
+//                                                          life; refused once dropped)
+//  from node agents: (progress, job), (finished, job), (released, job_id, attempt)
+//
+// Nodes, slots and runs are kept in a membership (actors/membership.hpp),
+// keyed by run (job, attempt). A node is dropped when its agent is down or
+// when it was silent past the node timeout; its runs' leases end at once.
 #pragma once
 
 #include <memory>

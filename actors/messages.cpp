@@ -1,5 +1,7 @@
 #include "actors/messages.hpp"
 
+#include <algorithm>
+
 #include <caf/io/all.hpp>
 
 namespace matchsync {
@@ -39,6 +41,12 @@ void register_messages(caf::actor_system_config& cfg) {
       out += ": " + context.get_as<std::string>(0);
     return out;
   });
+}
+
+void configure_liveness(caf::actor_system_config& cfg, std::chrono::milliseconds node_timeout) {
+  auto beat = std::max(std::chrono::milliseconds(50), node_timeout / 4);
+  cfg.set("middleman.heartbeat-interval", caf::timespan{beat});
+  cfg.set("middleman.connection-timeout", caf::timespan{node_timeout});
 }
 
 caf::actor_system_config& actor_config() {

@@ -3,6 +3,7 @@
 // them too. Messages are small values.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <type_traits>
@@ -60,6 +61,9 @@ using released_atom = caf::atom_constant<caf::atom("released")>;
 using kill_job_atom = caf::atom_constant<caf::atom("killjob")>;
 using workers_atom = caf::atom_constant<caf::atom("workers")>;
 using budget_atom = caf::atom_constant<caf::atom("budget")>;
+/// (alive) from a node agent to the coordinator at every lease tick: its
+/// sign of life (GET /workers' last_seen); refused once the node was dropped.
+using alive_atom = caf::atom_constant<caf::atom("alive")>;
 /// (job_wait_atom, user_id, job_id, reason, wait_ms, waits): a rate-limit
 /// wait of a running job, passed up to the coordinator's event bus.
 using job_wait_atom = caf::atom_constant<caf::atom("jobwait")>;
@@ -116,6 +120,12 @@ typename Inspector::result_type inspect(Inspector& f, node_info& x) {
 
 /// Registers every message type and the error category with a config.
 void register_messages(caf::actor_system_config& cfg);
+
+/// Turns on CAF's heartbeat between nodes (a quarter of `node_timeout`) and
+/// its connection timeout (`node_timeout`), so a peer that stops answering
+/// without closing its connection (frozen, cut off) is disconnected and its
+/// actors seen down. Call before creating an actor system.
+void configure_liveness(caf::actor_system_config& cfg, std::chrono::milliseconds node_timeout);
 
 /// The process's actor system configuration: messages registered, the
 /// middleman (remote actors) loaded. Created once; outlives every system.

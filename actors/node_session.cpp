@@ -86,11 +86,11 @@ caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor a
     [=](run_atom, sync_job& job) -> caf::result<void> {
       if (!from_coordinator(self))
         return refuse_async(self, "run", "not from the coordinator");
-      self->state.rules.assigned(job.id, job.user_id);
+      self->state.rules.assigned(job_run{job.id, job.attempt}, job.user_id);
       self->send(self->state.agent, run_atom::value, std::move(job));
       return caf::unit;
     },
-    [=](cancel_atom, std::int64_t job_id) -> caf::result<sync_job> {
+    [=](cancel_atom, std::int64_t job_id, std::int32_t attempt) -> caf::result<sync_job> {
       if (!from_coordinator(self))
         return refuse(self, "cancel", "not from the coordinator");
       auto rp = self->make_response_promise<sync_job>();
@@ -98,7 +98,7 @@ caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor a
       // keeps a silent node from holding the promise for ever.
       self->request<caf::message_priority::high>(self->state.agent,
                                                  self->state.cancel_timeout * 2,
-                                                 cancel_atom::value, job_id)
+                                                 cancel_atom::value, job_id, attempt)
         .then([rp](sync_job& row) mutable { rp.deliver(std::move(row)); },
               [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
@@ -130,14 +130,26 @@ caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor a
                  wait_ms, waits);
       return caf::unit;
     },
-    [=](const std::string& token, released_atom, std::int64_t id) -> caf::result<void> {
+    [=](const std::string& token, released_atom, std::int64_t id,
+        std::int32_t attempt) -> caf::result<void> {
       if (auto why = not_from_node(self, token))
         return refuse_async(self, "released", why);
-      if (auto why = self->state.rules.release(id))
+      if (auto why = self->state.rules.release(job_run{id, attempt}))
         return refuse_async(self, "released",
                             why + std::string(" (job ") + std::to_string(id) + ")");
-      self->send(self->state.coordinator, released_atom::value, id);
+      self->send(self->state.coordinator, released_atom::value, id, attempt);
       return caf::unit;
+    },
+    // The node's sign of life: asked of the coordinator as this session (the
+    // agent it knows the node by), so a dropped node hears it must rejoin.
+    [=](const std::string& token, alive_atom) -> caf::result<caf::ok_atom> {
+      if (auto why = not_from_node(self, token))
+        return refuse(self, "alive", why);
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      self->request(self->state.coordinator, self->state.cancel_timeout * 2, alive_atom::value)
+        .then([rp](caf::ok_atom) mutable { rp.deliver(caf::ok_atom::value); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     },
     [=](const std::string& token, budget_atom, std::int32_t count)
       -> caf::result<std::vector<std::int64_t>, std::int64_t> {

@@ -1,22 +1,25 @@
 #include "actors/node_session_rules.hpp"
 
+#include <cstdint>
+
 namespace matchsync {
 
-void node_session_rules::assigned(std::int64_t job_id, std::int64_t user_id) {
-  jobs_[job_id] = user_id;
+void node_session_rules::assigned(job_run run, std::int64_t user_id) {
+  jobs_[run] = user_id;
 }
 
 const char* node_session_rules::check_report(std::int64_t job_id, std::int64_t user_id) const {
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end())
+  // Runs of one job sort together, lowest attempt first.
+  auto it = jobs_.lower_bound(job_run{job_id, INT32_MIN});
+  if (it == jobs_.end() || it->first.job_id != job_id)
     return "job not owned by this node";
   if (it->second != user_id)
     return "job belongs to another user";
   return nullptr;
 }
 
-const char* node_session_rules::release(std::int64_t job_id) {
-  if (jobs_.erase(job_id) == 0)
+const char* node_session_rules::release(job_run run) {
+  if (jobs_.erase(run) == 0)
     return "job not owned by this node";
   return nullptr;
 }

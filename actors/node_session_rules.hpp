@@ -3,26 +3,30 @@
 // through the node's session) and the checks every message from the node
 // passes before the coordinator sees it. A node reports and releases only
 // its own jobs, as the user they belong to, and asks budget only while it
-// runs a job, one request at a time.
+// runs a job, one request at a time. Runs are (job, attempt) pairs: a
+// takeover on the same node hands it a later run of a job it still stops,
+// and releasing the older run must not take the newer one's rights.
 #pragma once
 
 #include <cstdint>
 #include <map>
 
+#include "core/job_run.hpp"
+
 namespace matchsync {
 
 class node_session_rules {
 public:
-  /// The coordinator handed `job_id` of `user_id` to this node.
-  void assigned(std::int64_t job_id, std::int64_t user_id);
+  /// The coordinator handed run `run` of a job of `user_id` to this node.
+  void assigned(job_run run, std::int64_t user_id);
 
   /// nullptr when the node may report a row (progress, finished, wait) of
-  /// `job_id` for `user_id`; else why not.
+  /// `job_id` for `user_id` (it holds a run of that job); else why not.
   const char* check_report(std::int64_t job_id, std::int64_t user_id) const;
 
-  /// nullptr when the node may release `job_id` (it is then no longer the
+  /// nullptr when the node may release `run` (it is then no longer the
   /// node's); else why not.
-  const char* release(std::int64_t job_id);
+  const char* release(job_run run);
 
   /// nullptr when the node may ask for `count` budget slots now (the request
   /// is then in flight until budget_answered); else why not.
@@ -35,7 +39,7 @@ public:
   std::size_t jobs() const { return jobs_.size(); }
 
 private:
-  std::map<std::int64_t, std::int64_t> jobs_;  // job id -> user id
+  std::map<job_run, std::int64_t> jobs_;  // run -> user id
   bool budget_in_flight_ = false;
 };
 

@@ -104,7 +104,7 @@ runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
   ctx->budget = impl_->budget;
   ctx->stats = impl_->stats.get();
   impl_->coordinator = spawn_coordinator(impl_->system, ctx, bus_, impl_->budget);
-  impl_->agent = spawn_node_agent(impl_->system, ctx, impl_->coordinator);
+  impl_->agent = spawn_node_agent(impl_->system, ctx, impl_->coordinator, false);
   retention::policy keep;
   keep.days = cfg.job_retention_days;
   // The first pass a minute after start, not during it; then one a day.
@@ -122,6 +122,7 @@ runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
              [](caf::error& err) {
                throw std::runtime_error("local node could not join: " + message_of(err));
              });
+  caf::anon_send(impl_->agent, join_atom::value);
 }
 
 runtime::~runtime() { shutdown(std::chrono::milliseconds(5000)); }
@@ -184,13 +185,9 @@ void runtime::shutdown(std::chrono::milliseconds deadline) {
   caf::anon_send(impl_->coordinator, shutdown_atom::value);
   impl_->wait_down(impl_->coordinator, std::chrono::seconds(2));
   bus_->close_all();
-  // Let the next live node resume our jobs at once instead of after the lease.
-  try {
-    auto conn = db::connect(impl_->cfg.database_url);
-    db::job_store(*conn).release_leases(impl_->cfg.node_id);
-  } catch (const std::exception& e) {
-    log::warn("could not release leases", {{"error", e.what()}});
-  }
+  // The agent handed its runs over as they stopped (the next live node
+  // resumes them at once, no attempt counted); runs it could not stop by
+  // the deadline keep their lease until it runs out.
   impl_->steps.stop();
   impl_->control.stop();
 }

@@ -11,7 +11,10 @@ caf::behavior forwarding(caf::event_based_actor* self, const caf::actor& session
   return {
     [=](progress_atom a, sync_job& job) { self->send(session, token, a, std::move(job)); },
     [=](finished_atom a, sync_job& job) { self->send(session, token, a, std::move(job)); },
-    [=](released_atom a, std::int64_t id) { self->send(session, token, a, id); },
+    [=](released_atom a, std::int64_t id, std::int32_t attempt) {
+      self->send(session, token, a, id, attempt);
+    },
+    [=](alive_atom a) { return self->delegate(session, token, a); },
     [=](job_wait_atom a, std::int64_t user, std::int64_t job, std::string& reason,
         std::int64_t wait_ms, std::int32_t waits) {
       self->send(session, token, a, user, job, std::move(reason), wait_ms, waits);

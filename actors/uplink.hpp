@@ -6,8 +6,9 @@
 //
 //  from this process: (join, session, token)  where to pass messages, and
 //                     the session token that leads each of them
-//  passed on:         (progress, job), (finished, job), (released, job_id),
-//                     (jobwait, ...), (budget, count) -> (delays, grace)
+//  passed on:         (progress, job), (finished, job),
+//                     (released, job_id, attempt), (jobwait, ...),
+//                     (alive) -> ok, (budget, count) -> (delays, grace)
 #pragma once
 
 #include <caf/all.hpp>

@@ -31,11 +31,14 @@ std::string host_name() {
   return host;
 }
 
-// Waits until `who` is down or `stop` is set; true when it went down.
-bool wait_down_or_stop(caf::actor_system& sys, const caf::actor& who,
-                       const std::atomic<bool>& stop) {
+// Waits until our session or our agent is down (the agent leaves by itself
+// when the coordinator dropped us or stopped answering), or `stop` is set;
+// true when the link ended.
+bool wait_link_end_or_stop(caf::actor_system& sys, const caf::actor& session,
+                           const caf::actor& agent, const std::atomic<bool>& stop) {
   caf::scoped_actor self{sys};
-  self->monitor(who);
+  self->monitor(session);
+  self->monitor(agent);
   bool down = false;
   while (!down && !stop)
     self->receive([&](caf::down_msg&) { down = true; },
@@ -97,12 +100,26 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     ctx->step_db = &step_db;
     ctx->control = &control;
     ctx->budget = budget;
-    auto agent = spawn_node_agent(system, ctx, up);
+    auto agent = spawn_node_agent(system, ctx, up, true);
     node_info me;
     me.node = cfg.node_id;
     me.host = host_name();
     me.slots = cfg.slots;
     auto link = join_cluster(system, *coordinator, cfg.cluster_secret, me, agent);
+    if (!link && joined_once && code_of(link.error()) == errc::conflict) {
+      // Our own earlier membership, which only our side saw end: the
+      // coordinator drops it after the node timeout. Try again until then.
+      caf::anon_send_exit(agent, caf::exit_reason::kill);
+      caf::anon_send_exit(up, caf::exit_reason::kill);
+      ++failures;
+      log::warn("the coordinator still lists this node; joining again shortly",
+                {{"coordinator", cfg.coordinator}});
+      auto delay = std::chrono::milliseconds(250);
+      for (auto end = std::chrono::steady_clock::now() + delay;
+           !stop && std::chrono::steady_clock::now() < end;)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
     if (!link) {
       caf::anon_send_exit(agent, caf::exit_reason::kill);
       caf::anon_send_exit(up, caf::exit_reason::kill);
@@ -121,10 +138,11 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     failures = 0;
     caf::anon_send(up, join_atom::value, link->session, link->token);
     joined_once = true;
+    caf::anon_send(agent, join_atom::value);
     log::info("joined the coordinator", {{"coordinator", cfg.coordinator},
                                          {"node", cfg.node_id},
                                          {"slots", std::to_string(cfg.slots)}});
-    bool lost = wait_down_or_stop(system, link->session, stop);
+    bool lost = wait_link_end_or_stop(system, link->session, agent, stop);
     // Either way our jobs stop at a step boundary and stay resumable.
     caf::anon_send(agent, shutdown_atom::value);
     {
@@ -138,12 +156,7 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     if (lost)
       log::warn("lost the coordinator; joining again", {{"coordinator", cfg.coordinator}});
   }
-  try {
-    auto conn = db::connect(cfg.database_url);
-    db::job_store(*conn).release_leases(cfg.node_id);
-  } catch (const std::exception& e) {
-    log::warn("could not release leases", {{"error", e.what()}});
-  }
+  // Each stopped run was handed over by the agent as it ended.
   steps.stop();
   control.stop();
   return 0;

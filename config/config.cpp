@@ -154,6 +154,8 @@ const std::map<std::string, setter>& setters() {
     {"node_id", [](config& c, auto&, auto& v) { c.node_id = v; }},
     {"job_lease_s",
      [](config& c, auto& k, auto& v) { c.job_lease_s = parse_int(k, v, 1, 86400); }},
+    {"node_timeout_s",
+     [](config& c, auto& k, auto& v) { c.node_timeout_s = parse_int(k, v, 0, 86400); }},
     {"cancel_timeout_ms",
      [](config& c, auto& k, auto& v) {
        c.cancel_timeout_ms = parse_int(k, v, 1, 600000);

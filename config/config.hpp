@@ -43,6 +43,9 @@ struct config {
   std::string coordinator;
   std::string node_id;
   int job_lease_s = 15;
+  /// A node silent this long is dropped and its jobs resumed elsewhere;
+  /// 0 = the lease (see node_timeout()).
+  int node_timeout_s = 0;
   int cancel_timeout_ms = 2000;
   int job_max_restarts = 3;
   int job_max_attempts = 3;
@@ -60,6 +63,12 @@ struct config {
   /// variable): ignored, and logged at start by the caller.
   std::vector<std::string> ignored_env;
 };
+
+/// How long a node may stay silent before it is dropped (SPEC §1: default
+/// the lease).
+inline int node_timeout_s(const config& c) {
+  return c.node_timeout_s > 0 ? c.node_timeout_s : c.job_lease_s;
+}
 
 /// A bad or unknown setting; what() is one line naming the key.
 struct config_error : std::runtime_error {

@@ -69,14 +69,19 @@ constexpr const char* complete_sql =
   "completed_at = now(), lease_expires_at = NULL "
   "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3 "
   "AND cancel_requested_at IS NULL RETURNING " MS_JOB_COLUMNS;
+// A failure after a persisted cancel ends the job cancelled (SPEC §3: once a
+// cancel is persisted the job ends cancelled unless it had completed).
+#define MS_FAIL_OR_CANCEL(msg)                                                  \
+  "status = CASE WHEN cancel_requested_at IS NULL THEN 'failed'::job_status "   \
+  "ELSE 'cancelled'::job_status END, phase = NULL, completed_at = now(), "      \
+  "lease_expires_at = NULL, error_message = CASE WHEN cancel_requested_at "     \
+  "IS NULL THEN " msg " ELSE 'Cancelled by user' END "
 constexpr const char* fail_sql =
-  "UPDATE sync_jobs SET status = 'failed', phase = NULL, "
-  "completed_at = now(), lease_expires_at = NULL, error_message = $4 "
+  "UPDATE sync_jobs SET " MS_FAIL_OR_CANCEL("$4")
   "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3 "
   "RETURNING " MS_JOB_COLUMNS;
 constexpr const char* fail_any_sql =
-  "UPDATE sync_jobs SET status = 'failed', phase = NULL, "
-  "completed_at = now(), lease_expires_at = NULL, error_message = $2 "
+  "UPDATE sync_jobs SET " MS_FAIL_OR_CANCEL("$2")
   "WHERE id = $1 AND status IN ('pending', 'running') RETURNING " MS_JOB_COLUMNS;
 constexpr const char* update_progress_sql =
   "UPDATE sync_jobs SET phase = $4, total_matches = $5, processed_matches = $6, "
@@ -85,41 +90,64 @@ constexpr const char* update_progress_sql =
   "lease_expires_at = now() + make_interval(secs => $13) "
   "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3 "
   "AND cancel_requested_at IS NULL";
+// Renews exactly the (job, attempt) pairs the agent runs, and names those
+// of them that run elsewhere or at a later attempt now (taken over: their
+// actor here is stale).
 constexpr const char* renew_leases_sql =
-  "UPDATE sync_jobs SET lease_expires_at = now() + make_interval(secs => $2) "
-  "WHERE node = $1 AND status = 'running'";
+  "WITH mine AS (SELECT * FROM unnest($2::bigint[], $3::integer[]) AS m(id, attempt)), "
+  "renewed AS (UPDATE sync_jobs j "
+  "  SET lease_expires_at = now() + make_interval(secs => $4) FROM mine "
+  "  WHERE j.id = mine.id AND j.attempt = mine.attempt AND j.node = $1 "
+  "  AND j.status = 'running' RETURNING j.id) "
+  "SELECT mine.id, mine.attempt FROM mine JOIN sync_jobs j ON j.id = mine.id "
+  "WHERE j.status = 'running' AND (j.node IS DISTINCT FROM $1 OR j.attempt <> mine.attempt)";
 constexpr const char* expired_running_sql =
   "SELECT id FROM sync_jobs WHERE status = 'running' AND lease_expires_at < now() "
   "ORDER BY id";
-constexpr const char* release_leases_sql =
-  "UPDATE sync_jobs SET lease_expires_at = now() "
-  "WHERE node = $1 AND status = 'running'";
 // SKIP LOCKED: a row another transaction holds is simply left for the next
-// pass. The partial index of migration 006 finds the oldest terminal rows.
+// pass. The partial index of migration 003 finds the oldest terminal rows.
 constexpr const char* prune_terminal_sql =
   "DELETE FROM sync_jobs WHERE id IN (SELECT id FROM sync_jobs "
   "  WHERE status IN ('completed', 'failed', 'cancelled') "
   "  AND completed_at < to_timestamp($1) "
   "  ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED)";
+// A planned handover: the lease ends now and the run does not count as lost.
+// Only a live lease is handed over, so a repeated call counts once.
+constexpr const char* hand_over_sql =
+  "UPDATE sync_jobs SET lease_expires_at = now(), handovers = handovers + 1 "
+  "WHERE id = $1 AND node = $2 AND attempt = $3 AND status = 'running' "
+  "AND lease_expires_at > now()";
+// The owner is known lost (its node was dropped): the leases of the runs it
+// had end now, and they count as lost.
+constexpr const char* expire_leases_sql =
+  "UPDATE sync_jobs j SET lease_expires_at = now() "
+  "FROM unnest($2::bigint[], $3::integer[]) AS m(id, attempt) "
+  "WHERE j.id = m.id AND j.attempt = m.attempt AND j.node = $1 "
+  "AND j.status = 'running' AND j.lease_expires_at > now()";
 constexpr const char* renew_lease_sql =
   "UPDATE sync_jobs SET lease_expires_at = now() + make_interval(secs => $4) "
   "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3";
+// An expired lease whose job had a cancel persisted ends cancelled, never
+// resumed; one that lost its owner job_max_attempts times (planned handovers
+// not counted) fails with "worker lost".
 constexpr const char* fail_expired_sql =
-  "UPDATE sync_jobs SET status = 'failed', phase = NULL, completed_at = now(), "
-  "lease_expires_at = NULL, error_message = 'worker lost' "
-  "WHERE status = 'running' AND lease_expires_at < now() AND attempt >= $1 "
+  "UPDATE sync_jobs SET " MS_FAIL_OR_CANCEL("'worker lost'")
+  "WHERE status = 'running' AND lease_expires_at < now() "
+  "AND (attempt - handovers >= $1 OR cancel_requested_at IS NOT NULL) "
   "RETURNING " MS_JOB_COLUMNS;
 constexpr const char* take_over_expired_sql =
   "UPDATE sync_jobs SET node = $1, attempt = attempt + 1, "
   "lease_expires_at = now() + make_interval(secs => $2) "
   "WHERE id IN (SELECT id FROM sync_jobs WHERE status = 'running' "
-  "  AND lease_expires_at < now() AND attempt < $3 ORDER BY id LIMIT $4 "
+  "  AND lease_expires_at < now() AND attempt - handovers < $3 "
+  "  AND cancel_requested_at IS NULL ORDER BY id LIMIT $4 "
   "  FOR UPDATE SKIP LOCKED) "
   "RETURNING " MS_JOB_COLUMNS;
 constexpr const char* take_over_sql =
   "UPDATE sync_jobs SET node = $2, attempt = attempt + 1, "
   "lease_expires_at = now() + make_interval(secs => $3) "
-  "WHERE id = $1 AND status = 'running' RETURNING " MS_JOB_COLUMNS;
+  "WHERE id = $1 AND status = 'running' AND cancel_requested_at IS NULL "
+  "RETURNING " MS_JOB_COLUMNS;
 
 std::optional<sync_job> first(const pqxx::result& r) {
   if (r.empty())
@@ -259,9 +287,51 @@ bool job_store::update_progress(pqxx::transaction_base& tx, const job_fence& f,
   return r.affected_rows() == 1;
 }
 
-int job_store::renew_leases(const std::string& node, int lease_s) {
+namespace {
+
+// A PostgreSQL array literal of integers: "{1,2,3}".
+template <class Get>
+std::string int_array(const std::vector<job_run>& runs, Get get) {
+  std::string out = "{";
+  for (auto& r : runs) {
+    if (out.size() > 1)
+      out += ',';
+    out += std::to_string(get(r));
+  }
+  return out + "}";
+}
+
+std::string ids_of(const std::vector<job_run>& runs) {
+  return int_array(runs, [](const job_run& r) { return r.job_id; });
+}
+
+std::string attempts_of(const std::vector<job_run>& runs) {
+  return int_array(runs, [](const job_run& r) { return r.attempt; });
+}
+
+}  // namespace
+
+std::vector<job_run> job_store::renew_leases(const std::string& node,
+                                             const std::vector<job_run>& runs,
+                                             int lease_s) {
+  std::vector<job_run> superseded;
+  if (runs.empty())
+    return superseded;
+  for (auto row : exec_once(conn_, renew_leases_sql, node, ids_of(runs), attempts_of(runs),
+                            lease_s))
+    superseded.push_back(job_run{row[0].as<std::int64_t>(), row[1].as<std::int32_t>()});
+  return superseded;
+}
+
+bool job_store::hand_over(const job_fence& f) {
+  return exec_once(conn_, hand_over_sql, f.job_id, f.node, f.attempt).affected_rows() == 1;
+}
+
+int job_store::expire_leases(const std::string& node, const std::vector<job_run>& runs) {
+  if (runs.empty())
+    return 0;
   return static_cast<int>(
-    exec_once(conn_, renew_leases_sql, node, lease_s).affected_rows());
+    exec_once(conn_, expire_leases_sql, node, ids_of(runs), attempts_of(runs)).affected_rows());
 }
 
 std::vector<std::int64_t> job_store::expired_running() {
@@ -269,10 +339,6 @@ std::vector<std::int64_t> job_store::expired_running() {
   for (auto row : exec_once(conn_, expired_running_sql))
     ids.push_back(row[0].as<std::int64_t>());
   return ids;
-}
-
-int job_store::release_leases(const std::string& node) {
-  return static_cast<int>(exec_once(conn_, release_leases_sql, node).affected_rows());
 }
 
 int job_store::prune_terminal(std::int64_t cutoff_epoch_s, int limit) {

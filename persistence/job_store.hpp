@@ -11,6 +11,7 @@
 
 #include <pqxx/pqxx>
 
+#include "core/job_run.hpp"
 #include "core/sync_job.hpp"
 
 namespace matchsync::db {
@@ -21,6 +22,9 @@ struct job_fence {
   std::string node;
   std::int32_t attempt = 0;
 };
+
+/// Leases belong to a run (job, attempt), not to a job or a node.
+using matchsync::job_run;
 
 /// The engine's committed state of a running job: counters, phase and the
 /// point to resume from.
@@ -67,9 +71,11 @@ public:
   /// running → completed (fenced; refused once a cancel was requested, so a
   /// cancel racing a completion ends in exactly one terminal state).
   std::optional<sync_job> complete(const job_fence& fence);
-  /// running → failed (fenced).
+  /// running → failed (fenced); → cancelled instead once a cancel was
+  /// persisted (a persisted cancel wins over a later failure).
   std::optional<sync_job> fail(const job_fence& fence, const std::string& message);
-  /// pending | running → failed, by the coordinator.
+  /// pending | running → failed, by the coordinator (cancelled when a
+  /// cancel was persisted).
   std::optional<sync_job> fail_any(std::int64_t job_id, const std::string& message);
 
   /// Writes the engine's progress inside the caller's transaction (with the
@@ -78,23 +84,33 @@ public:
   static bool update_progress(pqxx::transaction_base& tx, const job_fence& fence,
                               const job_progress& progress, int lease_s);
 
-  /// Renews the lease of every running job owned by `node`.
-  int renew_leases(const std::string& node, int lease_s);
+  /// Renews the leases of exactly `runs` (still running, owned by `node` at
+  /// that attempt). Returns those of `runs` whose job now runs under another
+  /// node or attempt: taken over, so their actor here must stop.
+  std::vector<job_run> renew_leases(const std::string& node, const std::vector<job_run>& runs,
+                                    int lease_s);
   /// Renews the lease of one running job (fenced).
   bool renew_lease(const job_fence& fence, int lease_s);
-  /// Running jobs whose lease expired: those at `max_attempts` fail with
-  /// "worker lost" (returned in `failed`); the others are taken over by
-  /// `node` with attempt + 1 (returned, at most `limit`: the free slots).
+  /// Running jobs whose lease expired: those with a persisted cancel end
+  /// cancelled, those that lost their owner `max_attempts` times (planned
+  /// handovers not counted) fail with "worker lost" (both returned in
+  /// `failed`); the others are taken over by `node` with attempt + 1
+  /// (returned, at most `limit`: the free slots).
   std::vector<sync_job> take_over_expired(const std::string& node, int lease_s,
                                           int max_attempts,
                                           std::vector<sync_job>* failed = nullptr,
                                           int limit = 1000000);
   /// Ids of running jobs whose lease expired, oldest first.
   std::vector<std::int64_t> expired_running();
-  /// Ends the leases of `node`'s running jobs now (a graceful stop), so the
-  /// next live node resumes them without waiting for the lease to run out.
-  int release_leases(const std::string& node);
-  /// Takes over a running job regardless of its lease (the owner is known
+  /// A planned handover of one run (a graceful stop, a clean leave): its
+  /// lease ends now, so the next live node resumes it at once, and the run
+  /// does not count against max_attempts. False when the run was not ours
+  /// any more or its lease had already run out.
+  bool hand_over(const job_fence& fence);
+  /// The owner of `runs` is known lost (its node was dropped): their leases
+  /// end now (counted as lost), so live nodes resume them at once.
+  int expire_leases(const std::string& node, const std::vector<job_run>& runs);
+  /// Takes over a running job without a persisted cancel, regardless of its lease (the owner is known
   /// gone, e.g. its node disconnected), with attempt + 1.
   std::optional<sync_job> take_over(std::int64_t job_id, const std::string& node,
                                     int lease_s);

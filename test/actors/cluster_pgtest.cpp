@@ -124,6 +124,18 @@ struct cluster {
     return true;
   }
 
+  // Waits until every job of `ids` has processed `n` matches.
+  bool wait_progressed(const std::vector<std::int64_t>& ids, std::int64_t n) {
+    return test::wait_until(
+      [&] {
+        for (auto id : ids)
+          if (row(id).processed_matches < n)
+            return false;
+        return true;
+      },
+      60s);
+  }
+
   void check_complete(std::int64_t account) {
     auto expected = fake.history(account).size();
     pqxx::connection c(url);
@@ -200,14 +212,7 @@ BOOST_AUTO_TEST_CASE(jobs_of_a_killed_worker_complete_on_the_other) {
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 4; ++i)
     ids.push_back(c.pending_job(900 + i));
-  BOOST_REQUIRE(test::wait_until(
-    [&] {
-      for (auto id : ids)
-        if (c.row(id).processed_matches < 5)
-          return false;
-      return true;
-    },
-    60s));
+  BOOST_REQUIRE(c.wait_progressed(ids, 5));
   auto w2 = c.start_worker("w2", 4);
   BOOST_REQUIRE(test::wait_until([&] { return c.workers().count("w2") == 1; }, 30s));
   for (auto id : ids)
@@ -312,6 +317,153 @@ BOOST_AUTO_TEST_CASE(after_a_coordinator_restart_no_job_stays_running_without_ow
   for (int i = 0; i < 3; ++i) {
     BOOST_TEST(c.row(ids[i]).status == job_status::completed);
     c.check_complete(400 + i);
+  }
+}
+
+// Leases and liveness (issue 14): a lease belongs to a (job, attempt), a
+// planned handover is no lost owner, a silent node is dropped.
+
+BOOST_AUTO_TEST_CASE(three_graceful_restarts_of_the_node_running_a_full_sync_end_completed) {
+  cluster c("cluster_graceful_restarts");
+  c.fake.set_latency(30);
+  c.start_coordinator(0);
+  auto id = c.pending_job(900);
+  std::int32_t attempt = 0;
+  for (int restart = 0; restart < 3; ++restart) {
+    auto w1 = c.start_worker("w1", 4);  // the same name every time
+    BOOST_REQUIRE(test::wait_until(
+      [&] {
+        auto j = c.row(id);
+        return j.status == job_status::running && j.attempt > attempt && j.node == "w1" &&
+               j.processed_matches > 0;
+      },
+      60s));
+    auto before = c.row(id);
+    BOOST_REQUIRE(test::wait_until(
+      [&] { return c.row(id).processed_matches > before.processed_matches; }, 30s));
+    attempt = c.row(id).attempt;
+    w1->signal(SIGTERM);
+    BOOST_REQUIRE_EQUAL(w1->wait_exit(30s), 0);
+    BOOST_TEST_MESSAGE("restart " << restart + 1 << " at attempt " << attempt);
+  }
+  auto w1 = c.start_worker("w1", 4);
+  BOOST_REQUIRE(test::wait_until([&] { return c.all_terminal({id}); }, 120s));
+  auto j = c.row(id);
+  BOOST_TEST(j.status == job_status::completed);
+  BOOST_TEST(j.attempt == 4);  // job_max_attempts is 3: handovers are not lost owners
+  c.check_complete(900);
+}
+
+BOOST_AUTO_TEST_CASE(a_stopped_worker_is_dropped_its_jobs_finish_elsewhere_and_it_rejoins) {
+  cluster c("cluster_sigstop");
+  c.fake.set_latency(30);
+  c.start_coordinator(0);
+  auto w1 = c.start_worker("w1", 4);
+  BOOST_REQUIRE(test::wait_until([&] { return c.workers().count("w1") == 1; }, 30s));
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(c.pending_job(900 + i));
+  BOOST_REQUIRE(c.wait_progressed(ids, 5));
+  auto w2 = c.start_worker("w2", 4);
+  BOOST_REQUIRE(test::wait_until([&] { return c.workers().count("w2") == 1; }, 30s));
+  std::map<std::int64_t, std::int32_t> frozen_attempt;
+  for (auto id : ids) {
+    auto j = c.row(id);
+    BOOST_REQUIRE(j.status == job_status::running && j.node == "w1");
+    frozen_attempt[id] = j.attempt;
+  }
+  // Frozen: no FIN, no RST, its connection stays open.
+  w1->signal(SIGSTOP);
+  auto frozen_at = std::chrono::steady_clock::now();
+  // Node timeout (3 s, the lease) + lease (3 s), and one reclaim period.
+  const auto bound = 3s + 3s + 2s;
+  BOOST_TEST(test::wait_until([&] { return c.workers().count("w1") == 0; }, bound));
+  BOOST_REQUIRE(test::wait_until(
+    [&] {
+      for (auto id : ids) {
+        auto j = c.row(id);
+        if (!(j.status == job_status::completed ||
+              (j.status == job_status::running && j.node == "w2")))
+          return false;
+      }
+      return true;
+    },
+    bound));
+  BOOST_TEST_MESSAGE("jobs moved after "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - frozen_at).count() << " ms");
+  w1->signal(SIGCONT);
+  // It joins again by itself, or leaves cleanly.
+  BOOST_REQUIRE(test::wait_until(
+    [&] { return c.workers().count("w1") == 1 || !w1->running(); }, 30s));
+  BOOST_REQUIRE(test::wait_until([&] { return c.all_terminal(ids); }, 120s));
+  for (int i = 0; i < 3; ++i) {
+    auto j = c.row(ids[i]);
+    BOOST_TEST(j.status == job_status::completed);
+    // The frozen run never wrote again: the job ended under a later run.
+    BOOST_TEST(j.attempt > frozen_attempt[ids[i]]);
+    c.check_complete(900 + i);
+  }
+  if (!w1->running())
+    BOOST_TEST(w1->wait_exit(1s) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(after_a_coordinator_kill9_no_job_of_two_workers_stalls_past_three_leases) {
+  cluster c("cluster_coord_kill_two");
+  c.fake.set_latency(30);
+  c.start_coordinator(0);
+  auto w1 = c.start_worker("w1", 2), w2 = c.start_worker("w2", 2);
+  BOOST_REQUIRE(test::wait_until([&] { return c.workers().size() == 3; }, 30s));
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 4; ++i)
+    ids.push_back(c.pending_job(900 + i));
+  BOOST_REQUIRE(test::wait_until(
+    [&] {
+      std::set<std::string> nodes;
+      for (auto id : ids) {
+        auto j = c.row(id);
+        if (j.processed_matches < 5)
+          return false;
+        nodes.insert(j.node.value_or(""));
+      }
+      return nodes == std::set<std::string>{"w1", "w2"};
+    },
+    60s));
+  c.coordinator->signal(SIGKILL);
+  c.coordinator->wait_exit(10s);
+  c.start_coordinator(0);
+  // Every running job makes progress within 3 leases (9 s), until all end.
+  const auto stall_limit = 9s;
+  std::map<std::int64_t, std::pair<std::int64_t, std::chrono::steady_clock::time_point>> seen;
+  auto now = std::chrono::steady_clock::now();
+  for (auto id : ids)
+    seen[id] = {c.row(id).processed_matches, now};
+  std::chrono::milliseconds worst{0};
+  bool all_done = test::wait_until(
+    [&] {
+      auto t = std::chrono::steady_clock::now();
+      bool done = true;
+      for (auto id : ids) {
+        auto j = c.row(id);
+        if (is_terminal(j.status))
+          continue;
+        done = false;
+        auto& [processed, since] = seen[id];
+        if (j.processed_matches != processed)
+          seen[id] = {j.processed_matches, t};
+        worst = std::max(worst,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(t - since));
+      }
+      return done || worst > stall_limit;
+    },
+    120s);
+  BOOST_TEST_MESSAGE("longest stall " << worst.count() << " ms");
+  BOOST_TEST((worst <= stall_limit));
+  BOOST_REQUIRE(all_done);
+  BOOST_REQUIRE(c.all_terminal(ids));
+  for (int i = 0; i < 4; ++i) {
+    BOOST_TEST(c.row(ids[i]).status == job_status::completed);
+    c.check_complete(900 + i);
   }
 }
 

@@ -4,12 +4,13 @@
 
 #include "actors/node_session_rules.hpp"
 
+using matchsync::job_run;
 using matchsync::node_session_rules;
 
 BOOST_AUTO_TEST_CASE(a_node_reports_only_jobs_handed_to_it_as_their_user) {
   node_session_rules r;
   BOOST_TEST(std::string(r.check_report(7, 1)) == "job not owned by this node");
-  r.assigned(7, 1);
+  r.assigned({7, 1}, 1);
   BOOST_TEST(r.check_report(7, 1) == nullptr);
   BOOST_TEST(std::string(r.check_report(7, 2)) == "job belongs to another user");
   BOOST_TEST(r.check_report(8, 1) != nullptr);
@@ -17,17 +18,17 @@ BOOST_AUTO_TEST_CASE(a_node_reports_only_jobs_handed_to_it_as_their_user) {
 
 BOOST_AUTO_TEST_CASE(a_node_releases_a_job_once_and_reports_it_no_more) {
   node_session_rules r;
-  BOOST_TEST(r.release(7) != nullptr);
-  r.assigned(7, 1);
-  BOOST_TEST(r.release(7) == nullptr);
-  BOOST_TEST(r.release(7) != nullptr);
+  BOOST_TEST(r.release({7, 1}) != nullptr);
+  r.assigned({7, 1}, 1);
+  BOOST_TEST(r.release({7, 1}) == nullptr);
+  BOOST_TEST(r.release({7, 1}) != nullptr);
   BOOST_TEST(r.check_report(7, 1) != nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(budget_only_while_running_a_job_in_range_and_one_request_at_a_time) {
   node_session_rules r;
   BOOST_TEST(std::string(r.ask_budget(2)) == "budget asked by a node without jobs");
-  r.assigned(7, 1);
+  r.assigned({7, 1}, 1);
   BOOST_TEST(r.ask_budget(0) != nullptr);
   BOOST_TEST(r.ask_budget(node_session_rules::max_budget_request + 1) != nullptr);
   BOOST_TEST(r.ask_budget(2) == nullptr);
@@ -35,6 +36,20 @@ BOOST_AUTO_TEST_CASE(budget_only_while_running_a_job_in_range_and_one_request_at
   r.budget_answered();
   BOOST_TEST(r.ask_budget(node_session_rules::max_budget_request) == nullptr);
   r.budget_answered();
-  BOOST_TEST(r.release(7) == nullptr);
+  BOOST_TEST(r.release({7, 1}) == nullptr);
   BOOST_TEST(r.ask_budget(2) != nullptr);
+}
+
+// A takeover on the same node: the node holds runs 1 and 2 of job 7 for a
+// moment. Releasing the stopped run 1 keeps run 2's reports and release.
+BOOST_AUTO_TEST_CASE(releasing_an_older_run_keeps_the_newer_runs_rights) {
+  node_session_rules r;
+  r.assigned({7, 1}, 1);
+  r.assigned({7, 2}, 1);
+  BOOST_TEST(r.release({7, 1}) == nullptr);
+  BOOST_TEST(r.check_report(7, 1) == nullptr);
+  BOOST_TEST(r.release({7, 1}) != nullptr);
+  BOOST_TEST(r.release({7, 3}) != nullptr);
+  BOOST_TEST(r.release({7, 2}) == nullptr);
+  BOOST_TEST(r.check_report(7, 1) != nullptr);
 }

@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
              caf::make_message(progress_atom::value, forged(job, user, job_status::running)));
   p.ask_void("finished", gk,
              caf::make_message(finished_atom::value, forged(job, user, job_status::completed)));
-  p.ask_void("released", gk, caf::make_message(released_atom::value, job));
+  p.ask_void("released", gk, caf::make_message(released_atom::value, job, std::int32_t{1}));
   p.ask_budget("budget", gk, caf::make_message(budget_atom::value, std::int32_t{16}));
 
   node_info info;
@@ -195,7 +195,7 @@ int main(int argc, char** argv) {
   p.ask_job("session_trigger", session, caf::make_message(trigger_atom::value, user,
                                                           std::int64_t{999}, job_type::full_sync));
   p.ask_job("session_cancel", session, caf::make_message(cancel_atom::value, user, job));
-  p.ask_job("session_cancel_as_coordinator", session, caf::make_message(cancel_atom::value, job));
+  p.ask_job("session_cancel_as_coordinator", session, caf::make_message(cancel_atom::value, job, std::int32_t{1}));
   p.ask_void("session_shutdown", session, caf::make_message(shutdown_atom::value));
   p.ask_void("session_run", session,
              caf::make_message(run_atom::value, forged(job, user, job_status::running)));
@@ -210,7 +210,7 @@ int main(int argc, char** argv) {
   p.ask_void("session_finished", session,
              caf::make_message(token, finished_atom::value,
                                forged(job, user, job_status::completed)));
-  p.ask_void("session_released", session, caf::make_message(token, released_atom::value, job));
+  p.ask_void("session_released", session, caf::make_message(token, released_atom::value, job, std::int32_t{1}));
   p.ask_void("session_jobwait", session,
              caf::make_message(token, job_wait_atom::value, user, job,
                                std::string("rate_limited"), std::int64_t{60000},

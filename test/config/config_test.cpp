@@ -65,6 +65,14 @@ BOOST_AUTO_TEST_CASE(out_of_range_port_names_the_env_key) {
   BOOST_TEST(msg.find("70000") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(node_timeout_defaults_to_the_lease) {
+  auto c = load_config({}, {{"job_lease_s", "7"}}, {});
+  BOOST_TEST(node_timeout_s(c) == 7);
+  auto set = load_config({}, {{"job_lease_s", "7"}, {"node_timeout_s", "3"}}, {});
+  BOOST_TEST(node_timeout_s(set) == 3);
+  BOOST_TEST(error_of([] { load_config({}, {{"node_timeout_s", "-1"}}, {}); }) != "");
+}
+
 BOOST_AUTO_TEST_CASE(db_pool_size_defaults_to_16_and_refuses_zero) {
   BOOST_TEST(load_config({}, {}, {}).db_pool_size == 16);
   BOOST_TEST(load_config({}, {{"db_pool_size", "4"}}, {}).db_pool_size == 4);

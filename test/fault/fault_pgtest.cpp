@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include <pqxx/pqxx>
@@ -385,6 +386,132 @@ BOOST_AUTO_TEST_CASE(jobs_of_a_killed_worker_and_a_cut_off_worker_finish_elsewhe
   auto v = final_check(url, fake, accounts, live, 1);
   report("worker_loss", faults, v, started,
          std::to_string(moved) + " jobs resumed on another node; " + summary_of_jobs(url));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// A database cut longer than the lease while the job's owner lives: the
+// coordinator takes the job over on the same node (attempt + 1). The old
+// run's actor stops, the new one is tracked under its own attempt: one
+// actor per job, a cancel answered only after the upstream stopped, slots
+// right afterwards.
+BOOST_AUTO_TEST_SUITE(same_node_takeover)
+
+namespace {
+
+// `url` with PostgreSQL reached over 127.0.0.1:`port` (the relay).
+std::string via_port(const std::string& url, int port) {
+  std::smatch m;
+  std::regex_search(url, m, std::regex("dbname=(\\S+)"));
+  return "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=" +
+         m[1].str();
+}
+
+int pg_port(const std::string& url) {
+  std::smatch m;
+  std::regex_search(url, m, std::regex("port=(\\d+)"));
+  return std::stoi(m[1].str());
+}
+
+// Seconds the job's lease has left (negative once it ran out).
+double lease_left(const std::string& url, std::int64_t id) {
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  return tx.exec_params1("SELECT coalesce(extract(epoch FROM lease_expires_at - now()), 0) "
+                         "FROM sync_jobs WHERE id = $1", id)[0].as<double>();
+}
+
+// The serve's matchsync_running_jobs gauge (actors on its slots), or -1.
+int running_actors(int http_port) {
+  httplib::Client cli("127.0.0.1", http_port);
+  auto r = cli.Get("/metrics");
+  if (!r || r->status != 200)
+    return -1;
+  std::smatch m;
+  if (!std::regex_search(r->body, m, std::regex("\nmatchsync_running_jobs (\\d+)")))
+    return -1;
+  return std::stoi(m[1].str());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_takeover_on_the_same_node_leaves_one_actor_a_bounded_cancel_and_right_slots) {
+  auto started = steady::now();
+  fake_opendota fake;
+  fake.set_detail_size(300);
+  fake.set_latency(20);
+  const std::int64_t account = 7501, next_a = 7502, next_b = 7503;
+  for (auto a : {account, next_a, next_b})
+    fake.set_history_size(a, 3000);
+  auto url = fresh_database("fault_same_node_takeover");
+  install_terminal_audit(url);
+  tcp_proxy db(pg_port(url));
+  auto env = node_env(via_port(url, db.port()), fake.url(), "solo");
+  env["MATCHSYNC_SLOTS"] = "2";
+  env["MATCHSYNC_AUTH"] = "none";
+  env["MATCHSYNC_DEFAULT_ACCOUNT_ID"] = std::to_string(account);
+  auto serve = start_serve(env);
+  auto job = create_job(url, account, "full_sync");
+  BOOST_REQUIRE(wait_until(
+    [&] { return job_row(url, job).value("processed_matches", 0) >= 20; }, 60s));
+  auto first = job_row(url, job).value("attempt", 0);
+  // Cut the database past the lease (1 s) until the coordinator, not the
+  // owner's renewal, is first when it returns: a takeover on the same node.
+  int cuts = 0;
+  bool taken = false;
+  while (!taken && cuts < 6) {
+    db.block();
+    ++cuts;
+    BOOST_REQUIRE(wait_until([&] { return lease_left(url, job) < -1.0; }, 10s));
+    db.restore();
+    BOOST_REQUIRE(wait_until(
+      [&] {
+        auto r = job_row(url, job);
+        return r.value("attempt", 0) > first || lease_left(url, job) > 0;
+      },
+      20s));
+    taken = job_row(url, job).value("attempt", 0) > first;
+  }
+  BOOST_TEST_MESSAGE(cuts << " cut(s) of the database before a same-node takeover");
+  BOOST_REQUIRE(taken);
+  auto row = job_row(url, job);
+  BOOST_REQUIRE(row["status"] == "running");
+  BOOST_TEST(row["node"] == "solo");
+  // One actor for the job: the older run was stopped, the new one runs on.
+  BOOST_TEST(wait_until([&] { return running_actors(serve.http_port) == 1; }, 10s),
+             "running actors: " << running_actors(serve.http_port));
+  BOOST_TEST(serve.process->output().find("stopping a superseded run") != std::string::npos);
+  auto progressed = row.value("processed_matches", 0);
+  BOOST_REQUIRE(wait_until(
+    [&] { return job_row(url, job).value("processed_matches", 0) > progressed; }, 30s));
+  // The cancel reaches the run that runs, and answers once it stopped.
+  auto answer = http_post(serve.http_port, "/sync/cancel/" + std::to_string(job), "");
+  auto after_answer = fake.log().size();
+  BOOST_REQUIRE_EQUAL(answer.status, 200);
+  BOOST_TEST(answer.body.value("status", std::string()) == "cancelled");
+  // Slots: both free again, so two new jobs run at once.
+  BOOST_TEST(wait_until([&] { return running_actors(serve.http_port) == 0; }, 10s));
+  auto late = fake.log(after_answer).size();
+  BOOST_TEST(late == 0u, late << " upstream requests after the cancel was answered");
+  std::vector<std::int64_t> next{create_job(url, next_a, "incremental_sync"),
+                                 create_job(url, next_b, "incremental_sync")};
+  BOOST_TEST(wait_until(
+    [&] {
+      int running = 0;
+      for (auto id : next) {
+        auto r = job_row(url, id);
+        running += r["status"] == "running" || r["status"] == "completed";
+      }
+      return running == 2;
+    },
+    20s));
+  BOOST_REQUIRE(wait_terminal(url, next, 120s));
+  require_all_completed(url, next);
+  BOOST_TEST(job_row(url, job)["status"] == "cancelled");
+  auto v = final_check(url, fake, {next_a, next_b}, {"solo"}, 1);
+  report("same_node_takeover", cuts, v, started,
+         "attempt " + std::to_string(first) + " -> " +
+           std::to_string(job_row(url, job).value("attempt", 0)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <stdexcept>
 
 namespace matchsync::test::fault {
@@ -54,6 +55,10 @@ void tcp_proxy::accept_loop() {
     int client = ::accept(listen_fd_, nullptr, nullptr);
     if (client < 0)
       continue;
+    if (blocked_) {
+      hard_close(client);
+      continue;
+    }
     int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
     auto addr = loopback(target_port_);
     if (::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
@@ -68,6 +73,7 @@ void tcp_proxy::accept_loop() {
       break;
     }
     ++accepted_;
+    ++pumping_;
     threads_.emplace_back([this, client, upstream] { pump(client, upstream); });
   }
   ::close(listen_fd_);
@@ -81,7 +87,7 @@ std::string tcp_proxy::relayed() const {
 void tcp_proxy::pump(int a, int b) {
   char buf[16384];
   pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
-  while (!cut_) {
+  while (!cut_ && !blocked_) {
     if (::poll(p, 2, 20) <= 0)
       continue;
     bool closed = false;
@@ -113,7 +119,17 @@ void tcp_proxy::pump(int a, int b) {
   // by the one thread that owns them.
   hard_close(a);
   hard_close(b);
+  --pumping_;
 }
+
+void tcp_proxy::block() {
+  blocked_ = true;
+  // Each pump sees the flag within a poll interval and resets its ends.
+  while (pumping_ > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+void tcp_proxy::restore() { blocked_ = false; }
 
 void tcp_proxy::cut() {
   cut_ = true;

@@ -1,6 +1,7 @@
-// A loopback TCP relay between a worker and its coordinator, so that a test
-// can cut one node's network (every connection reset, the port closed) while
-// the process itself lives on.
+// A loopback TCP relay between a worker and its coordinator (or a node and
+// PostgreSQL), so that a test can cut one node's network (every connection
+// reset, the port closed) while the process itself lives on, or block it for
+// a while and let it through again.
 #pragma once
 
 #include <atomic>
@@ -25,6 +26,12 @@ public:
   /// Resets every relayed connection and closes the listening port: the
   /// node behind it is cut off, and cannot connect again.
   void cut();
+  /// Resets every relayed connection and resets each new one until
+  /// restore(): an outage the node recovers from. When it returns, no
+  /// connection is relayed any more.
+  void block();
+  /// Relays new connections again after block().
+  void restore();
   /// Connections relayed so far.
   int connections() const { return accepted_; }
   /// Every byte relayed so far, both directions interleaved (empty unless
@@ -39,6 +46,8 @@ private:
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> cut_{false};
+  std::atomic<bool> blocked_{false};
+  std::atomic<int> pumping_{0};  // relayed connections still open
   std::atomic<int> accepted_{0};
   bool record_;
   mutable std::mutex seen_mutex_;

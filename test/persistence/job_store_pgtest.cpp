@@ -220,4 +220,114 @@ BOOST_AUTO_TEST_CASE(expired_leases_are_taken_over_or_failed_as_worker_lost) {
   BOOST_TEST(jobs.take_over_expired("node-c", 15, 3).empty());
 }
 
+// Seconds until the job's lease runs out (negative when it has).
+double lease_left(pqxx::connection& c, std::int64_t id) {
+  pqxx::work tx(c);
+  auto r = tx.exec_params1(
+    "SELECT extract(epoch FROM lease_expires_at - now()) FROM sync_jobs WHERE id = $1", id);
+  tx.commit();
+  return r[0].as<double>();
+}
+
+void expire(pqxx::connection& c, std::int64_t id) {
+  pqxx::work tx(c);
+  tx.exec_params("UPDATE sync_jobs SET lease_expires_at = now() - interval '1 s' WHERE id = $1",
+                 id);
+  tx.commit();
+}
+
+BOOST_AUTO_TEST_CASE(leases_are_renewed_for_the_runs_an_agent_runs_not_for_its_node_name) {
+  auto mine = job_in(job_status::running);
+  // A predecessor under the same node name left this one running.
+  auto orphan = job_in(job_status::running);
+  expire(conn, mine.id);
+  expire(conn, orphan.id);
+  auto superseded = jobs.renew_leases("node-a", {{mine.id, mine.attempt}}, 15);
+  BOOST_TEST(superseded.empty());
+  BOOST_TEST(lease_left(conn, mine.id) > 10);
+  BOOST_TEST(lease_left(conn, orphan.id) < 0);
+  // A restarted node runs nothing yet: it renews nothing.
+  BOOST_TEST(jobs.renew_leases("node-a", {}, 15).empty());
+  BOOST_TEST(lease_left(conn, orphan.id) < 0);
+  // The orphan is taken over on the same node: the old run is named
+  // superseded and its lease is not renewed by it.
+  auto taken = jobs.take_over_expired("node-a", 15, 3);
+  BOOST_REQUIRE(taken.size() == 1u);
+  BOOST_TEST(taken[0].id == orphan.id);
+  expire(conn, orphan.id);
+  superseded = jobs.renew_leases("node-a", {{orphan.id, orphan.attempt}, {mine.id, mine.attempt}}, 15);
+  BOOST_REQUIRE(superseded.size() == 1u);
+  BOOST_TEST(superseded[0].job_id == orphan.id);
+  BOOST_TEST(superseded[0].attempt == orphan.attempt);
+  BOOST_TEST(lease_left(conn, orphan.id) < 0);
+  // An ended run is neither renewed nor superseded.
+  auto done = job_in(job_status::completed);
+  BOOST_TEST(jobs.renew_leases("node-a", {{done.id, done.attempt}}, 15).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_persisted_cancel_wins_over_a_later_failure_or_expiry) {
+  auto failing = job_in(job_status::running);
+  BOOST_REQUIRE(jobs.request_cancel(failing.id));
+  auto row = jobs.fail(owner(failing), "upstream failed");
+  BOOST_REQUIRE(row);
+  BOOST_TEST(row->status == job_status::cancelled);
+  BOOST_TEST(*row->error_message == "Cancelled by user");
+
+  auto by_coordinator = job_in(job_status::running);
+  BOOST_REQUIRE(jobs.request_cancel(by_coordinator.id));
+  BOOST_TEST(jobs.fail_any(by_coordinator.id, "x")->status == job_status::cancelled);
+
+  // An expired lease: the job is not resumed but ends cancelled, even with
+  // attempts left.
+  auto lost = job_in(job_status::running);
+  BOOST_REQUIRE(jobs.request_cancel(lost.id));
+  expire(conn, lost.id);
+  std::vector<sync_job> ended;
+  BOOST_TEST(jobs.take_over_expired("node-b", 15, 3, &ended).empty());
+  BOOST_REQUIRE(ended.size() == 1u);
+  BOOST_TEST(ended[0].status == job_status::cancelled);
+  BOOST_TEST(*ended[0].error_message == "Cancelled by user");
+  BOOST_TEST(!jobs.take_over(lost.id, "node-b", 15));
+
+  // A completion that came first stays.
+  auto completed = job_in(job_status::completed);
+  BOOST_TEST(!jobs.request_cancel(completed.id));
+  BOOST_TEST(jobs.find(completed.id)->status == job_status::completed);
+}
+
+BOOST_AUTO_TEST_CASE(planned_handovers_do_not_count_against_max_attempts) {
+  auto j = job_in(job_status::running);
+  sync_job run = j;
+  // Three graceful stops, each resumed by the next node: never "worker lost".
+  for (int i = 0; i < 3; ++i) {
+    BOOST_TEST(jobs.hand_over(owner(run)));
+    BOOST_TEST(!jobs.hand_over(owner(run)));  // counted once
+    BOOST_TEST(lease_left(conn, j.id) <= 0);
+    std::vector<sync_job> failed;
+    auto taken = jobs.take_over_expired("node-a", 15, 1, &failed);
+    BOOST_TEST(failed.empty());
+    BOOST_REQUIRE(taken.size() == 1u);
+    run = taken[0];
+  }
+  BOOST_TEST(run.attempt == j.attempt + 3);
+  // A lost owner counts: with max_attempts 1 it fails now.
+  expire(conn, j.id);
+  std::vector<sync_job> failed;
+  BOOST_TEST(jobs.take_over_expired("node-a", 15, 1, &failed).empty());
+  BOOST_REQUIRE(failed.size() == 1u);
+  BOOST_TEST(*failed[0].error_message == "worker lost");
+}
+
+BOOST_AUTO_TEST_CASE(the_leases_of_a_dropped_node_end_at_once_for_its_runs_only) {
+  auto a = job_in(job_status::running);
+  auto b = job_in(job_status::running);
+  BOOST_TEST(jobs.expire_leases("node-a", {{a.id, a.attempt}, {b.id, b.attempt + 1}}) == 1);
+  BOOST_TEST(lease_left(conn, a.id) <= 0);
+  BOOST_TEST(lease_left(conn, b.id) > 10);
+  std::vector<sync_job> failed;
+  auto taken = jobs.take_over_expired("node-b", 15, 3, &failed);
+  BOOST_REQUIRE(taken.size() == 1u);
+  BOOST_TEST(taken[0].id == a.id);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,112 @@
+// leased_budget alone: slots come from an ask answered later (or never), and
+// a cancel wakes a waiting caller at once, with no lock held meanwhile.
+#define BOOST_TEST_MODULE leased_budget
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "upstream/cancel_token.hpp"
+#include "upstream/leased_budget.hpp"
+
+using namespace matchsync::upstream;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct lender {
+  std::atomic<int> asked{0};
+  std::atomic<int> last_count{0};
+  leased_budget::ask_fn fn() {
+    return [this](std::int32_t n) {
+      last_count = n;
+      ++asked;
+    };
+  }
+};
+
+// Waits until `cond` holds, at most `limit`.
+template <class Cond>
+bool eventually(Cond cond, std::chrono::milliseconds limit = 3000ms) {
+  for (auto end = std::chrono::steady_clock::now() + limit;
+       std::chrono::steady_clock::now() < end;) {
+    if (cond())
+      return true;
+    std::this_thread::sleep_for(1ms);  // a poll step inside the deadline
+  }
+  return cond();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(callers_behind_one_ask_share_its_answer) {
+  lender l;
+  leased_budget budget(l.fn(), 2);
+  cancel_token t1, t2;
+  auto a = std::async(std::launch::async, [&] { return budget.acquire(t1); });
+  auto b = std::async(std::launch::async, [&] { return budget.acquire(t2); });
+  BOOST_REQUIRE(eventually([&] { return l.asked.load() == 1; }));
+  BOOST_TEST(l.last_count == 2);
+  budget.grant({0, 0}, 1000);
+  BOOST_TEST(a.get());
+  BOOST_TEST(b.get());
+  BOOST_TEST(l.asked == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_wakes_a_caller_while_the_lender_is_silent) {
+  lender l;
+  leased_budget budget(l.fn(), 2, 60s);
+  cancel_token asking, waiting;
+  auto a = std::async(std::launch::async, [&] { return budget.acquire(asking); });
+  BOOST_REQUIRE(eventually([&] { return l.asked.load() == 1; }));
+  auto b = std::async(std::launch::async, [&] { return budget.acquire(waiting); });
+  auto t0 = std::chrono::steady_clock::now();
+  waiting.cancel();
+  BOOST_REQUIRE(b.wait_for(2s) == std::future_status::ready);
+  BOOST_TEST(!b.get());
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 500ms));
+  BOOST_TEST((a.wait_for(0ms) == std::future_status::timeout));  // still waiting
+  asking.cancel();
+  BOOST_REQUIRE(a.wait_for(2s) == std::future_status::ready);
+  BOOST_TEST(!a.get());
+  BOOST_TEST(l.asked == 1);
+  // An already cancelled caller never asks.
+  BOOST_TEST(!budget.acquire(asking));
+  BOOST_TEST(l.asked == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_refusal_is_asked_again_after_the_retry_and_a_lost_answer_after_the_timeout) {
+  lender l;
+  leased_budget budget(l.fn(), 1, 300ms);
+  cancel_token t;
+  auto a = std::async(std::launch::async, [&] { return budget.acquire(t); });
+  BOOST_REQUIRE(eventually([&] { return l.asked.load() == 1; }));
+  auto refused = std::chrono::steady_clock::now();
+  budget.refuse(200ms);
+  BOOST_REQUIRE(eventually([&] { return l.asked.load() == 2; }));
+  BOOST_TEST((std::chrono::steady_clock::now() - refused >= 200ms));
+  // No answer at all: asked again once the ask timed out.
+  auto asked = std::chrono::steady_clock::now();
+  BOOST_REQUIRE(eventually([&] { return l.asked.load() == 3; }));
+  BOOST_TEST((std::chrono::steady_clock::now() - asked >= 250ms));
+  budget.grant({0}, 1000);
+  BOOST_TEST(a.get());
+}
+
+BOOST_AUTO_TEST_CASE(slots_are_kept_to_their_time_and_late_ones_dropped) {
+  lender l;
+  leased_budget budget(l.fn(), 2);
+  cancel_token t;
+  auto at = leased_budget::clock::now();
+  // The first slot is long past its grace, the second due in 100 ms.
+  budget.grant({-5000, 100}, 50, at);
+  BOOST_TEST(budget.acquire(t));
+  BOOST_TEST((leased_budget::clock::now() >= at + 100ms));
+  BOOST_TEST(l.asked == 0);
+  // An empty grant: no budget configured, no asking for a while.
+  budget.grant({}, 0);
+  BOOST_TEST(budget.acquire(t));
+  BOOST_TEST(l.asked == 0);
+}

@@ -1,0 +1,62 @@
+// A budget of slots leased from elsewhere (a worker's share of the cluster
+// budget). Free of CAF: when it runs out it calls `ask`, which must only hand
+// the request on and return at once; whoever asked answers later with
+// grant() or refuse(). Callers wait on a condition that their own cancel
+// wakes, so no caller ever holds a lock, or a scheduler thread, while the
+// lender is silent.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "upstream/rate_budget.hpp"
+
+namespace matchsync::upstream {
+
+class leased_budget final : public rate_budget {
+public:
+  using clock = std::chrono::steady_clock;
+  /// Asks the lender for `count` slots; must not block.
+  using ask_fn = std::function<void(std::int32_t count)>;
+
+  /// `lease_size` slots are asked for at a time. An ask unanswered after
+  /// `ask_timeout` is asked again (the answer was lost with its link).
+  leased_budget(ask_fn ask, int lease_size,
+                clock::duration ask_timeout = std::chrono::seconds(6));
+
+  /// Takes the next leased slot (asking for more when none is left) and
+  /// waits for its time; false as soon as the token is cancelled.
+  bool acquire(cancel_token& token) override;
+
+  /// The lender's answer: slot delays from `at` (empty: no budget, ask again
+  /// in 5 s) and how late a slot may still be used.
+  void grant(const std::vector<std::int64_t>& delays_ms, std::int64_t grace_ms,
+             clock::time_point at = clock::now());
+  /// The lender could not be reached: ask again after `retry`.
+  void refuse(clock::duration retry = std::chrono::seconds(1),
+              clock::time_point at = clock::now());
+
+  /// Asks made so far (for tests).
+  int asks() const;
+
+private:
+  ask_fn ask_;
+  const int lease_size_;
+  const clock::duration ask_timeout_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;  // slots granted, refused, or a cancel
+  std::deque<clock::time_point> slots_;
+  clock::time_point unlimited_until_{};
+  clock::time_point asked_at_{};      // the ask in flight, if asking_
+  clock::time_point not_before_{};    // after a refusal, the next ask
+  bool asking_ = false;
+  clock::duration grace_{};
+  int asks_ = 0;
+};
+
+}  // namespace matchsync::upstream
