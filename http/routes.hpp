@@ -11,7 +11,7 @@
 
 #include "config/config.hpp"
 #include "http/auth.hpp"
-#include "http/read_session.hpp"
+#include "persistence/connection_pool.hpp"
 #include "http/server.hpp"
 
 namespace httplib {
@@ -49,9 +49,10 @@ struct api_context {
   /// stop flag again (bounds how long stop() waits for streams).
   std::chrono::milliseconds stream_poll{200};
 
-  /// Connections for plain reads, shared by the server's threads.
-  std::unique_ptr<read_sessions> read_pool;
-  read_sessions& reads() const { return *read_pool; }
+  /// Connections for plain reads, shared by the server's threads
+  /// (connection_pool::read: a read on a connection that died is retried).
+  std::unique_ptr<db::connection_pool> read_pool;
+  db::connection_pool& reads() const { return *read_pool; }
 };
 
 /// A route whose handler is `f(ctx, call, response)`.

@@ -32,7 +32,7 @@ runtime* require_runtime(api_context& ctx, httplib::Response& res) {
 }
 
 std::optional<sync_job> active_job(api_context& ctx, std::int64_t user_id) {
-  return ctx.reads().run(
+  return ctx.reads().read(
     [&](pqxx::connection& c) { return db::job_store(c).active_for_user(user_id); });
 }
 
@@ -128,7 +128,7 @@ void list_jobs(api_context& ctx, const call& c, httplib::Response& res) {
     send_detail(res, 422, limit.error);
     return;
   }
-  auto rows = ctx.reads().run([&](pqxx::connection& conn) {
+  auto rows = ctx.reads().read([&](pqxx::connection& conn) {
     return db::job_store(conn).list_for_user(c.user().user_id, static_cast<int>(*limit.value));
   });
   json out = json::array();
@@ -143,7 +143,7 @@ void get_job(api_context& ctx, const call& c, httplib::Response& res) {
     send_detail(res, 422, id.error);
     return;
   }
-  auto job = ctx.reads().run([&](pqxx::connection& conn) {
+  auto job = ctx.reads().read([&](pqxx::connection& conn) {
     return db::job_store(conn).find_for_user(c.user().user_id, *id.value);
   });
   if (job)

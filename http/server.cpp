@@ -57,6 +57,8 @@ constexpr int listen_backlog = 1024;
 // Database connections for plain reads, whatever the thread count: reads
 // are short, and the server's connection limit is shared with the jobs.
 constexpr int read_connections = 8;
+// How long a read waits for one of them before answering 503.
+constexpr auto read_wait = std::chrono::seconds(5);
 
 // httplib's task queue over the elastic pool.
 class elastic_queue : public httplib::TaskQueue {
@@ -69,10 +71,10 @@ private:
   elastic_pool pool_;
 };
 
-std::unique_ptr<authenticator> make_authenticator(const config& cfg, read_sessions& reads) {
+std::unique_ptr<authenticator> make_authenticator(const config& cfg, db::connection_pool& reads) {
   auto* pool = &reads;
   auto lookup = [pool](const std::string& hash) -> std::optional<principal> {
-    auto u = pool->run(
+    auto u = pool->read(
       [&](pqxx::connection& c) { return db::user_store(c).find_by_token_hash(hash); });
     if (!u)
       return std::nullopt;
@@ -82,7 +84,7 @@ std::unique_ptr<authenticator> make_authenticator(const config& cfg, read_sessio
   auto default_user = [pool, account]() -> principal {
     if (!account)
       throw domain_error(errc::internal, "auth=none without a default account id");
-    auto u = pool->run(
+    auto u = pool->read(
       [&](pqxx::connection& c) { return db::user_store(c).ensure(*account); });
     return principal{u.id, u.account_id};
   };
@@ -104,7 +106,12 @@ api_server::api_server(const config& cfg, services svc)
   ctx_->svc = std::move(svc);
   if (ctx_->svc.started_at.empty())
     ctx_->svc.started_at = iso_time(std::chrono::system_clock::now());
-  ctx_->read_pool = std::make_unique<read_sessions>(cfg.database_url, read_connections);
+  db::pool_options reads;
+  reads.url = cfg.database_url;
+  reads.max_size = read_connections;
+  reads.acquire_timeout = read_wait;
+  reads.application_name = "matchsync-http";
+  ctx_->read_pool = std::make_unique<db::connection_pool>(reads);
   ctx_->auth = make_authenticator(cfg, *ctx_->read_pool);
 
   // A client that left must cost a failed write, not the process.

@@ -23,6 +23,9 @@ public:
   /// Resets every relayed connection and closes the listening port: the
   /// node behind it is cut off, and cannot connect again.
   void cut();
+  /// While frozen, nothing is relayed either way and nothing is closed: the
+  /// peers' packets vanish, as behind a firewall that drops them.
+  void freeze(bool on) { frozen_ = on; }
   /// Connections relayed so far.
   int connections() const { return accepted_; }
 
@@ -34,6 +37,7 @@ private:
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> cut_{false};
+  std::atomic<bool> frozen_{false};
   std::atomic<int> accepted_{0};
   std::mutex mutex_;
   std::vector<std::thread> threads_;
