@@ -14,6 +14,7 @@
 
 #include "core/log.hpp"
 #include "http/elastic_pool.hpp"
+#include "http/front_door.hpp"
 #include "http/errors.hpp"
 #include "http/json_views.hpp"
 #include "http/routes.hpp"
@@ -44,12 +45,13 @@ request_timing& current_request() {
 }
 
 // Keep-alive connections served at most this many requests each before
-// httplib closes them (its default, 5, made every fifth request reconnect);
-// a bound all the same, so that when every thread is taken a waiting
-// connection gets one soon.
+// they are closed (httplib's default, 5, made every fifth request reconnect).
 constexpr std::size_t keep_alive_requests = 1000;
-// The pool grows past http_threads while more connections are open (each
-// holds a thread), up to this many, and shrinks back when they close.
+// A kept-alive connection without a new request is closed after this.
+constexpr auto keep_alive_idle = std::chrono::seconds(2);
+// The pool grows past http_threads while more requests are served at once
+// (an event stream holds a thread for its life), up to this many, and
+// shrinks back; beyond it a request is answered 503 at once.
 constexpr std::size_t max_pool_threads = 256;
 constexpr auto pool_idle_timeout = std::chrono::seconds(10);
 // Connections the kernel queues for accept(); it caps this at somaxconn.
@@ -60,16 +62,28 @@ constexpr int read_connections = 8;
 // How long a read waits for one of them before answering 503.
 constexpr auto read_wait = std::chrono::seconds(5);
 
-// httplib's task queue over the elastic pool.
-class elastic_queue : public httplib::TaskQueue {
+// httplib's accept loop hands each connection to its task queue; this one
+// runs the hand-over (front_door::adopt, which never blocks) on the spot:
+// threads are taken per request by the front door, not per connection.
+class inline_queue : public httplib::TaskQueue {
 public:
-  elastic_queue(std::size_t min, std::size_t max) : pool_(min, max, pool_idle_timeout) {}
-  void enqueue(std::function<void()> fn) override { pool_.submit(std::move(fn)); }
-  void shutdown() override { pool_.shutdown(); }
-
-private:
-  elastic_pool pool_;
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override {}
 };
+
+// Headers every answer carries (SPEC §4), the front door's own included.
+const httplib::Headers& hardening_headers() {
+  static const httplib::Headers h{{"X-Content-Type-Options", "nosniff"},
+                                  {"Referrer-Policy", "no-referrer"}};
+  return h;
+}
+
+std::string header_lines(const httplib::Headers& headers) {
+  std::string out;
+  for (auto& [k, v] : headers)
+    out += k + ": " + v + "\r\n";
+  return out;
+}
 
 std::unique_ptr<authenticator> make_authenticator(const config& cfg, db::connection_pool& reads) {
   auto* pool = &reads;
@@ -101,7 +115,7 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
 }  // namespace
 
 api_server::api_server(const config& cfg, services svc)
-  : ctx_(std::make_unique<api_context>()), server_(std::make_unique<httplib::Server>()) {
+  : ctx_(std::make_unique<api_context>()) {
   ctx_->cfg = cfg;
   ctx_->svc = std::move(svc);
   if (ctx_->svc.started_at.empty())
@@ -125,17 +139,29 @@ api_server::api_server(const config& cfg, services svc)
               {{"http_threads", std::to_string(pool_threads_)}});
   std::size_t min = static_cast<std::size_t>(pool_threads_);
   std::size_t max = std::max(min, max_pool_threads);
-  server_->new_task_queue = [min, max] { return new elastic_queue(min, max); };
-  server_->set_payload_max_length(64 * 1024);
-  // An idle keep-alive connection also holds a thread; and stop() waits for it.
-  server_->set_keep_alive_timeout(2);
+  pool_ = std::make_unique<elastic_pool>(min, max, pool_idle_timeout);
+  front_options door;
+  door.keep_alive_requests = keep_alive_requests;
+  door.keep_alive_idle = keep_alive_idle;
+  door.extra_headers = header_lines(hardening_headers());
+  front_ = std::make_unique<front_door>(door, *pool_);
+  server_ = make_guarded_server(*front_, door.write_timeout);
+  server_->new_task_queue = [] { return new inline_queue; };
+  // The front door counts chunked bodies too; this stays as a second guard.
+  server_->set_payload_max_length(door.limits.max_body);
   server_->set_keep_alive_max_count(keep_alive_requests);
+  server_->set_keep_alive_timeout(keep_alive_idle.count());
+  server_->set_default_headers(hardening_headers());
   server_->set_tcp_nodelay(true);
   install_routes();
   mount_static_files();
 }
 
-api_server::~api_server() = default;
+api_server::~api_server() {
+  // Requests in flight use the server and the context: they end first.
+  front_->shutdown();
+  pool_->shutdown();
+}
 
 void api_server::install_routes() {
   std::vector<route> table;
@@ -281,6 +307,9 @@ void api_server::run() {
   run_entered_ = true;
   if (!ctx_->stopping)
     server_->listen_after_bind();
+  // No new connections now; close the waiting ones, finish those served.
+  front_->shutdown();
+  pool_->shutdown();
   run_returned_ = true;
 }
 

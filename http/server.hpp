@@ -23,6 +23,9 @@ class metrics;
 
 namespace matchsync::http {
 
+class elastic_pool;
+class front_door;
+
 /// What the routes need from the rest of the process.
 struct services {
   /// Why the service is not ready (database down, schema pending), or nullopt.
@@ -77,6 +80,8 @@ private:
   void install_routes();
   void mount_static_files();
   std::unique_ptr<api_context> ctx_;
+  std::unique_ptr<elastic_pool> pool_;
+  std::unique_ptr<front_door> front_;
   std::unique_ptr<httplib::Server> server_;
   std::vector<route_info> routes_;
   int pool_threads_ = 0;

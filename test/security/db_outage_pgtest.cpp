@@ -16,6 +16,7 @@
 #include "test/fake_opendota/fake_server.hpp"
 #include "test/fault/fault_harness.hpp"
 #include "test/fault/tcp_proxy.hpp"
+#include "test/security/raw_http.hpp"
 #include "test/support/pg_fixture.hpp"
 #include "test/support/process.hpp"
 
@@ -25,17 +26,6 @@ using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-// `matchsync user add`, as an operator runs it; the token is the last line.
-std::string token_for(const std::string& db_url, std::int64_t account) {
-  child_process p({binary_path("app/matchsync"), "user", "add", "--account-id",
-                   std::to_string(account)},
-                  {{"MATCHSYNC_DATABASE_URL", db_url}});
-  BOOST_REQUIRE_MESSAGE(p.wait_exit(30s) == 0, p.output());
-  auto out = p.output();
-  out.erase(out.find_last_not_of('\n') + 1);
-  return out.substr(out.rfind('\n') + 1);
-}
 
 struct answer_log {
   steady::time_point sent;
@@ -54,7 +44,7 @@ BOOST_AUTO_TEST_CASE(every_read_answers_from_the_first_ready_on_after_a_postgres
   fake.set_latency(3);
   const std::int64_t account = 7601;
   fake.set_history_size(account, 600);
-  auto token = token_for(pg.url(), account);
+  auto token = user_token(pg.url(), account);
   auto env = node_env(pg.url(), fake.url(), "outage-node");
   env["MATCHSYNC_AUTH"] = "token";
   auto serve = start_serve(env);
