@@ -13,6 +13,7 @@
 #include "http/auth.hpp"
 #include "persistence/connection_pool.hpp"
 #include "http/server.hpp"
+#include "http/stream_quota.hpp"
 
 namespace httplib {
 struct Request;
@@ -45,6 +46,8 @@ struct api_context {
   std::unique_ptr<authenticator> auth;
   std::atomic<bool> stopping{false};
   std::atomic<int> open_streams{0};
+  /// Event streams per user and in all (SPEC §4: 4 per user).
+  std::unique_ptr<stream_quota> streams;
   /// How long an event stream waits for a change before looking at the
   /// stop flag again (bounds how long stop() waits for streams).
   std::chrono::milliseconds stream_poll{200};

@@ -197,14 +197,24 @@ void events(api_context& ctx, const call& c, httplib::Response& res) {
   auto* jobs = require_runtime(ctx, res);
   if (jobs == nullptr)
     return;
-  // Streams hold a pool thread each: beyond the cap, refuse at once so
-  // plain requests always find a thread.
-  if (++ctx.open_streams > ctx.cfg.sse_max_streams) {
-    --ctx.open_streams;
-    res.set_header("Retry-After", "5");
-    send_detail(res, 503, "Too many open event streams; try again later");
-    return;
+  // Streams hold a pool thread each: beyond the caps, refuse at once so
+  // plain requests always find a thread and other users a stream.
+  auto user_id = c.user().user_id;
+  switch (ctx.streams->acquire(user_id)) {
+    case stream_quota::verdict::admitted:
+      break;
+    case stream_quota::verdict::user_full:
+      res.set_header("Retry-After", "5");
+      send_detail(res, 429, "Too many open event streams for this user (at most " +
+                              std::to_string(ctx.streams->per_user()) +
+                              "); close one first");
+      return;
+    case stream_quota::verdict::server_full:
+      res.set_header("Retry-After", "5");
+      send_detail(res, 503, "Too many open event streams; try again later");
+      return;
   }
+  ++ctx.open_streams;
   auto stream = std::make_shared<event_stream>();
   stream->ctx = &ctx;
   stream->bus = &jobs->bus();
@@ -215,6 +225,7 @@ void events(api_context& ctx, const call& c, httplib::Response& res) {
   } catch (...) {
     stream->bus->unsubscribe(stream->listener);
     --ctx.open_streams;
+    ctx.streams->release(user_id);
     throw;
   }
   res.status = 200;
@@ -224,9 +235,10 @@ void events(api_context& ctx, const call& c, httplib::Response& res) {
     "text/event-stream",
     [stream](std::size_t, httplib::DataSink& sink) { return stream->next(sink); },
     // Runs when the response is destroyed, whatever ended the stream.
-    [stream](bool) {
+    [stream, user_id](bool) {
       stream->bus->unsubscribe(stream->listener);
       --stream->ctx->open_streams;
+      stream->ctx->streams->release(user_id);
     });
 }
 

@@ -127,6 +127,7 @@ api_server::api_server(const config& cfg, services svc)
   reads.application_name = "matchsync-http";
   ctx_->read_pool = std::make_unique<db::connection_pool>(reads);
   ctx_->auth = make_authenticator(cfg, *ctx_->read_pool);
+  ctx_->streams = std::make_unique<stream_quota>(cfg.sse_max_streams);
 
   // A client that left must cost a failed write, not the process.
   ::signal(SIGPIPE, SIG_IGN);
