@@ -333,4 +333,6 @@ std::vector<route_info> api_server::routes() const { return routes_; }
 
 int api_server::open_streams() const { return ctx_->open_streams; }
 
+long api_server::database_reads() const { return ctx_->read_pool->snapshot().lent; }
+
 }  // namespace matchsync::http

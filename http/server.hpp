@@ -72,6 +72,8 @@ public:
   std::vector<route_info> routes() const;
   /// Event streams open now.
   int open_streams() const;
+  /// Database uses by the HTTP layer's reads so far (token lookups included).
+  long database_reads() const;
   /// The threads the HTTP pool keeps (at least sse_max_streams + 4); it
   /// grows past them while more connections are open, each holding one.
   int pool_threads() const { return pool_threads_; }
