@@ -17,6 +17,7 @@
 #include "http/front_door.hpp"
 #include "http/errors.hpp"
 #include "http/json_views.hpp"
+#include "http/local_guard.hpp"
 #include "http/routes.hpp"
 #include "metrics/metrics.hpp"
 #include "persistence/user_store.hpp"
@@ -207,8 +208,27 @@ void api_server::install_routes() {
       throw std::logic_error("route method not supported: " + r.info.method);
   }
 
-  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+  bool open_mode = ctx_->cfg.auth == "none";
+  std::string bound_host = ctx_->cfg.http_host;
+  server_->set_pre_routing_handler([open_mode, bound_host](const httplib::Request& req,
+                                                           httplib::Response& res) {
     current_request() = request_timing{nullptr, steady::now(), true};
+    if (open_mode) {
+      // Without tokens, only the user's own tools may act (local_guard.hpp):
+      // no other site's page, no rebinding name, no form post.
+      std::vector<std::string> own{bound_host, req.local_addr};
+      auto host = req.get_header_value("Host");
+      auto origin = req.get_header_value("Origin");
+      if ((!host.empty() && !is_own_host(host, own)) ||
+          (req.has_header("Origin") && !is_own_origin(origin, own))) {
+        send_detail(res, 403, "Host or Origin is not this service's own address");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (req.method == "POST" && !is_json_content_type(req.get_header_value("Content-Type"))) {
+        send_detail(res, 415, "POST needs Content-Type: application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
     // RFC 9112 §6.3: a request with neither Content-Length nor
     // Transfer-Encoding has no body. httplib 0.11 would read a POST's body
     // until the connection closes (`curl -X POST` waited 5 s for a 400).
