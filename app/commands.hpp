@@ -26,5 +26,11 @@ int run_serve(const config& cfg, const serve_options& opts);
 int run_worker(const config& cfg);
 int run_migrate(const config& cfg, const migrate_options& opts);
 int run_user_add(const config& cfg, const user_add_options& opts);
+/// `user token`: a new token for the account (printed alone on the last
+/// line), the old one revoked.
+int run_user_token(const config& cfg, std::int64_t account_id);
+/// `user remove`: the user, their tokens, jobs and matches; `confirmed`
+/// is --yes.
+int run_user_remove(const config& cfg, std::int64_t account_id, bool confirmed);
 
 }  // namespace matchsync::app
