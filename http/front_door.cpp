@@ -73,10 +73,13 @@ public:
     : fd_(fd), request_(request), write_timeout_(write_timeout) {}
 
   bool is_readable() const override { return pos_ < request_.size(); }
+  // False too once the client has closed its side: an event stream asks
+  // this at every poll, so a closed tab frees its place (and its user's
+  // share of streams) at once rather than at the next heartbeat.
   bool is_writable() const override {
-    pollfd p{fd_, POLLOUT, 0};
+    pollfd p{fd_, POLLOUT | POLLRDHUP, 0};
     return ::poll(&p, 1, static_cast<int>(write_timeout_.count())) > 0 &&
-           !(p.revents & (POLLERR | POLLHUP));
+           !(p.revents & (POLLERR | POLLHUP | POLLRDHUP));
   }
   ssize_t read(char* ptr, size_t size) override {
     auto n = std::min(size, request_.size() - pos_);

@@ -182,6 +182,10 @@ struct event_stream {
       sink.done();
       return true;
     }
+    // A client that left ends the stream now, not at the next heartbeat:
+    // its place counts against the user's 4.
+    if (!sink.is_writable())
+      return false;
     if (auto event = listener->next(ctx->stream_poll)) {
       if (auto* job = std::get_if<sync_job>(&*event))
         return write(sink, job_event(*job));

@@ -79,6 +79,9 @@ const httplib::Headers& hardening_headers() {
   return h;
 }
 
+constexpr const char* dashboard_csp =
+  "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
 std::string header_lines(const httplib::Headers& headers) {
   std::string out;
   for (auto& [k, v] : headers)
@@ -298,6 +301,11 @@ void api_server::mount_static_files() {
                                           : ctx_->cfg.static_dir;
   // httplib refuses paths that leave the folder ("..") and serves
   // index.html for "/".
+  // The dashboard's pages load only their own scripts and styles and may
+  // not be framed (SPEC §4); the header goes on every file it is made of.
+  server_->set_file_request_handler([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Content-Security-Policy", dashboard_csp);
+  });
   if (!server_->set_mount_point("/", dir, {{"Cache-Control", "no-cache"}}))
     log::warn("dashboard files not found; / will answer 404", {{"static_dir", dir}});
 }
