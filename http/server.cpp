@@ -19,12 +19,10 @@
 #include "http/json_views.hpp"
 #include "http/local_guard.hpp"
 #include "http/routes.hpp"
+#include "http/static_files.hpp"
 #include "metrics/metrics.hpp"
 #include "persistence/user_store.hpp"
 
-#ifndef MATCHSYNC_DEFAULT_STATIC_DIR
-#define MATCHSYNC_DEFAULT_STATIC_DIR "http/static"
-#endif
 
 namespace matchsync::http {
 
@@ -296,18 +294,60 @@ void api_server::install_routes() {
   });
 }
 
+namespace {
+const char* mime_of(const std::string& name) {
+  auto ext = name.substr(name.rfind('.') + 1);
+  if (ext == "html") return "text/html; charset=utf-8";
+  if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
+  if (ext == "css") return "text/css; charset=utf-8";
+  if (ext == "svg") return "image/svg+xml";
+  if (ext == "json") return "application/json";
+  if (ext == "png") return "image/png";
+  if (ext == "ico") return "image/x-icon";
+  return "application/octet-stream";
+}
+
+std::string regex_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::strchr(".^$|()[]{}*+?\\", c))
+      out += '\\';
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
 void api_server::mount_static_files() {
-  auto dir = ctx_->cfg.static_dir.empty() ? std::string(MATCHSYNC_DEFAULT_STATIC_DIR)
-                                          : ctx_->cfg.static_dir;
-  // httplib refuses paths that leave the folder ("..") and serves
-  // index.html for "/".
   // The dashboard's pages load only their own scripts and styles and may
   // not be framed (SPEC §4); the header goes on every file it is made of.
-  server_->set_file_request_handler([](const httplib::Request&, httplib::Response& res) {
+  auto headers = [](httplib::Response& res) {
     res.set_header("Content-Security-Policy", dashboard_csp);
-  });
-  if (!server_->set_mount_point("/", dir, {{"Cache-Control", "no-cache"}}))
-    log::warn("dashboard files not found; / will answer 404", {{"static_dir", dir}});
+    res.set_header("Cache-Control", "no-cache");
+  };
+  const auto& dir = ctx_->cfg.static_dir;
+  if (!dir.empty()) {
+    // Development only: files read from a folder at every request.
+    server_->set_file_request_handler(
+      [headers](const httplib::Request&, httplib::Response& res) { headers(res); });
+    // httplib refuses paths that leave the folder ("..") and serves
+    // index.html for "/".
+    if (!server_->set_mount_point("/", dir))
+      log::warn("dashboard files not found; / will answer 404", {{"static_dir", dir}});
+    else
+      log::warn("dashboard served from a folder (static_dir): for development", {{"static_dir", dir}});
+    return;
+  }
+  for (const auto& [name, content] : dashboard_files()) {
+    auto serve = [headers, &content = content, mime = std::string(mime_of(name))](
+                   const httplib::Request&, httplib::Response& res) {
+      headers(res);
+      res.set_content(content, mime.c_str());
+    };
+    server_->Get("/" + regex_escape(name), serve);
+    if (name == "index.html")
+      server_->Get("/", serve);
+  }
 }
 
 int api_server::bind() {
