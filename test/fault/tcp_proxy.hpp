@@ -25,6 +25,9 @@ public:
   /// Resets every relayed connection and closes the listening port: the
   /// node behind it is cut off, and cannot connect again.
   void cut();
+  /// While frozen, nothing is relayed either way and nothing is closed: the
+  /// peers' packets vanish, as behind a firewall that drops them.
+  void freeze(bool on) { frozen_ = on; }
   /// Connections relayed so far.
   int connections() const { return accepted_; }
   /// Every byte relayed so far, both directions interleaved (empty unless
@@ -39,6 +42,7 @@ private:
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> cut_{false};
+  std::atomic<bool> frozen_{false};
   std::atomic<int> accepted_{0};
   bool record_;
   mutable std::mutex seen_mutex_;

@@ -162,6 +162,30 @@ BOOST_AUTO_TEST_CASE(a_killed_connection_is_dropped_and_the_next_caller_reconnec
   BOOST_TEST(f.sessions() == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_read_on_connections_that_died_idle_is_answered_on_a_new_one) {
+  fixture f("pool_test_read_retry");
+  db::connection_pool pool(f.options(3));
+  {
+    auto a = pool.acquire();
+    auto b = pool.acquire();
+  }
+  BOOST_REQUIRE_EQUAL(pool.snapshot().idle, 2);
+  {
+    pqxx::nontransaction tx(f.admin);
+    tx.exec_params("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                   "WHERE application_name = $1",
+                   f.app);
+  }
+  BOOST_REQUIRE(test::wait_until([&] { return f.sessions() == 0; }, 10s));
+  // The first connection tried is dead: dropped with the other idle one,
+  // and the read runs again on a fresh connection.
+  auto pid = pool.read([](pqxx::connection& c) { return backend_pid(c); });
+  BOOST_TEST(pid > 0);
+  BOOST_TEST(pool.snapshot().open == 1);
+  BOOST_TEST(pool.snapshot().opened == 3);
+  BOOST_TEST(f.sessions() == 1);
+}
+
 BOOST_AUTO_TEST_CASE(acquire_gives_up_at_its_deadline_with_a_clear_error) {
   fixture f("pool_test_deadline");
   db::connection_pool pool(f.options(2));
