@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <iostream>
-#include <mutex>
 #include <thread>
 
 #include "actors/cluster_transport.hpp"
@@ -17,33 +16,10 @@
 #include "http/server.hpp"
 #include "persistence/database.hpp"
 #include "persistence/migrator.hpp"
+#include "persistence/readiness_probe.hpp"
 #include "persistence/user_store.hpp"
 
 namespace matchsync::app {
-
-namespace {
-
-// /ready: the database answers and the schema is current.
-class readiness_probe {
-public:
-  explicit readiness_probe(std::string url) : session_(std::move(url)) {}
-
-  std::optional<std::string> operator()() {
-    std::lock_guard<std::mutex> guard(mutex_);
-    try {
-      session_.run([](pqxx::connection& c) { db::migrator().require_current(c); });
-      return std::nullopt;
-    } catch (const domain_error& e) {
-      return std::string(e.what());
-    }
-  }
-
-private:
-  std::mutex mutex_;
-  db::session session_;
-};
-
-}  // namespace
 
 int run_serve(const config& cfg, const serve_options& opts) {
   // Block the stop signals in every thread; one thread waits for them.
@@ -89,7 +65,7 @@ int run_serve(const config& cfg, const serve_options& opts) {
     std::cerr << "matchsync: " << e.what() << std::endl;
     return 1;
   }
-  auto probe = std::make_shared<readiness_probe>(cfg.database_url);
+  auto probe = std::make_shared<db::readiness_probe>(cfg.database_url);
   http::services svc;
   svc.readiness = [probe] { return (*probe)(); };
   svc.jobs = &jobs;

@@ -19,9 +19,10 @@ const char* usage =
   "  matchsync worker --coordinator HOST:PORT [--config FILE]\n"
   "  matchsync migrate [--config FILE] [--status]\n"
   "  matchsync user add --account-id N [--name NAME] [--config FILE]\n"
+  "  matchsync user token --account-id N [--config FILE]\n"
+  "  matchsync user remove --account-id N --yes [--config FILE]\n"
   "  matchsync cluster ca --out DIR\n"
   "  matchsync cluster cert --ca DIR --node NAME --out DIR\n"
-
   "  matchsync --version\n"
   "Settings come from flags, MATCHSYNC_* environment variables and the\n"
   "config file, in that order; see matchsync(1) and the example config.\n";
@@ -49,15 +50,15 @@ int main(int argc, char** argv) {
     return app::run_cluster({args.begin() + 1, args.end()});
   std::size_t i = 1;
   if (command == "user") {
-    if (args.size() < 2 || args[1] != "add")
+    if (args.size() < 2 || (args[1] != "add" && args[1] != "token" && args[1] != "remove"))
       return fail("unknown command 'user" +
                   (args.size() > 1 ? " " + args[1] : std::string()) +
                   "'; try 'matchsync user add --account-id N'");
-    command = "user add";
+    command = "user " + args[1];
     i = 2;
   }
-  if (command != "serve" && command != "worker" && command != "migrate" &&
-      command != "user add")
+  bool user_command = command.rfind("user ", 0) == 0;
+  if (command != "serve" && command != "worker" && command != "migrate" && !user_command)
     return fail("unknown command '" + command + "'\n" + usage);
 
   std::optional<std::string> config_file;
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
   app::migrate_options migrate;
   app::user_add_options user;
   bool have_account = false;
+  bool confirmed = false;
   for (; i < args.size(); ++i) {
     const auto& a = args[i];
     auto value = [&](const char* name) -> std::string {
@@ -92,7 +94,9 @@ int main(int argc, char** argv) {
         flags["slots"] = value("--slots");
       else if (a == "--node-id")
         flags["node_id"] = value("--node-id");
-      else if (a == "--account-id" && command == "user add") {
+      else if (a == "--yes" && command == "user remove")
+        confirmed = true;
+      else if (a == "--account-id" && user_command) {
         auto v = value("--account-id");
         std::size_t used = 0;
         try {
@@ -111,8 +115,8 @@ int main(int argc, char** argv) {
       return fail(e.what());
     }
   }
-  if (command == "user add" && !have_account)
-    return fail("user add: --account-id N is required");
+  if (user_command && !have_account)
+    return fail(command + ": --account-id N is required");
 
   config cfg;
   try {
@@ -134,5 +138,9 @@ int main(int argc, char** argv) {
     return app::run_worker(cfg);
   if (command == "migrate")
     return app::run_migrate(cfg, migrate);
+  if (command == "user token")
+    return app::run_user_token(cfg, user.account_id);
+  if (command == "user remove")
+    return app::run_user_remove(cfg, user.account_id, confirmed);
   return app::run_user_add(cfg, user);
 }

@@ -54,7 +54,7 @@ struct config {
   std::string log_format = "text";
   int http_threads = 32;
   int sse_max_streams = 16;
-  std::string static_dir;  ///< dashboard files; empty = next to the binary
+  std::string static_dir;  ///< development only: serve the dashboard from this folder; empty = the files embedded at build time
   /// Test-only fault switch: the job actor throws at this step number (0 = off).
   int fault_throw_at_step = 0;
   /// Test-only: throw at every attempt rather than once.

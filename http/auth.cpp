@@ -47,10 +47,21 @@ std::size_t token_cache::size() const {
   return lru_.size();
 }
 
+bool could_be_token(const std::string& token) {
+  if (token.size() != 64)
+    return false;
+  for (char c : token)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return false;
+  return true;
+}
+
 authenticator::authenticator(std::string mode, lookup_fn lookup, default_fn default_user,
-                             std::chrono::milliseconds ttl, std::size_t capacity)
+                             std::chrono::milliseconds ttl, std::size_t capacity,
+                             std::chrono::milliseconds unknown_ttl)
   : mode_(std::move(mode)), lookup_(std::move(lookup)),
-    default_user_(std::move(default_user)), cache_(capacity, ttl) {}
+    default_user_(std::move(default_user)), cache_(capacity, ttl),
+    unknown_(capacity, unknown_ttl) {}
 
 auth_result authenticator::authenticate(const std::string& authorization) {
   if (!required()) {
@@ -64,14 +75,20 @@ auth_result authenticator::authenticate(const std::string& authorization) {
   auto token = bearer_token(authorization);
   if (!token)
     return {std::nullopt, "Not authenticated"};
+  // Junk costs no query (and no hash).
+  if (!could_be_token(*token))
+    return {std::nullopt, "Invalid token"};
   auto hash = hash_token(*token);
   auto now = token_cache::clock::now();
   if (auto hit = cache_.get(hash, now))
     return {hit, {}};
-  // Unknown tokens are not cached: a user created a moment ago must work.
-  auto found = lookup_(hash);
-  if (!found)
+  if (unknown_.get(hash, now))
     return {std::nullopt, "Invalid token"};
+  auto found = lookup_(hash);
+  if (!found) {
+    unknown_.put(hash, principal{}, now);
+    return {std::nullopt, "Invalid token"};
+  }
   cache_.put(hash, *found, now);
   return {found, {}};
 }

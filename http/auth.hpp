@@ -46,6 +46,10 @@ private:
   std::unordered_map<std::string, std::list<entry>::iterator> index_;
 };
 
+/// Whether `token` has the shape of the tokens this service issues (64
+/// lowercase hex digits): anything else is refused without a lookup.
+bool could_be_token(const std::string& token);
+
 /// Outcome of authenticating one request.
 struct auth_result {
   std::optional<principal> who;
@@ -61,9 +65,14 @@ public:
   using default_fn = std::function<principal()>;
 
   /// `mode` is "token" or "none".
+  /// A known token is trusted `ttl` without asking again: short, since a
+  /// revoked token must stop working within a second on every node. An
+  /// unknown one is remembered `unknown_ttl`: tokens are random, so one
+  /// that is unknown now is not issued a moment later.
   authenticator(std::string mode, lookup_fn lookup, default_fn default_user,
-                std::chrono::milliseconds ttl = std::chrono::seconds(60),
-                std::size_t capacity = 4096);
+                std::chrono::milliseconds ttl = std::chrono::milliseconds(500),
+                std::size_t capacity = 4096,
+                std::chrono::milliseconds unknown_ttl = std::chrono::seconds(30));
 
   /// Authenticates from the Authorization header's value ("" when absent).
   auth_result authenticate(const std::string& authorization);
@@ -75,6 +84,7 @@ private:
   lookup_fn lookup_;
   default_fn default_user_;
   token_cache cache_;
+  token_cache unknown_;
   std::mutex default_mutex_;
   std::optional<principal> default_;
 };

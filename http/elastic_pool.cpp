@@ -30,6 +30,20 @@ void elastic_pool::submit(std::function<void()> task) {
   work_ready_.notify_one();
 }
 
+bool elastic_pool::try_submit(std::function<void()>& task) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  if (stopping_ || (threads_ >= max_ && tasks_.size() >= idle_))
+    return false;
+  tasks_.push_back(std::move(task));
+  if (tasks_.size() > idle_ && threads_ < max_) {
+    ++threads_;
+    peak_ = std::max(peak_, threads_);
+    std::thread([this] { work(); }).detach();
+  }
+  work_ready_.notify_one();
+  return true;
+}
+
 void elastic_pool::shutdown() {
   std::unique_lock<std::mutex> lock(mutex_);
   stopping_ = true;

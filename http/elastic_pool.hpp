@@ -26,6 +26,10 @@ public:
   /// Runs `task` on a pool thread; never blocks. At `max` threads, busy,
   /// the task waits for the first thread that frees up.
   void submit(std::function<void()> task);
+  /// Runs `task` on a pool thread unless every one of `max` threads is
+  /// busy (or the pool is stopping): then false, and the task is dropped,
+  /// so that the caller can answer at once rather than queue.
+  bool try_submit(std::function<void()>& task);
   /// Runs the tasks already queued, then waits until every thread ended.
   void shutdown();
 

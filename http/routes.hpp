@@ -11,8 +11,9 @@
 
 #include "config/config.hpp"
 #include "http/auth.hpp"
-#include "http/read_session.hpp"
+#include "persistence/connection_pool.hpp"
 #include "http/server.hpp"
+#include "http/stream_quota.hpp"
 
 namespace httplib {
 struct Request;
@@ -45,13 +46,16 @@ struct api_context {
   std::unique_ptr<authenticator> auth;
   std::atomic<bool> stopping{false};
   std::atomic<int> open_streams{0};
+  /// Event streams per user and in all (SPEC §4: 4 per user).
+  std::unique_ptr<stream_quota> streams;
   /// How long an event stream waits for a change before looking at the
   /// stop flag again (bounds how long stop() waits for streams).
   std::chrono::milliseconds stream_poll{200};
 
-  /// Connections for plain reads, shared by the server's threads.
-  std::unique_ptr<read_sessions> read_pool;
-  read_sessions& reads() const { return *read_pool; }
+  /// Connections for plain reads, shared by the server's threads
+  /// (connection_pool::read: a read on a connection that died is retried).
+  std::unique_ptr<db::connection_pool> read_pool;
+  db::connection_pool& reads() const { return *read_pool; }
 };
 
 /// A route whose handler is `f(ctx, call, response)`.

@@ -34,7 +34,7 @@ void list_matches(api_context& ctx, const call& c, httplib::Response& res) {
     send_detail(res, 422, offset.error);
     return;
   }
-  auto rows = ctx.reads().run([&](pqxx::connection& conn) {
+  auto rows = ctx.reads().read([&](pqxx::connection& conn) {
     return db::match_store(conn).list(c.user().account_id, static_cast<int>(*limit.value),
                                       static_cast<int>(*offset.value));
   });
@@ -50,7 +50,7 @@ void get_match(api_context& ctx, const call& c, httplib::Response& res) {
     send_detail(res, 422, id.error);
     return;
   }
-  auto m = ctx.reads().run([&](pqxx::connection& conn) {
+  auto m = ctx.reads().read([&](pqxx::connection& conn) {
     return db::match_store(conn).get(c.user().account_id, *id.value);
   });
   if (m)
@@ -60,7 +60,7 @@ void get_match(api_context& ctx, const call& c, httplib::Response& res) {
 }
 
 void stats_summary(api_context& ctx, const call& c, httplib::Response& res) {
-  auto s = ctx.reads().run(
+  auto s = ctx.reads().read(
     [&](pqxx::connection& conn) { return db::match_store(conn).stats(c.user().account_id); });
   send_json(res, 200, stats_view(s));
 }

@@ -44,7 +44,7 @@ void refresh_job_gauges(api_context& ctx) {
     for (auto s : {job_status::pending, job_status::running, job_status::completed,
                    job_status::failed, job_status::cancelled})
       counts[{to_string(t), to_string(s)}] = 0;
-  ctx.reads().run([&](pqxx::connection& c) {
+  ctx.reads().read([&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
     for (auto row : tx.exec(job_counts_sql))
       counts[{row[0].as<std::string>(), row[1].as<std::string>()}] = row[2].as<double>();

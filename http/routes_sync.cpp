@@ -32,7 +32,7 @@ runtime* require_runtime(api_context& ctx, httplib::Response& res) {
 }
 
 std::optional<sync_job> active_job(api_context& ctx, std::int64_t user_id) {
-  return ctx.reads().run(
+  return ctx.reads().read(
     [&](pqxx::connection& c) { return db::job_store(c).active_for_user(user_id); });
 }
 
@@ -128,7 +128,7 @@ void list_jobs(api_context& ctx, const call& c, httplib::Response& res) {
     send_detail(res, 422, limit.error);
     return;
   }
-  auto rows = ctx.reads().run([&](pqxx::connection& conn) {
+  auto rows = ctx.reads().read([&](pqxx::connection& conn) {
     return db::job_store(conn).list_for_user(c.user().user_id, static_cast<int>(*limit.value));
   });
   json out = json::array();
@@ -143,7 +143,7 @@ void get_job(api_context& ctx, const call& c, httplib::Response& res) {
     send_detail(res, 422, id.error);
     return;
   }
-  auto job = ctx.reads().run([&](pqxx::connection& conn) {
+  auto job = ctx.reads().read([&](pqxx::connection& conn) {
     return db::job_store(conn).find_for_user(c.user().user_id, *id.value);
   });
   if (job)
@@ -182,6 +182,10 @@ struct event_stream {
       sink.done();
       return true;
     }
+    // A client that left ends the stream now, not at the next heartbeat:
+    // its place counts against the user's 4.
+    if (!sink.is_writable())
+      return false;
     if (auto event = listener->next(ctx->stream_poll)) {
       if (auto* job = std::get_if<sync_job>(&*event))
         return write(sink, job_event(*job));
@@ -197,14 +201,24 @@ void events(api_context& ctx, const call& c, httplib::Response& res) {
   auto* jobs = require_runtime(ctx, res);
   if (jobs == nullptr)
     return;
-  // Streams hold a pool thread each: beyond the cap, refuse at once so
-  // plain requests always find a thread.
-  if (++ctx.open_streams > ctx.cfg.sse_max_streams) {
-    --ctx.open_streams;
-    res.set_header("Retry-After", "5");
-    send_detail(res, 503, "Too many open event streams; try again later");
-    return;
+  // Streams hold a pool thread each: beyond the caps, refuse at once so
+  // plain requests always find a thread and other users a stream.
+  auto user_id = c.user().user_id;
+  switch (ctx.streams->acquire(user_id)) {
+    case stream_quota::verdict::admitted:
+      break;
+    case stream_quota::verdict::user_full:
+      res.set_header("Retry-After", "5");
+      send_detail(res, 429, "Too many open event streams for this user (at most " +
+                              std::to_string(ctx.streams->per_user()) +
+                              "); close one first");
+      return;
+    case stream_quota::verdict::server_full:
+      res.set_header("Retry-After", "5");
+      send_detail(res, 503, "Too many open event streams; try again later");
+      return;
   }
+  ++ctx.open_streams;
   auto stream = std::make_shared<event_stream>();
   stream->ctx = &ctx;
   stream->bus = &jobs->bus();
@@ -215,6 +229,7 @@ void events(api_context& ctx, const call& c, httplib::Response& res) {
   } catch (...) {
     stream->bus->unsubscribe(stream->listener);
     --ctx.open_streams;
+    ctx.streams->release(user_id);
     throw;
   }
   res.status = 200;
@@ -224,9 +239,10 @@ void events(api_context& ctx, const call& c, httplib::Response& res) {
     "text/event-stream",
     [stream](std::size_t, httplib::DataSink& sink) { return stream->next(sink); },
     // Runs when the response is destroyed, whatever ended the stream.
-    [stream](bool) {
+    [stream, user_id](bool) {
       stream->bus->unsubscribe(stream->listener);
       --stream->ctx->open_streams;
+      stream->ctx->streams->release(user_id);
     });
 }
 

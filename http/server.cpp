@@ -14,15 +14,15 @@
 
 #include "core/log.hpp"
 #include "http/elastic_pool.hpp"
+#include "http/front_door.hpp"
 #include "http/errors.hpp"
 #include "http/json_views.hpp"
+#include "http/local_guard.hpp"
 #include "http/routes.hpp"
+#include "http/static_files.hpp"
 #include "metrics/metrics.hpp"
 #include "persistence/user_store.hpp"
 
-#ifndef MATCHSYNC_DEFAULT_STATIC_DIR
-#define MATCHSYNC_DEFAULT_STATIC_DIR "http/static"
-#endif
 
 namespace matchsync::http {
 
@@ -44,12 +44,13 @@ request_timing& current_request() {
 }
 
 // Keep-alive connections served at most this many requests each before
-// httplib closes them (its default, 5, made every fifth request reconnect);
-// a bound all the same, so that when every thread is taken a waiting
-// connection gets one soon.
+// they are closed (httplib's default, 5, made every fifth request reconnect).
 constexpr std::size_t keep_alive_requests = 1000;
-// The pool grows past http_threads while more connections are open (each
-// holds a thread), up to this many, and shrinks back when they close.
+// A kept-alive connection without a new request is closed after this.
+constexpr auto keep_alive_idle = std::chrono::seconds(2);
+// The pool grows past http_threads while more requests are served at once
+// (an event stream holds a thread for its life), up to this many, and
+// shrinks back; beyond it a request is answered 503 at once.
 constexpr std::size_t max_pool_threads = 256;
 constexpr auto pool_idle_timeout = std::chrono::seconds(10);
 // Connections the kernel queues for accept(); it caps this at somaxconn.
@@ -57,22 +58,39 @@ constexpr int listen_backlog = 1024;
 // Database connections for plain reads, whatever the thread count: reads
 // are short, and the server's connection limit is shared with the jobs.
 constexpr int read_connections = 8;
+// How long a read waits for one of them before answering 503.
+constexpr auto read_wait = std::chrono::seconds(5);
 
-// httplib's task queue over the elastic pool.
-class elastic_queue : public httplib::TaskQueue {
+// httplib's accept loop hands each connection to its task queue; this one
+// runs the hand-over (front_door::adopt, which never blocks) on the spot:
+// threads are taken per request by the front door, not per connection.
+class inline_queue : public httplib::TaskQueue {
 public:
-  elastic_queue(std::size_t min, std::size_t max) : pool_(min, max, pool_idle_timeout) {}
-  void enqueue(std::function<void()> fn) override { pool_.submit(std::move(fn)); }
-  void shutdown() override { pool_.shutdown(); }
-
-private:
-  elastic_pool pool_;
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override {}
 };
 
-std::unique_ptr<authenticator> make_authenticator(const config& cfg, read_sessions& reads) {
+// Headers every answer carries (SPEC §4), the front door's own included.
+const httplib::Headers& hardening_headers() {
+  static const httplib::Headers h{{"X-Content-Type-Options", "nosniff"},
+                                  {"Referrer-Policy", "no-referrer"}};
+  return h;
+}
+
+constexpr const char* dashboard_csp =
+  "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+std::string header_lines(const httplib::Headers& headers) {
+  std::string out;
+  for (auto& [k, v] : headers)
+    out += k + ": " + v + "\r\n";
+  return out;
+}
+
+std::unique_ptr<authenticator> make_authenticator(const config& cfg, db::connection_pool& reads) {
   auto* pool = &reads;
   auto lookup = [pool](const std::string& hash) -> std::optional<principal> {
-    auto u = pool->run(
+    auto u = pool->read(
       [&](pqxx::connection& c) { return db::user_store(c).find_by_token_hash(hash); });
     if (!u)
       return std::nullopt;
@@ -82,7 +100,7 @@ std::unique_ptr<authenticator> make_authenticator(const config& cfg, read_sessio
   auto default_user = [pool, account]() -> principal {
     if (!account)
       throw domain_error(errc::internal, "auth=none without a default account id");
-    auto u = pool->run(
+    auto u = pool->read(
       [&](pqxx::connection& c) { return db::user_store(c).ensure(*account); });
     return principal{u.id, u.account_id};
   };
@@ -99,13 +117,19 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
 }  // namespace
 
 api_server::api_server(const config& cfg, services svc)
-  : ctx_(std::make_unique<api_context>()), server_(std::make_unique<httplib::Server>()) {
+  : ctx_(std::make_unique<api_context>()) {
   ctx_->cfg = cfg;
   ctx_->svc = std::move(svc);
   if (ctx_->svc.started_at.empty())
     ctx_->svc.started_at = iso_time(std::chrono::system_clock::now());
-  ctx_->read_pool = std::make_unique<read_sessions>(cfg.database_url, read_connections);
+  db::pool_options reads;
+  reads.url = cfg.database_url;
+  reads.max_size = read_connections;
+  reads.acquire_timeout = read_wait;
+  reads.application_name = "matchsync-http";
+  ctx_->read_pool = std::make_unique<db::connection_pool>(reads);
   ctx_->auth = make_authenticator(cfg, *ctx_->read_pool);
+  ctx_->streams = std::make_unique<stream_quota>(cfg.sse_max_streams);
 
   // A client that left must cost a failed write, not the process.
   ::signal(SIGPIPE, SIG_IGN);
@@ -118,17 +142,29 @@ api_server::api_server(const config& cfg, services svc)
               {{"http_threads", std::to_string(pool_threads_)}});
   std::size_t min = static_cast<std::size_t>(pool_threads_);
   std::size_t max = std::max(min, max_pool_threads);
-  server_->new_task_queue = [min, max] { return new elastic_queue(min, max); };
-  server_->set_payload_max_length(64 * 1024);
-  // An idle keep-alive connection also holds a thread; and stop() waits for it.
-  server_->set_keep_alive_timeout(2);
+  pool_ = std::make_unique<elastic_pool>(min, max, pool_idle_timeout);
+  front_options door;
+  door.keep_alive_requests = keep_alive_requests;
+  door.keep_alive_idle = keep_alive_idle;
+  door.extra_headers = header_lines(hardening_headers());
+  front_ = std::make_unique<front_door>(door, *pool_);
+  server_ = make_guarded_server(*front_, door.write_timeout);
+  server_->new_task_queue = [] { return new inline_queue; };
+  // The front door counts chunked bodies too; this stays as a second guard.
+  server_->set_payload_max_length(door.limits.max_body);
   server_->set_keep_alive_max_count(keep_alive_requests);
+  server_->set_keep_alive_timeout(keep_alive_idle.count());
+  server_->set_default_headers(hardening_headers());
   server_->set_tcp_nodelay(true);
   install_routes();
   mount_static_files();
 }
 
-api_server::~api_server() = default;
+api_server::~api_server() {
+  // Requests in flight use the server and the context: they end first.
+  front_->shutdown();
+  pool_->shutdown();
+}
 
 void api_server::install_routes() {
   std::vector<route> table;
@@ -173,8 +209,27 @@ void api_server::install_routes() {
       throw std::logic_error("route method not supported: " + r.info.method);
   }
 
-  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+  bool open_mode = ctx_->cfg.auth == "none";
+  std::string bound_host = ctx_->cfg.http_host;
+  server_->set_pre_routing_handler([open_mode, bound_host](const httplib::Request& req,
+                                                           httplib::Response& res) {
     current_request() = request_timing{nullptr, steady::now(), true};
+    if (open_mode) {
+      // Without tokens, only the user's own tools may act (local_guard.hpp):
+      // no other site's page, no rebinding name, no form post.
+      std::vector<std::string> own{bound_host, req.local_addr};
+      auto host = req.get_header_value("Host");
+      auto origin = req.get_header_value("Origin");
+      if ((!host.empty() && !is_own_host(host, own)) ||
+          (req.has_header("Origin") && !is_own_origin(origin, own))) {
+        send_detail(res, 403, "Host or Origin is not this service's own address");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (req.method == "POST" && !is_json_content_type(req.get_header_value("Content-Type"))) {
+        send_detail(res, 415, "POST needs Content-Type: application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
     // RFC 9112 §6.3: a request with neither Content-Length nor
     // Transfer-Encoding has no body. httplib 0.11 would read a POST's body
     // until the connection closes (`curl -X POST` waited 5 s for a 400).
@@ -239,13 +294,60 @@ void api_server::install_routes() {
   });
 }
 
+namespace {
+const char* mime_of(const std::string& name) {
+  auto ext = name.substr(name.rfind('.') + 1);
+  if (ext == "html") return "text/html; charset=utf-8";
+  if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
+  if (ext == "css") return "text/css; charset=utf-8";
+  if (ext == "svg") return "image/svg+xml";
+  if (ext == "json") return "application/json";
+  if (ext == "png") return "image/png";
+  if (ext == "ico") return "image/x-icon";
+  return "application/octet-stream";
+}
+
+std::string regex_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::strchr(".^$|()[]{}*+?\\", c))
+      out += '\\';
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
 void api_server::mount_static_files() {
-  auto dir = ctx_->cfg.static_dir.empty() ? std::string(MATCHSYNC_DEFAULT_STATIC_DIR)
-                                          : ctx_->cfg.static_dir;
-  // httplib refuses paths that leave the folder ("..") and serves
-  // index.html for "/".
-  if (!server_->set_mount_point("/", dir, {{"Cache-Control", "no-cache"}}))
-    log::warn("dashboard files not found; / will answer 404", {{"static_dir", dir}});
+  // The dashboard's pages load only their own scripts and styles and may
+  // not be framed (SPEC §4); the header goes on every file it is made of.
+  auto headers = [](httplib::Response& res) {
+    res.set_header("Content-Security-Policy", dashboard_csp);
+    res.set_header("Cache-Control", "no-cache");
+  };
+  const auto& dir = ctx_->cfg.static_dir;
+  if (!dir.empty()) {
+    // Development only: files read from a folder at every request.
+    server_->set_file_request_handler(
+      [headers](const httplib::Request&, httplib::Response& res) { headers(res); });
+    // httplib refuses paths that leave the folder ("..") and serves
+    // index.html for "/".
+    if (!server_->set_mount_point("/", dir))
+      log::warn("dashboard files not found; / will answer 404", {{"static_dir", dir}});
+    else
+      log::warn("dashboard served from a folder (static_dir): for development", {{"static_dir", dir}});
+    return;
+  }
+  for (const auto& [name, content] : dashboard_files()) {
+    auto serve = [headers, &content = content, mime = std::string(mime_of(name))](
+                   const httplib::Request&, httplib::Response& res) {
+      headers(res);
+      res.set_content(content, mime.c_str());
+    };
+    server_->Get("/" + regex_escape(name), serve);
+    if (name == "index.html")
+      server_->Get("/", serve);
+  }
 }
 
 int api_server::bind() {
@@ -274,6 +376,9 @@ void api_server::run() {
   run_entered_ = true;
   if (!ctx_->stopping)
     server_->listen_after_bind();
+  // No new connections now; close the waiting ones, finish those served.
+  front_->shutdown();
+  pool_->shutdown();
   run_returned_ = true;
 }
 
@@ -295,5 +400,7 @@ void api_server::stop() {
 std::vector<route_info> api_server::routes() const { return routes_; }
 
 int api_server::open_streams() const { return ctx_->open_streams; }
+
+long api_server::database_reads() const { return ctx_->read_pool->snapshot().lent; }
 
 }  // namespace matchsync::http

@@ -23,6 +23,9 @@ class metrics;
 
 namespace matchsync::http {
 
+class elastic_pool;
+class front_door;
+
 /// What the routes need from the rest of the process.
 struct services {
   /// Why the service is not ready (database down, schema pending), or nullopt.
@@ -69,6 +72,8 @@ public:
   std::vector<route_info> routes() const;
   /// Event streams open now.
   int open_streams() const;
+  /// Database uses by the HTTP layer's reads so far (token lookups included).
+  long database_reads() const;
   /// The threads the HTTP pool keeps (at least sse_max_streams + 4); it
   /// grows past them while more connections are open, each holding one.
   int pool_threads() const { return pool_threads_; }
@@ -77,6 +82,8 @@ private:
   void install_routes();
   void mount_static_files();
   std::unique_ptr<api_context> ctx_;
+  std::unique_ptr<elastic_pool> pool_;
+  std::unique_ptr<front_door> front_;
   std::unique_ptr<httplib::Server> server_;
   std::vector<route_info> routes_;
   int pool_threads_ = 0;

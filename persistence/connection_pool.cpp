@@ -26,7 +26,8 @@ connection_pool::lease connection_pool::acquire(std::chrono::milliseconds timeou
         idle_.pop_back();
         queue_.pop_front();
         wake_first();
-        return lease(this, std::move(conn));
+        ++lent_;
+        return lease(this, std::move(conn), false);
       }
       if (open_ + connecting_ < options_.max_size &&
           connecting_ < options_.max_connecting) {
@@ -47,8 +48,9 @@ connection_pool::lease connection_pool::acquire(std::chrono::milliseconds timeou
         --connecting_;
         ++open_;
         ++opened_;
+        ++lent_;
         wake_first();
-        return lease(this, std::move(conn));
+        return lease(this, std::move(conn), true);
       }
     }
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -82,20 +84,30 @@ connection_pool::counts connection_pool::snapshot() const {
   c.connecting = connecting_;
   c.waiting = static_cast<int>(queue_.size());
   c.opened = opened_;
+  c.lent = lent_;
   return c;
 }
 
 void connection_pool::give_back(std::unique_ptr<pqxx::connection> conn, bool broken) {
   bool keep = !broken && conn->is_open();
+  std::vector<std::unique_ptr<pqxx::connection>> condemned;
   {
     std::lock_guard<std::mutex> guard(mutex_);
-    if (keep)
+    if (keep) {
       idle_.push_back(std::move(conn));
-    else
+    } else {
       --open_;
+      // A connection lost to a restart of the server means the idle ones
+      // were lost too; libpq only finds out at their next use, which would
+      // fail the next callers one by one.
+      if (broken) {
+        open_ -= static_cast<int>(idle_.size());
+        condemned.swap(idle_);
+      }
+    }
     wake_first();
   }
-  // A dropped connection closes here, outside the lock.
+  // Dropped connections close here, outside the lock.
 }
 
 void connection_pool::wake_first() {
@@ -104,7 +116,8 @@ void connection_pool::wake_first() {
 }
 
 connection_pool::lease::lease(lease&& other) noexcept
-  : pool_(other.pool_), conn_(std::move(other.conn_)), broken_(other.broken_) {
+  : pool_(other.pool_), conn_(std::move(other.conn_)), broken_(other.broken_),
+    fresh_(other.fresh_) {
   other.pool_ = nullptr;
 }
 
@@ -114,6 +127,7 @@ connection_pool::lease& connection_pool::lease::operator=(lease&& other) noexcep
     pool_ = other.pool_;
     conn_ = std::move(other.conn_);
     broken_ = other.broken_;
+    fresh_ = other.fresh_;
     other.pool_ = nullptr;
   }
   return *this;

@@ -52,12 +52,21 @@ public:
   /// that turned out broken is dropped rather than lent again.
   void with_connection(const std::function<void(pqxx::connection&)>& fn) override;
 
+  /// Runs the read `fn(connection)` and returns its result. A connection
+  /// that died under it (the server restarted while it sat idle) is
+  /// dropped, with every idle one, and the read runs once more on a new
+  /// connection: a read is idempotent, and a caller should not see an
+  /// outage that is already over.
+  template <class F>
+  auto read(F&& fn) -> decltype(fn(std::declval<pqxx::connection&>()));
+
   struct counts {
     int open = 0;      ///< connections that exist, leased or idle
     int idle = 0;
     int connecting = 0;
     int waiting = 0;   ///< callers waiting in acquire()
     long opened = 0;   ///< connections ever opened
+    long lent = 0;     ///< leases handed out (one per database use)
   };
   counts snapshot() const;
 
@@ -78,6 +87,7 @@ private:
   int open_ = 0;
   int connecting_ = 0;
   long opened_ = 0;
+  long lent_ = 0;
 };
 
 /// One connection on loan; returned to its pool when the lease ends.
@@ -92,18 +102,38 @@ public:
   pqxx::connection& operator*() const { return *conn_; }
   pqxx::connection* operator->() const { return conn_.get(); }
 
-  /// The connection is closed on return instead of being lent again.
+  /// The connection is closed on return instead of being lent again, and
+  /// so are the idle ones (they went through the same outage).
   void mark_broken() { broken_ = true; }
+  /// Opened for this lease (not reused).
+  bool fresh() const { return fresh_; }
 
 private:
   friend class connection_pool;
-  lease(connection_pool* pool, std::unique_ptr<pqxx::connection> conn)
-    : pool_(pool), conn_(std::move(conn)) {}
+  lease(connection_pool* pool, std::unique_ptr<pqxx::connection> conn, bool fresh)
+    : pool_(pool), conn_(std::move(conn)), fresh_(fresh) {}
   void release();
 
   connection_pool* pool_ = nullptr;
   std::unique_ptr<pqxx::connection> conn_;
   bool broken_ = false;
+  bool fresh_ = false;
 };
+
+template <class F>
+auto connection_pool::read(F&& fn) -> decltype(fn(std::declval<pqxx::connection&>())) {
+  for (int attempt = 0;; ++attempt) {
+    auto conn = acquire();
+    try {
+      return translate_errors([&] { return fn(*conn); });
+    } catch (const domain_error& e) {
+      if (e.code() != errc::storage_unavailable)
+        throw;
+      conn.mark_broken();
+      if (attempt > 0 || conn.fresh())
+        throw;  // a new connection failed too: the outage is real
+    }
+  }
+}
 
 }  // namespace matchsync::db

@@ -1,16 +1,14 @@
 #include "persistence/database.hpp"
 
+#include "persistence/connection_string.hpp"
+
 namespace matchsync::db {
 
 std::unique_ptr<pqxx::connection> connect(const std::string& url,
                                           const std::string& application_name) {
   return translate_errors([&] {
     // libpq waits forever for an unreachable host unless told otherwise.
-    std::string with_timeout = url;
-    if (with_timeout.find("connect_timeout") == std::string::npos &&
-        with_timeout.find("://") == std::string::npos)
-      with_timeout += " connect_timeout=3";
-    auto conn = std::make_unique<pqxx::connection>(with_timeout);
+    auto conn = std::make_unique<pqxx::connection>(bounded_connection_string(url));
     // A SET rather than the connection string: it works for URLs too.
     if (!application_name.empty())
       conn->set_variable("application_name", conn->quote(application_name));

@@ -75,12 +75,17 @@ migration_status migrator::status(pqxx::connection& conn) {
   });
 }
 
+constexpr const char* no_statement_timeout_sql = "SET statement_timeout = 0";
+
 std::vector<std::string> migrator::apply(pqxx::connection& conn,
                                          std::optional<std::size_t> limit) {
   return translate_errors([&] {
     std::vector<std::string> done;
     {
       pqxx::nontransaction tx(conn);
+      // A migration (and the wait for another node's) may take longer
+      // than the statement_timeout every connection gets.
+      tx.exec(no_statement_timeout_sql);
       tx.exec(lock_sql);
     }
     try {

@@ -115,8 +115,12 @@ async function send(method, path, options) {
   const explicitToken = Object.prototype.hasOwnProperty.call(options, 'token');
   const headers = { Accept: 'application/json', ...authHeaders(explicitToken ? options.token : memoryToken) };
   const init = { method, headers, signal: options.signal, cache: 'no-store' };
-  if (options.body !== undefined) {
+  if (options.body !== undefined || method !== 'GET') {
+    // Every POST says JSON: with auth off the server refuses any other
+    // (a form post from another site must not act for the user).
     headers['Content-Type'] = 'application/json';
+  }
+  if (options.body !== undefined) {
     init.body = JSON.stringify(options.body);
   }
   let response;

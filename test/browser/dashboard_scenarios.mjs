@@ -8,7 +8,7 @@
 //   config.outputDir        where screenshots go
 // Waits are on conditions with deadlines, never fixed sleeps.
 
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,7 +22,8 @@ const TOKEN_KEY = 'matchsync.token';
 async function apiCall(config, method, pathname, body) {
   const headers = { Accept: 'application/json' };
   if (config.token) headers.Authorization = `Bearer ${config.token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // With auth none the server takes only JSON POSTs (SPEC §4).
+  if (body !== undefined || method !== 'GET') headers['Content-Type'] = 'application/json';
   const response = await fetch(new URL(pathname, config.baseUrl), {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
   });
@@ -126,6 +127,12 @@ export function dashboardScenarios(config) {
       browser = await chromium.launch({
         executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'], headless: true,
       });
+    });
+
+    // Each scenario's pages close when it ends: every page of the suite is
+    // the same user, and a user may hold at most 4 event streams (SPEC §4).
+    afterEach(async () => {
+      while (contexts.length) await contexts.pop().close().catch(() => {});
     });
 
     after(async () => {

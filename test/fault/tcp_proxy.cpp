@@ -88,8 +88,11 @@ void tcp_proxy::pump(int a, int b) {
   char buf[16384];
   pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
   while (!cut_ && !blocked_) {
-    if (::poll(p, 2, 20) <= 0)
+    if (frozen_ || ::poll(p, 2, 20) <= 0) {
+      if (frozen_)
+        ::poll(nullptr, 0, 20);  // hold the bytes in the kernel's buffers
       continue;
+    }
     bool closed = false;
     for (int i = 0; i < 2 && !closed; ++i) {
       if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))

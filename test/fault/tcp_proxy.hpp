@@ -32,6 +32,9 @@ public:
   void block();
   /// Relays new connections again after block().
   void restore();
+  /// While frozen, nothing is relayed either way and nothing is closed: the
+  /// peers' packets vanish, as behind a firewall that drops them.
+  void freeze(bool on) { frozen_ = on; }
   /// Connections relayed so far.
   int connections() const { return accepted_; }
   /// Every byte relayed so far, both directions interleaved (empty unless
@@ -48,6 +51,7 @@ private:
   std::atomic<bool> cut_{false};
   std::atomic<bool> blocked_{false};
   std::atomic<int> pumping_{0};  // relayed connections still open
+  std::atomic<bool> frozen_{false};
   std::atomic<int> accepted_{0};
   bool record_;
   mutable std::mutex seen_mutex_;

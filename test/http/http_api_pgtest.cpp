@@ -250,7 +250,8 @@ BOOST_AUTO_TEST_CASE(with_auth_none_requests_act_as_the_default_account_without_
   running_server open(cfg, node().node_services(10s));
   client c(open.port());
   BOOST_TEST(c.get("/sync/status").json() == (json{{"is_syncing", false}, {"active_job", nullptr}}));
-  auto r = c.post("/sync/trigger");
+  // With auth none a POST must say JSON (SPEC §4), even with an empty body.
+  auto r = c.post("/sync/trigger", "{}");
   BOOST_TEST(r.status == 201);
   BOOST_TEST(r.json()["account_id"] == 1007);
   // The default user is an ordinary user: the same job under token auth.

@@ -260,7 +260,8 @@ BOOST_AUTO_TEST_CASE(the_least_recently_used_token_leaves_a_full_cache) {
 
 BOOST_AUTO_TEST_CASE(a_known_token_costs_one_lookup_then_none) {
   int lookups = 0;
-  auto good = hash_token("good");
+  const std::string token(64, 'a');
+  auto good = hash_token(token);
   authenticator auth(
     "token",
     [&](const std::string& hash) -> std::optional<principal> {
@@ -271,7 +272,7 @@ BOOST_AUTO_TEST_CASE(a_known_token_costs_one_lookup_then_none) {
     },
     [] { return principal{}; });
   for (int i = 0; i < 20; ++i)
-    BOOST_TEST(auth.authenticate("Bearer good").who->user_id == 5);
+    BOOST_TEST(auth.authenticate("Bearer " + token).who->user_id == 5);
   BOOST_TEST(lookups == 1);
 }
 
@@ -286,9 +287,18 @@ BOOST_AUTO_TEST_CASE(missing_malformed_and_unknown_tokens_are_refused) {
   BOOST_TEST(auth.authenticate("").detail == "Not authenticated");
   BOOST_TEST(auth.authenticate("Basic dXNlcjpwYXNz").detail == "Not authenticated");
   BOOST_TEST(lookups == 0);
-  BOOST_TEST(auth.authenticate("Bearer nope").detail == "Invalid token");
-  BOOST_TEST(!auth.authenticate("Bearer nope").who.has_value());
-  BOOST_TEST(lookups == 2);  // unknown tokens are not cached
+  // Not the shape of an issued token (64 lowercase hex): refused unasked.
+  for (auto junk : {"nope", "ABCDEF", "zz", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeF",
+                    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0"}) {
+    BOOST_TEST(auth.authenticate(std::string("Bearer ") + junk).detail == "Invalid token");
+    BOOST_TEST(!auth.authenticate(std::string("Bearer ") + junk).who.has_value());
+  }
+  BOOST_TEST(lookups == 0);
+  // A well-formed unknown token is asked once, then remembered.
+  const std::string unknown(64, 'b');
+  for (int i = 0; i < 5; ++i)
+    BOOST_TEST(auth.authenticate("Bearer " + unknown).detail == "Invalid token");
+  BOOST_TEST(lookups == 1);
 }
 
 BOOST_AUTO_TEST_CASE(with_auth_none_every_request_is_the_default_user_looked_up_once) {

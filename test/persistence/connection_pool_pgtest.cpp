@@ -16,6 +16,7 @@
 
 #include "core/errors.hpp"
 #include "persistence/connection_pool.hpp"
+#include "persistence/database.hpp"
 #include "test/support/pg_fixture.hpp"
 #include "test/support/process.hpp"
 
@@ -162,6 +163,30 @@ BOOST_AUTO_TEST_CASE(a_killed_connection_is_dropped_and_the_next_caller_reconnec
   BOOST_TEST(f.sessions() == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_read_on_connections_that_died_idle_is_answered_on_a_new_one) {
+  fixture f("pool_test_read_retry");
+  db::connection_pool pool(f.options(3));
+  {
+    auto a = pool.acquire();
+    auto b = pool.acquire();
+  }
+  BOOST_REQUIRE_EQUAL(pool.snapshot().idle, 2);
+  {
+    pqxx::nontransaction tx(f.admin);
+    tx.exec_params("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                   "WHERE application_name = $1",
+                   f.app);
+  }
+  BOOST_REQUIRE(test::wait_until([&] { return f.sessions() == 0; }, 10s));
+  // The first connection tried is dead: dropped with the other idle one,
+  // and the read runs again on a fresh connection.
+  auto pid = pool.read([](pqxx::connection& c) { return backend_pid(c); });
+  BOOST_TEST(pid > 0);
+  BOOST_TEST(pool.snapshot().open == 1);
+  BOOST_TEST(pool.snapshot().opened == 3);
+  BOOST_TEST(f.sessions() == 1);
+}
+
 BOOST_AUTO_TEST_CASE(acquire_gives_up_at_its_deadline_with_a_clear_error) {
   fixture f("pool_test_deadline");
   db::connection_pool pool(f.options(2));
@@ -207,3 +232,30 @@ BOOST_AUTO_TEST_CASE(a_crowd_of_callers_opens_at_most_two_connections_at_a_time)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// A process frozen inside a transaction (SIGSTOP, a stalled VM) must not
+// hold its row locks for ever: the coordinator's takeover of its jobs would
+// wait on them. Every connection we open ends such a session after 5 s idle
+// in a transaction, so the other writer gets the row.
+BOOST_AUTO_TEST_CASE(a_transaction_left_idle_loses_its_locks) {
+  fixture f("idle_tx");
+  {
+    pqxx::work setup(f.admin);
+    setup.exec("CREATE TABLE idle_probe (id int PRIMARY KEY, v int)");
+    setup.exec("INSERT INTO idle_probe VALUES (1, 0)");
+    setup.commit();
+  }
+  auto frozen = db::connect(f.url, "idle_tx_frozen");
+  pqxx::work held(*frozen);
+  held.exec("UPDATE idle_probe SET v = 1 WHERE id = 1");
+  // ...and the process stops answering here, its transaction open.
+  auto other = db::connect(f.url, "idle_tx_other");
+  pqxx::work w(*other);
+  // Bounded so that a missing timeout fails instead of hanging.
+  w.exec("SET LOCAL lock_timeout = '20s'");
+  auto start = std::chrono::steady_clock::now();
+  BOOST_CHECK_NO_THROW(w.exec("UPDATE idle_probe SET v = 2 WHERE id = 1"));
+  w.commit();
+  BOOST_TEST((std::chrono::steady_clock::now() - start < 20s));
+  BOOST_CHECK_THROW(held.exec("SELECT 1"), pqxx::broken_connection);
+}

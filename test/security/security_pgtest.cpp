@@ -24,6 +24,7 @@
 
 #include "test/fake_opendota/fake_server.hpp"
 #include "test/fault/fault_harness.hpp"
+#include "test/security/raw_http.hpp"
 #include "test/support/pg_fixture.hpp"
 #include "test/support/process.hpp"
 
@@ -36,16 +37,7 @@ namespace {
 
 // `matchsync user add` as an operator runs it; the token is its last line.
 std::string add_user(const std::string& db_url, std::int64_t account) {
-  child_process p({binary_path("app/matchsync"), "user", "add", "--account-id",
-                   std::to_string(account), "--name", "sec-" + std::to_string(account)},
-                  {{"MATCHSYNC_DATABASE_URL", db_url}});
-  BOOST_REQUIRE_MESSAGE(p.wait_exit(30s) == 0, p.output());
-  auto out = p.output();
-  while (!out.empty() && out.back() == '\n')
-    out.pop_back();
-  auto token = out.substr(out.rfind('\n') + 1);
-  BOOST_REQUIRE(token.size() >= 20);
-  return token;
+  return user_token(db_url, account, "sec-" + std::to_string(account));
 }
 
 // A token-mode serve on a fresh database, upstream = a fake.
@@ -69,42 +61,8 @@ struct token_serve {
 // client normalises it). Returns the whole answer, or "" without one.
 std::string raw_request(int port, const std::string& method, const std::string& target,
                         const std::string& extra_headers = "", const std::string& body = "") {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return "";
-  }
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-                    extra_headers + "Connection: close\r\n\r\n" + body;
-  if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
-    ::close(fd);
-    return "";
-  }
-  std::string out;
-  char buf[8192];
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0)
-      continue;
-    auto n = ::read(fd, buf, sizeof buf);
-    if (n <= 0)
-      break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
-int status_of(const std::string& answer) {
-  std::smatch m;
-  if (std::regex_search(answer, m, std::regex(R"(^HTTP/1\.[01] (\d{3}))")))
-    return std::stoi(m[1]);
-  return 0;
+  return send_raw(port, method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                          extra_headers + "Connection: close\r\n\r\n" + body);
 }
 
 struct endpoint {
