@@ -6,6 +6,7 @@
 
 #include "actors/messages.hpp"
 #include "upstream/cancel_token.hpp"
+#include "upstream/minute_rule.hpp"
 
 namespace matchsync {
 
@@ -65,6 +66,13 @@ bool leased_rate_budget::lease(upstream::cancel_token& token) {
   return true;
 }
 
+void leased_rate_budget::hold_until_next_minute() {
+  auto wall = std::chrono::system_clock::now().time_since_epoch();
+  auto next = upstream::next_clock_minute(wall, std::chrono::seconds(1));
+  std::lock_guard<std::mutex> guard(mutex_);
+  held_until_ = std::max(held_until_, clock::now() + std::chrono::duration_cast<clock::duration>(next - wall));
+}
+
 bool leased_rate_budget::acquire(upstream::cancel_token& token) {
   clock::time_point slot;
   {
@@ -72,6 +80,21 @@ bool leased_rate_budget::acquire(upstream::cancel_token& token) {
     for (;;) {
       if (token.cancelled())
         return false;
+      if (clock::now() < held_until_) {
+        // The upstream's minute is spent: slots before its end go unused,
+        // and none is leased before it (that would spend the cluster's).
+        while (!slots_.empty() && slots_.front() < held_until_)
+          slots_.pop_front();
+        if (slots_.empty()) {
+          auto until = held_until_;
+          lock.unlock();
+          bool waited = token.wait_until(until);
+          lock.lock();
+          if (!waited)
+            return false;
+          continue;
+        }
+      }
       if (clock::now() < unlimited_until_)
         return true;
       if (!slots_.empty()) {

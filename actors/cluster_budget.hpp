@@ -27,6 +27,11 @@ public:
   /// the coordinator's answer included, hears the cancel within 20 ms.
   bool acquire(upstream::cancel_token& token) override;
 
+  /// Drops the leased slots of this clock minute and starts nothing on this
+  /// node before the next one. (The coordinator's other nodes keep their
+  /// slots: a minute later the hold is over anyway.)
+  void hold_until_next_minute() override;
+
 private:
   /// Asks the coordinator for more slots (the mutex not held); false once
   /// the token is cancelled.
@@ -40,6 +45,7 @@ private:
   bool leasing_ = false;            // a caller is asking the coordinator
   std::deque<clock::time_point> slots_;
   clock::time_point unlimited_until_{};
+  clock::time_point held_until_{};
   clock::duration grace_{};
 };
 

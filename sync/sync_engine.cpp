@@ -47,6 +47,7 @@ step_result sync_engine::list_step(db::connection_source& source,
     case upstream::result_kind::ok: break;
     case upstream::result_kind::cancelled: return step_result::cancelled;
     case upstream::result_kind::daily_limit:
+    case upstream::result_kind::key_refused:
       throw domain_error(errc::upstream_failed, page.error);
     default:
       throw domain_error(errc::upstream_failed,
@@ -143,7 +144,8 @@ step_result sync_engine::details_step(db::connection_source& source,
   ahead_.clear();
   ahead_ids_.clear();
   for (auto& r : results)
-    if (r.kind == upstream::result_kind::daily_limit)
+    if (r.kind == upstream::result_kind::daily_limit ||
+        r.kind == upstream::result_kind::key_refused)
       throw domain_error(errc::upstream_failed, r.error);
 
   std::vector<db::detail_write> batch;
@@ -163,6 +165,7 @@ step_result sync_engine::details_step(db::connection_source& source,
         ++failed;
         break;
       case upstream::result_kind::daily_limit:
+      case upstream::result_kind::key_refused:
       case upstream::result_kind::cancelled:
         return step_result::cancelled;
     }

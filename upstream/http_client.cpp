@@ -159,6 +159,15 @@ struct http_client::impl {
       if (token.cancelled())
         return cancelled();
 
+      // The upstream's own count wins over ours (SPEC §2): a spent minute
+      // holds the shared budget until the next clock minute; a spent day
+      // is told to the caller, whose daily budget waits for the next.
+      if (raw.answered) {
+        auto quota = read_quota_headers(raw.remaining_minute, raw.remaining_day);
+        if (quota.minute_spent)
+          budget.hold_until_next_minute();
+        result.day_spent = result.day_spent || quota.day_spent;
+      }
       auto verdict =
         raw.answered
           ? classify_response(raw.status, std::move(raw.body), raw.retry_after, shape)
@@ -186,6 +195,10 @@ struct http_client::impl {
           result.kind = result_kind::daily_limit;
           result.error = verdict.message;
           return result;
+        case answer_kind::key_refused:
+          result.kind = result_kind::key_refused;
+          result.error = verdict.message;
+          return result;
         case answer_kind::failed:
           result.kind = result_kind::failed;
           result.error = "GET " + path + ": " + verdict.message;
@@ -203,12 +216,20 @@ struct http_client::impl {
         return result;
       }
       // Retry-After is honoured to the second, without jitter: the upstream
-      // said when; anything else backs off exponentially with jitter.
-      std::chrono::milliseconds delay =
-        verdict.retry_after
-          ? std::chrono::milliseconds(*verdict.retry_after)
-          : backoff_delay(attempt, jitter(), options.backoff);
-      if (verdict.kind == answer_kind::rate_limited)
+      // said when. A 429 without it (OpenDota never sends one) means the
+      // clock minute is spent: the shared budget holds until the next one,
+      // and the next acquire waits for it. Anything else backs off
+      // exponentially with jitter.
+      std::chrono::milliseconds delay{0};
+      if (verdict.retry_after) {
+        delay = std::chrono::milliseconds(*verdict.retry_after);
+      } else if (verdict.kind == answer_kind::rate_limited) {
+        budget.hold_until_next_minute();
+        owner.notify_wait(wait_notice::cause::rate_limited, until_next_minute());
+      } else {
+        delay = backoff_delay(attempt, jitter(), options.backoff);
+      }
+      if (verdict.kind == answer_kind::rate_limited && delay.count() > 0)
         owner.notify_wait(wait_notice::cause::rate_limited, delay);
       auto wait_start = steady::now();
       bool waited = token.wait_for(delay);
@@ -222,6 +243,12 @@ struct http_client::impl {
                             cancel_token& token, bool close_after) {
     return fetch(lane, "/api/matches/" + std::to_string(match_id), "",
                  expected_shape::match_detail, token, close_after);
+  }
+
+  static std::chrono::milliseconds until_next_minute() {
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    auto into = now % std::chrono::minutes(1);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::minutes(1) - into);
   }
 
   double jitter() {
@@ -294,7 +321,7 @@ std::vector<detail_result> http_client::match_details(
       if (k >= match_ids.size())
         break;
       auto r = impl_->fetch_detail(lane, match_ids[k], token, false);
-      if (r.kind == result_kind::daily_limit || r.kind == result_kind::cancelled)
+      if (stops_batch(r.kind))
         stop = true;
       results[k] = std::move(r);
     }
