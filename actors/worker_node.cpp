@@ -10,6 +10,7 @@
 
 #include "actors/blocking_pool.hpp"
 #include "actors/cluster_budget.hpp"
+#include "sync/shared_daily_quota.hpp"
 #include "actors/job_context.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_agent.hpp"
@@ -57,6 +58,9 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
   bool joined_once = false;
   int failures = 0;
 
+  // The day's quota lives in the database, shared with every node.
+  auto daily = std::make_shared<sync::shared_daily_quota>(step_db, cfg.upstream_daily_limit,
+                                                          cfg.upstream_day_start_minute);
   while (!stop) {
     auto coordinator = system.middleman().remote_actor(host, port);
     if (!coordinator) {
@@ -79,6 +83,7 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     // Ends with this link to the coordinator, except for the steps still in
     // flight: each holds its own share until it returns.
     auto budget = std::make_shared<leased_rate_budget>(system, *coordinator);
+    budget->set_daily(daily);
     auto ctx = std::make_shared<job_context>();
     ctx->cfg = cfg;
     ctx->steps = &steps;

@@ -165,8 +165,12 @@ answer classify_response(int status, std::string body,
       return make(answer_kind::retryable,
                   "malformed JSON in upstream answer (" +
                     std::to_string(body.size()) + " bytes)");
-    if (auto problem = shape_problem(data); !problem.empty())
+    if (shape == expected_shape::account) {
+      if (!data.is_object())
+        return make(answer_kind::retryable, "account is not a JSON object");
+    } else if (auto problem = shape_problem(data); !problem.empty()) {
       return make(answer_kind::retryable, problem);
+    }
     answer a;
     a.kind = answer_kind::ok;
     a.data = std::move(data);

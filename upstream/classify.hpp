@@ -30,6 +30,7 @@ enum class answer_kind {
 enum class expected_shape {
   match_list,    ///< an array of objects, each with an integer `match_id`
   match_detail,  ///< an object
+  account,       ///< an object (parsed: its `profile` is read)
 };
 
 /// The verdict on one answer.

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,9 @@ struct fetch_result {
   /// The answer said the upstream's day has no request left
   /// (`X-Rate-Limit-Remaining-Day: 0`): this answer counts, the next won't.
   bool day_spent = false;
+  /// daily_limit, or day_spent: when the upstream's day starts again (wall
+  /// time since the epoch); the job waits until then (quota wait).
+  std::optional<std::chrono::system_clock::duration> resume_at;
   request_stats stats;
 
   bool ok() const { return kind == result_kind::ok; }
@@ -104,10 +108,18 @@ public:
 
   /// One page of the account's match history, newest first:
   /// `GET /api/players/{account_id}/matches?limit=&offset=&significant=0`.
-  /// An empty array means the history ends before `offset`. Never
-  /// `not_found` (a 404 here is `failed`).
+  /// An empty array means the history ends before `offset`. `limit` < 1
+  /// asks for the whole history in one answer (no `limit`, no `offset`:
+  /// one request whatever its length). Never `not_found` (a 404 here is
+  /// `failed`).
   virtual list_result list_matches(std::int64_t account_id, int limit,
                                    int offset, cancel_token& token) = 0;
+
+  /// The account as the upstream knows it: `GET /api/players/{account_id}`.
+  /// `ok` with `data` the object (`profile.fh_unavailable` says whether its
+  /// match history can be read), `not_found` for an account it does not
+  /// know.
+  virtual fetch_result account(std::int64_t account_id, cancel_token& token) = 0;
 
   /// The whole match object: `GET /api/matches/{match_id}`. `not_found` when
   /// the upstream has no details for it.

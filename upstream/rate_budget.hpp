@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 
+#include "upstream/daily_quota.hpp"
 #include "upstream/minute_rule.hpp"
 #include "upstream/time_source.hpp"
 
@@ -29,6 +31,14 @@ public:
   /// no request starts before the next clock minute. (Budgets of tests
   /// that count calls ignore it.)
   virtual void hold_until_next_minute() {}
+
+  /// The daily quota every request also takes from once its slot came
+  /// (SPEC §2); nullptr = none. Set before the first request.
+  void set_daily(std::shared_ptr<daily_quota> quota) { daily_ = std::move(quota); }
+  daily_quota* daily() const { return daily_.get(); }
+
+private:
+  std::shared_ptr<daily_quota> daily_;
 };
 
 /// A budget of `per_minute` requests spread evenly over time: starts are at

@@ -15,6 +15,7 @@
 #include "test/support/process.hpp"
 #include "test/upstream/manual_time_source.hpp"
 #include "upstream/cancel_token.hpp"
+#include "upstream/quota_day.hpp"
 #include "upstream/rate_budget.hpp"
 
 using matchsync::test::manual_time_source;
@@ -423,6 +424,27 @@ BOOST_AUTO_TEST_CASE(an_unlimited_budget_still_holds) {
   local_rate_budget budget(0, time);
   budget.hold_until_next_minute();
   BOOST_TEST((time.wall_at(budget.reserve()) == at(29'933'054, 1)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The upstream's day (quota_day.hpp).
+BOOST_AUTO_TEST_SUITE(quota_day)
+
+BOOST_AUTO_TEST_CASE(the_day_starts_at_the_configured_minute_utc) {
+  using namespace matchsync::upstream;
+  const auto dec3 = std::chrono::hours(24 * 20790);  // 2026-12-03T00:00:00Z
+  BOOST_TEST(quota_day_date(20790) == "2026-12-03");
+  BOOST_TEST(quota_day_date(0) == "1970-01-01");
+  BOOST_TEST(quota_day_date(-1) == "1969-12-31");
+  BOOST_TEST(quota_day_of(dec3, 0) == 20790);
+  BOOST_TEST(quota_day_of(dec3 - std::chrono::seconds(1), 0) == 20789);
+  // A day starting at 01:00: 00:30 still belongs to the day before.
+  BOOST_TEST(quota_day_of(dec3 + std::chrono::minutes(30), 60) == 20789);
+  BOOST_TEST(quota_day_of(dec3 + std::chrono::minutes(60), 60) == 20790);
+  BOOST_TEST((next_quota_day(dec3 + std::chrono::minutes(30), 60) ==
+              dec3 + std::chrono::minutes(60)));
+  BOOST_TEST((next_quota_day(dec3 + std::chrono::hours(5), 0) == dec3 + std::chrono::hours(24)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
