@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "upstream/minute_rule.hpp"
 
 namespace matchsync {
 
@@ -43,6 +44,14 @@ leased_rate_budget::leased_rate_budget(caf::actor_system& sys, caf::actor coordi
 
 leased_rate_budget::~leased_rate_budget() {
   caf::anon_send_exit(leaser_, caf::exit_reason::user_shutdown);
+}
+
+void leased_rate_budget::hold_until_next_minute() {
+  // Clock minutes are wall-clock ones; the budget's waits are steady.
+  auto wall = std::chrono::system_clock::now().time_since_epoch();
+  auto next = upstream::next_clock_minute(wall, std::chrono::seconds(1));
+  slots_->hold_until(upstream::leased_budget::clock::now() +
+                     std::chrono::duration_cast<upstream::leased_budget::clock::duration>(next - wall));
 }
 
 bool leased_rate_budget::acquire(upstream::cancel_token& token) {

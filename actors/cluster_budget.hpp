@@ -29,6 +29,11 @@ public:
   /// answer included, hears the cancel at once.
   bool acquire(upstream::cancel_token& token) override;
 
+  /// Drops the leased slots of this clock minute and starts nothing on this
+  /// node before the next one. (The coordinator's other nodes keep their
+  /// slots: a minute later the hold is over anyway.)
+  void hold_until_next_minute() override;
+
   /// Lease requests sent so far.
   int asks() const { return slots_->asks(); }
 

@@ -59,9 +59,15 @@ void launch_step(job_actor_t* self) {
     step_report r;
     try {
       auto res = engine->step(*step_db, *token);
-      r.kind = res == sync::step_result::more   ? step_report::more
-               : res == sync::step_result::done ? step_report::done
-                                                : step_report::cancelled;
+      r.kind = res == sync::step_result::more            ? step_report::more
+               : res == sync::step_result::done          ? step_report::done
+               : res == sync::step_result::waiting_quota ? step_report::waiting
+                                                         : step_report::cancelled;
+      if (res == sync::step_result::waiting_quota) {
+        auto left = engine->resume_at() - std::chrono::system_clock::now().time_since_epoch();
+        r.resume_in_ms = std::max<std::int64_t>(
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
+      }
     } catch (const domain_error& e) {
       r.kind = step_report::failed;
       r.code = e.code();
@@ -223,6 +229,26 @@ void on_step_done(job_actor_t* self, step_report& r) {
         return;
       }
       self->send(self, step_atom::value);
+      return;
+    }
+    case step_report::waiting: {
+      // A quota wait: no step, hence no database or upstream connection,
+      // until the upstream's day starts; a timer wakes us, a cancel or a
+      // shutdown ends us meanwhile as any idle moment.
+      st.outage_since.reset();
+      st.outage_retries = 0;
+      publish_progress(self, true);
+      log::info("job waits for the upstream's daily quota",
+                {{"job", std::to_string(st.job.id)},
+                 {"resume_at", st.job.resume_at.value_or("")}});
+      if (st.stopping) {
+        self->quit();
+        return;
+      }
+      // A second late, so that the wall clock has surely passed the day's
+      // start; a step too early would only wait again.
+      self->delayed_send(self, std::chrono::milliseconds(r.resume_in_ms + 1000),
+                         step_atom::value);
       return;
     }
     case step_report::failed:

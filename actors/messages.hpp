@@ -86,7 +86,10 @@ struct continuation {
 
 /// What one engine step reported (from a pool thread to the job actor).
 struct step_report {
-  enum kind_t { more, done, cancelled, failed } kind = more;
+  /// waiting: a quota wait began (job.resume_at says until when);
+  /// `resume_in_ms` is how long from now.
+  enum kind_t { more, done, cancelled, failed, waiting } kind = more;
+  std::int64_t resume_in_ms = 0;
   errc code = errc::none;  ///< for failed
   std::string message;     ///< for failed
   sync_job job;            ///< the committed state after the step
@@ -98,7 +101,8 @@ typename Inspector::result_type inspect(Inspector& f, sync_job& x) {
            x.type, x.status, x.phase, x.total_matches, x.processed_matches,
            x.new_matches, x.updated_matches, x.failed_matches, x.node, x.attempt,
            x.list_offset, x.list_top_match_id, x.detail_cursor, x.created_at,
-           x.started_at, x.completed_at, x.cancel_requested_at, x.error_message);
+           x.started_at, x.completed_at, x.cancel_requested_at, x.error_message,
+           x.resume_at);
 }
 
 /// A node as the coordinator knows it (GET /workers).

@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/job_store.hpp"
+#include "sync/shared_daily_quota.hpp"
 #include "upstream/rate_budget.hpp"
 
 namespace matchsync {
@@ -96,6 +97,9 @@ struct runtime::impl {
 runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
   : impl_(std::make_unique<impl>(cfg, std::move(stats))),
     bus_(std::make_shared<event_bus>()) {
+  // The day's quota is counted in the database, by every node alike.
+  impl_->budget->set_daily(std::make_shared<sync::shared_daily_quota>(
+    impl_->step_db, cfg.upstream_daily_limit, cfg.upstream_day_start_minute));
   auto ctx = std::make_shared<job_context>();
   ctx->cfg = cfg;
   ctx->steps = &impl_->steps;

@@ -19,6 +19,7 @@
 #include "core/log.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/job_store.hpp"
+#include "sync/shared_daily_quota.hpp"
 
 namespace matchsync {
 
@@ -81,6 +82,9 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     return true;
   };
 
+  // The day's quota lives in the database, shared with every node.
+  auto daily = std::make_shared<sync::shared_daily_quota>(step_db, cfg.upstream_daily_limit,
+                                                          cfg.upstream_day_start_minute);
   while (!stop) {
     auto coordinator = connect_cluster(system, host, port, cfg);
     if (!coordinator) {
@@ -94,6 +98,7 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     // Ends with this link to the coordinator, except for the steps still in
     // flight: each holds its own share until it returns.
     auto budget = std::make_shared<leased_rate_budget>(system, up);
+    budget->set_daily(daily);
     auto ctx = std::make_shared<job_context>();
     ctx->cfg = cfg;
     ctx->steps = &steps;

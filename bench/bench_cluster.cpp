@@ -77,6 +77,7 @@ std::unique_ptr<test::child_process> start_worker(const std::string& node, int p
   std::map<std::string, std::string> env{{"MATCHSYNC_DATABASE_URL", db_url},
                                          {"MATCHSYNC_UPSTREAM_URL", upstream},
                                          {"MATCHSYNC_UPSTREAM_RATE_PER_MINUTE", "0"},
+                                         {"MATCHSYNC_UPSTREAM_DAILY_LIMIT", "0"},
                                          {"MATCHSYNC_SLOTS", "4"},
                                          {"MATCHSYNC_CLUSTER_SECRET", secret},
                                          {"MATCHSYNC_NODE_ID", node}};

@@ -50,6 +50,11 @@ public:
     return r;
   }
 
+  upstream::fetch_result account(std::int64_t account_id,
+                                 upstream::cancel_token& token) override {
+    return inner_.account(account_id, token);
+  }
+
   upstream::detail_result match_detail(std::int64_t match_id,
                                        upstream::cancel_token& token) override {
     auto t0 = steady::now();

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <functional>
 #include <sstream>
 
@@ -112,7 +113,34 @@ const std::map<std::string, setter>& setters() {
        while (c.upstream_url.size() > 1 && c.upstream_url.back() == '/')
          c.upstream_url.pop_back();
      }},
-    {"upstream_api_key", [](config& c, auto&, auto& v) { c.upstream_api_key = v; }},
+    {"upstream_api_key",
+     [](config& c, auto& k, auto& v) {
+       // OpenDota's own check (svc/web.ts): any other key answers 400 to
+       // every request, so the service would start only to fail each job.
+       // The key itself is never echoed.
+       static const std::regex uuid(
+         "^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+         std::regex::icase);
+       if (!v.empty() && !std::regex_match(v, uuid))
+         throw config_error(k + ": not an OpenDota API key (a UUID such as "
+                                "01234567-89ab-4cde-8f01-23456789abcd); OpenDota refuses "
+                                "any other with 400 Invalid API key format");
+       c.upstream_api_key = v;
+     }},
+    {"upstream_daily_limit",
+     [](config& c, auto& k, auto& v) {
+       c.upstream_daily_limit = parse_int(k, v, 0, 100000000);
+       c.upstream_daily_limit_set = true;
+     }},
+    {"upstream_day_start_utc",
+     [](config& c, auto& k, auto& v) {
+       int h = -1, m = -1;
+       char extra = 0;
+       if (v.size() != 5 || std::sscanf(v.c_str(), "%2d:%2d%c", &h, &m, &extra) != 2 ||
+           h < 0 || h > 23 || m < 0 || m > 59)
+         throw config_error(k + ": '" + v + "' is not HH:MM (UTC)");
+       c.upstream_day_start_minute = h * 60 + m;
+     }},
     {"upstream_rate_per_minute",
      [](config& c, auto& k, auto& v) {
        c.upstream_rate_per_minute = parse_int(k, v, 0, 1000000);
@@ -312,6 +340,10 @@ config load_config(const setting_map& file, const setting_map& env,
   apply(c, flags, "flags", false);
   if (c.node_id.empty())
     c.node_id = default_node_id();
+  // OpenDota caps requests without a key per day (2,000 since Dec 2023);
+  // with a key it has no daily cap.
+  if (!c.upstream_daily_limit_set)
+    c.upstream_daily_limit = c.upstream_api_key.empty() ? 2000 : 0;
   if (c.auth == "none" && !c.default_account_id)
     throw config_error(
       "MATCHSYNC_DEFAULT_ACCOUNT_ID: required when MATCHSYNC_AUTH=none");

@@ -22,6 +22,13 @@ struct config {
   std::string upstream_url = "https://api.opendota.com";
   std::string upstream_api_key;
   int upstream_rate_per_minute = 60;
+  /// Requests per upstream day for the whole cluster; 0 = none. The loader
+  /// sets SPEC's default (2000 without an API key, none with one) when the
+  /// setting is not given; a config built in code has none.
+  int upstream_daily_limit = 0;
+  /// Minutes after 00:00 UTC at which the upstream's day starts.
+  int upstream_day_start_minute = 0;
+  bool upstream_daily_limit_set = false;  ///< given by file, env or flag
   int upstream_page_size = 100;
   int upstream_timeout_ms = 30000;
   int upstream_max_retries = 5;

@@ -48,6 +48,9 @@ struct sync_job {
   std::optional<std::string> completed_at;
   std::optional<std::string> cancel_requested_at;
   std::optional<std::string> error_message;
+  /// Set while a running job waits for the upstream's daily quota (phase
+  /// "waiting_quota" in the API); `phase` keeps the phase it resumes in.
+  std::optional<std::string> resume_at;
 
   /// Share of the work done, 0..100 with one decimal; 100 once completed.
   double progress_percentage() const;

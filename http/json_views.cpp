@@ -22,12 +22,20 @@ double round_to(double v, int decimals) {
 json job_view(const sync_job& job) {
   // A terminal job has no phase, whatever a late writer left behind.
   std::optional<std::string> phase = is_terminal(job.status) ? std::nullopt : job.phase;
+  // A quota wait shows as its own phase; the row keeps the phase the job
+  // resumes in.
+  std::optional<std::string> resume_at;
+  if (phase && job.resume_at) {
+    phase = "waiting_quota";
+    resume_at = job.resume_at;
+  }
   return json{
     {"id", job.id},
     {"account_id", job.account_id},
     {"job_type", to_string(job.type)},
     {"status", to_string(job.status)},
     {"phase", or_null(phase)},
+    {"resume_at", or_null(resume_at)},
     {"total_matches", job.total_matches},
     {"processed_matches", job.processed_matches},
     {"new_matches", job.new_matches},

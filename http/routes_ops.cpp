@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,8 @@
 #include "http/openapi.hpp"
 #include "http/routes.hpp"
 #include "metrics/metrics.hpp"
+#include "persistence/upstream_quota_store.hpp"
+#include "upstream/quota_day.hpp"
 
 namespace matchsync::http {
 
@@ -51,6 +55,18 @@ void refresh_job_gauges(api_context& ctx) {
   });
   for (auto& [key, n] : counts)
     ctx.svc.stats->set_jobs(key.first, key.second, n);
+  // The day's quota, as every node counts it (SPEC §2).
+  auto day = upstream::quota_day_of(std::chrono::system_clock::now().time_since_epoch(),
+                                    ctx.cfg.upstream_day_start_minute);
+  db::upstream_quota_store::day_state quota;
+  ctx.reads().run([&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    quota = db::upstream_quota_store::read(tx, upstream::quota_day_date(day));
+  });
+  auto limit = ctx.cfg.upstream_daily_limit;
+  double left = limit == 0 ? std::numeric_limits<double>::infinity()
+                           : quota.spent ? 0.0 : std::max<double>(0, limit - quota.used);
+  ctx.svc.stats->set_daily_quota(static_cast<double>(quota.used), left);
 }
 
 void prometheus(api_context& ctx, const call&, httplib::Response& res) {

@@ -62,6 +62,14 @@ struct metrics::impl {
     .Name("matchsync_connected_workers")
     .Help("Worker nodes connected to this coordinator")
     .Register(*registry).Add({});
+  Gauge& quota_used = BuildGauge()
+    .Name("matchsync_upstream_daily_quota_used")
+    .Help("Upstream requests counted today (the upstream's day), whole cluster")
+    .Register(*registry).Add({});
+  Gauge& quota_left = BuildGauge()
+    .Name("matchsync_upstream_daily_quota_left")
+    .Help("Upstream requests left today under MATCHSYNC_UPSTREAM_DAILY_LIMIT (+Inf: no limit)")
+    .Register(*registry).Add({});
   Family<Gauge>& jobs = BuildGauge()
     .Name("matchsync_jobs")
     .Help("Sync jobs by type and status")
@@ -128,6 +136,11 @@ void metrics::http_request(const std::string& method, const std::string& route,
 void metrics::set_running_jobs(double n) { impl_->running.Set(n); }
 
 void metrics::set_connected_workers(double n) { impl_->workers.Set(n); }
+
+void metrics::set_daily_quota(double used, double left) {
+  impl_->quota_used.Set(used);
+  impl_->quota_left.Set(left);
+}
 
 void metrics::set_jobs(const std::string& type, const std::string& status, double n) {
   impl_->jobs.Add({{"type", type}, {"status", status}}).Set(n);

@@ -29,6 +29,9 @@ public:
   void set_connected_workers(double n);
   /// Jobs in the database by type and status (refreshed at each scrape).
   void set_jobs(const std::string& type, const std::string& status, double n);
+  /// The upstream day's requests counted cluster-wide, and those left
+  /// (+Inf without a daily limit).
+  void set_daily_quota(double used, double left);
 
   /// The text exposition format.
   std::string serialize() const;

@@ -14,7 +14,8 @@ namespace {
   "total_matches, processed_matches, new_matches, updated_matches, "          \
   "failed_matches, node, attempt, list_offset, list_top_match_id, "           \
   "detail_cursor, " MS_TS("created_at") ", " MS_TS("started_at") ", "         \
-  MS_TS("completed_at") ", " MS_TS("cancel_requested_at") ", error_message"
+  MS_TS("completed_at") ", " MS_TS("cancel_requested_at") ", error_message, " \
+  MS_TS("resume_at")
 
 constexpr const char* insert_sql =
   "INSERT INTO sync_jobs (user_id, account_id, job_type) "
@@ -47,25 +48,25 @@ constexpr const char* request_cancel_for_user_sql =
   "WHERE id = $1 AND user_id = $2 AND status IN ('pending', 'running') "
   "RETURNING " MS_JOB_COLUMNS;
 constexpr const char* cancel_pending_sql =
-  "UPDATE sync_jobs SET status = 'cancelled', phase = NULL, "
+  "UPDATE sync_jobs SET status = 'cancelled', phase = NULL, resume_at = NULL, "
   "completed_at = now(), error_message = 'Cancelled by user', "
   "cancel_requested_at = coalesce(cancel_requested_at, now()) "
   "WHERE id = $1 AND status = 'pending' RETURNING " MS_JOB_COLUMNS;
 constexpr const char* finish_cancelled_sql =
-  "UPDATE sync_jobs SET status = 'cancelled', phase = NULL, "
+  "UPDATE sync_jobs SET status = 'cancelled', phase = NULL, resume_at = NULL, "
   "completed_at = now(), error_message = 'Cancelled by user', "
   "lease_expires_at = NULL, "
   "cancel_requested_at = coalesce(cancel_requested_at, now()) "
   "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3 "
   "RETURNING " MS_JOB_COLUMNS;
 constexpr const char* force_cancelled_sql =
-  "UPDATE sync_jobs SET status = 'cancelled', phase = NULL, "
+  "UPDATE sync_jobs SET status = 'cancelled', phase = NULL, resume_at = NULL, "
   "completed_at = now(), error_message = 'Cancelled by user', "
   "lease_expires_at = NULL, "
   "cancel_requested_at = coalesce(cancel_requested_at, now()) "
   "WHERE id = $1 AND status = 'running' RETURNING " MS_JOB_COLUMNS;
 constexpr const char* complete_sql =
-  "UPDATE sync_jobs SET status = 'completed', phase = NULL, "
+  "UPDATE sync_jobs SET status = 'completed', phase = NULL, resume_at = NULL, "
   "completed_at = now(), lease_expires_at = NULL "
   "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3 "
   "AND cancel_requested_at IS NULL RETURNING " MS_JOB_COLUMNS;
@@ -73,7 +74,8 @@ constexpr const char* complete_sql =
 // cancel is persisted the job ends cancelled unless it had completed).
 #define MS_FAIL_OR_CANCEL(msg)                                                  \
   "status = CASE WHEN cancel_requested_at IS NULL THEN 'failed'::job_status "   \
-  "ELSE 'cancelled'::job_status END, phase = NULL, completed_at = now(), "      \
+  "ELSE 'cancelled'::job_status END, phase = NULL, resume_at = NULL, "           \
+  "completed_at = now(), "                                                      \
   "lease_expires_at = NULL, error_message = CASE WHEN cancel_requested_at "     \
   "IS NULL THEN " msg " ELSE 'Cancelled by user' END "
 constexpr const char* fail_sql =
@@ -87,9 +89,16 @@ constexpr const char* update_progress_sql =
   "UPDATE sync_jobs SET phase = $4, total_matches = $5, processed_matches = $6, "
   "new_matches = $7, updated_matches = $8, failed_matches = $9, "
   "list_offset = $10, list_top_match_id = $11, detail_cursor = $12, "
-  "lease_expires_at = now() + make_interval(secs => $13) "
+  "lease_expires_at = now() + make_interval(secs => $13), resume_at = NULL "
   "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3 "
   "AND cancel_requested_at IS NULL";
+// A quota wait: the job stays running (its phase kept for the resume), and
+// says until when it waits; fenced like a step's commit.
+constexpr const char* wait_quota_sql =
+  "UPDATE sync_jobs SET resume_at = to_timestamp($4), "
+  "lease_expires_at = now() + make_interval(secs => $5) "
+  "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3 "
+  "AND cancel_requested_at IS NULL RETURNING " MS_JOB_COLUMNS;
 // Renews exactly the (job, attempt) pairs the agent runs, and names those
 // of them that run elsewhere or at a later attempt now (taken over: their
 // actor here is stale).
@@ -199,6 +208,7 @@ sync_job job_store::from_row(const pqxx::row& r) {
   j.completed_at = r[18].get<std::string>();
   j.cancel_requested_at = r[19].get<std::string>();
   j.error_message = r[20].get<std::string>();
+  j.resume_at = r[21].get<std::string>();
   return j;
 }
 
@@ -285,6 +295,12 @@ bool job_store::update_progress(pqxx::transaction_base& tx, const job_fence& f,
                           p.list_offset, p.list_top_match_id, p.detail_cursor,
                           lease_s);
   return r.affected_rows() == 1;
+}
+
+std::optional<sync_job> job_store::wait_quota(const job_fence& f, std::int64_t resume_at_s,
+                                              int lease_s) {
+  return first(exec_once(conn_, wait_quota_sql, f.job_id, f.node, f.attempt,
+                         static_cast<double>(resume_at_s), lease_s));
 }
 
 namespace {

@@ -84,6 +84,12 @@ public:
   static bool update_progress(pqxx::transaction_base& tx, const job_fence& fence,
                               const job_progress& progress, int lease_s);
 
+  /// Puts a running job into a quota wait until `resume_at_s` (seconds
+  /// since the epoch), fenced; nullopt when the fence refuses (cancelled,
+  /// taken over, ended).
+  std::optional<sync_job> wait_quota(const job_fence& fence, std::int64_t resume_at_s,
+                                     int lease_s);
+
   /// Renews the leases of exactly `runs` (still running, owned by `node` at
   /// that attempt). Returns those of `runs` whose job now runs under another
   /// node or attempt: taken over, so their actor here must stop.

@@ -7,6 +7,7 @@
 #include "sync/details_ahead.hpp"
 #include "sync/sync_plan.hpp"
 #include "upstream/cancel_token.hpp"
+#include "upstream/quota_day.hpp"
 
 namespace matchsync::sync {
 
@@ -38,21 +39,70 @@ step_result sync_engine::step(pqxx::connection& conn, upstream::cancel_token& to
   return step(source, token);
 }
 
+std::optional<step_result> sync_engine::settle(db::connection_source& source,
+                                               upstream::fetch_result& r,
+                                               const std::string& what) {
+  add_stats(r.stats);
+  switch (r.kind) {
+    case upstream::result_kind::ok: return std::nullopt;
+    case upstream::result_kind::cancelled: return step_result::cancelled;
+    case upstream::result_kind::daily_limit: return quota_wait(source, r.resume_at);
+    case upstream::result_kind::key_refused:
+      throw domain_error(errc::upstream_failed, r.error);
+    default:
+      throw domain_error(errc::upstream_failed, what + " failed: " + r.error);
+  }
+}
+
+std::optional<step_result> sync_engine::check_account(db::connection_source& source,
+                                                      upstream::cancel_token& token) {
+  auto a = upstream_.account(job_.account_id, token);
+  auto id = std::to_string(job_.account_id);
+  if (a.kind == upstream::result_kind::not_found)
+    throw domain_error(errc::upstream_failed, "OpenDota knows no account " + id);
+  if (auto settled = settle(source, a, "looking up account " + id))
+    return settled;
+  auto profile = a.data.find("profile");
+  if (profile != a.data.end() && profile->is_object() &&
+      profile->value("fh_unavailable", false))
+    throw domain_error(
+      errc::upstream_failed,
+      "OpenDota cannot read the match history of account " + id +
+        ": the profile's match data is private. In Dota 2, open Settings, Options, "
+        "Social and turn on \"Expose Public Match Data\"; once OpenDota has seen "
+        "a match played with it on, sync again");
+  return std::nullopt;
+}
+
 step_result sync_engine::list_step(db::connection_source& source,
                                    upstream::cancel_token& token) {
   auto offset = static_cast<int>(job_.list_offset);
-  auto page = upstream_.list_matches(job_.account_id, settings_.page_size, offset, token);
-  add_stats(page.stats);
-  switch (page.kind) {
-    case upstream::result_kind::ok: break;
-    case upstream::result_kind::cancelled: return step_result::cancelled;
-    case upstream::result_kind::daily_limit:
-      throw domain_error(errc::upstream_failed, page.error);
-    default:
-      throw domain_error(errc::upstream_failed,
-                         "listing matches at offset " + std::to_string(offset) +
-                           " failed: " + page.error);
+  // A full sync lists the whole history in one answer (SPEC §2: at most 2
+  // list requests, a second only after a restart) and commits it a page's
+  // worth per step; an incremental lists pages until the known part.
+  upstream::list_result page;
+  if (job_.type == job_type::full_sync) {
+    if (!whole_) {
+      auto all = upstream_.list_matches(job_.account_id, 0, 0, token);
+      if (auto settled = settle(source, all, "listing the match history"))
+        return *settled;
+      whole_ = std::move(all.data);
+    }
+    page.data = nlohmann::json::array();
+    for (auto i = static_cast<std::size_t>(offset);
+         i < whole_->size() && i < static_cast<std::size_t>(offset + settings_.page_size); ++i)
+      page.data.push_back((*whole_)[i]);
+  } else {
+    page = upstream_.list_matches(job_.account_id, settings_.page_size, offset, token);
+    if (auto settled =
+          settle(source, page, "listing matches at offset " + std::to_string(offset)))
+      return *settled;
   }
+  // An empty history may be a private or unknown account (both list []):
+  // asked once, where the listing begins.
+  if (offset == 0 && page.data.empty())
+    if (auto settled = check_account(source, token))
+      return *settled;
   std::vector<std::int64_t> ids;
   for (auto& item : page.data)
     if (item.is_object() && item.contains("match_id") &&
@@ -91,6 +141,7 @@ step_result sync_engine::list_step(db::connection_source& source,
         db::sync_state_store::raise_complete_through(tx, job_.account_id, *raised);
       next.phase = "details";
       next.detail_cursor.reset();
+      whole_.reset();
       next.total_matches = db::match_store::count_below(
         tx, job_.account_id, std::nullopt, details_only_lacking(job_.type));
       next.processed_matches = 0;
@@ -142,9 +193,14 @@ step_result sync_engine::details_step(db::connection_source& source,
   }
   ahead_.clear();
   ahead_ids_.clear();
+  // The day spent: the batch waits whole (what was fetched of it is fetched
+  // again after the wait; at most one batch of requests).
+  for (auto& r : results)
+    if (r.kind == upstream::result_kind::key_refused)
+      throw domain_error(errc::upstream_failed, r.error);
   for (auto& r : results)
     if (r.kind == upstream::result_kind::daily_limit)
-      throw domain_error(errc::upstream_failed, r.error);
+      return quota_wait(source, r.resume_at);
 
   std::vector<db::detail_write> batch;
   batch.reserve(ids.size());
@@ -163,6 +219,7 @@ step_result sync_engine::details_step(db::connection_source& source,
         ++failed;
         break;
       case upstream::result_kind::daily_limit:
+      case upstream::result_kind::key_refused:
       case upstream::result_kind::cancelled:
         return step_result::cancelled;
     }
@@ -218,6 +275,25 @@ void sync_engine::commit_as(pqxx::work& tx, const sync_job& next) {
   }
   tx.commit();
   job_ = next;
+  job_.resume_at.reset();  // a commit ends a quota wait (update_progress)
+}
+
+step_result sync_engine::quota_wait(db::connection_source& source,
+                                    std::optional<std::chrono::system_clock::duration> resume_at) {
+  // Without the time (never from our clients), the upstream's own day: 00:00 UTC.
+  auto until = resume_at ? *resume_at
+                         : upstream::next_quota_day(
+                             std::chrono::system_clock::now().time_since_epoch(), 0);
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(until).count();
+  std::optional<sync_job> row;
+  source.with_connection([&](pqxx::connection& conn) {
+    row = db::job_store(conn).wait_quota(fence_, seconds, settings_.lease_s);
+  });
+  if (!row)
+    throw_fenced(job_);
+  job_.resume_at = row->resume_at;
+  resume_at_ = until;
+  return step_result::waiting_quota;
 }
 
 void sync_engine::add_stats(const upstream::request_stats& s) {

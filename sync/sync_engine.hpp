@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -45,6 +47,8 @@ enum class step_result {
   more,       ///< a step was committed; call again
   done,       ///< the job is completed (its row says so)
   cancelled,  ///< the token was cancelled; the step in flight was dropped
+  waiting_quota,  ///< the upstream's day is spent: the job's row says until
+                  ///< when (resume_at); call again then
 };
 
 class sync_engine {
@@ -64,6 +68,10 @@ public:
   /// The same on one plain connection (tests, single-threaded tools).
   step_result step(pqxx::connection& conn, upstream::cancel_token& token);
 
+  /// After waiting_quota: when the upstream's day starts again (wall time
+  /// since the epoch).
+  std::chrono::system_clock::duration resume_at() const { return resume_at_; }
+
   /// The job as last committed by this engine.
   const sync_job& job() const { return job_; }
   const db::job_fence& fence() const { return fence_; }
@@ -78,12 +86,28 @@ private:
   /// Writes `next`'s progress (fenced), commits, and makes `next` the job.
   void commit_as(pqxx::work& tx, const sync_job& next);
   void add_stats(const upstream::request_stats& s);
+  /// What an upstream answer means for the step: nullopt = go on (ok);
+  /// cancelled or waiting_quota = the step ends so; anything else throws
+  /// upstream_failed with `what` and the reason.
+  std::optional<step_result> settle(db::connection_source& source, upstream::fetch_result& r,
+                                    const std::string& what);
+  /// An empty listing: unknown or private accounts fail the job, saying
+  /// which; a public empty history goes on.
+  std::optional<step_result> check_account(db::connection_source& source,
+                                           upstream::cancel_token& token);
+  /// Writes the quota wait (fenced) and answers waiting_quota.
+  step_result quota_wait(db::connection_source& source,
+                         std::optional<std::chrono::system_clock::duration> resume_at);
 
   sync_job job_;
   db::job_fence fence_;
   upstream::client& upstream_;
   engine_settings settings_;
   upstream::request_stats stats_;
+  std::chrono::system_clock::duration resume_at_{};
+  /// A full sync's whole history as listed (one request), committed a page
+  /// per step; dropped once listing ends.
+  std::optional<nlohmann::json> whole_;
   /// The next batch's details, fetched during the last step's commit, and
   /// the ids they answer (empty: none).
   std::vector<std::int64_t> ahead_ids_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <utility>
 
 #include "upstream/backoff.hpp"
@@ -68,16 +69,34 @@ std::string snippet(const std::string& text) {
   return out;
 }
 
-// OpenDota puts the reason of an error in {"error": "..."}; anything else is
-// shown as a snippet of the raw body.
-std::string error_text(const std::string& body) {
+// OpenDota puts the reason of an error in {"error": "..."}, or nullopt.
+std::optional<std::string> json_error(const std::string& body) {
   auto parsed = nlohmann::json::parse(body, nullptr, false);
   if (parsed.is_object()) {
     auto it = parsed.find("error");
     if (it != parsed.end() && it->is_string())
       return snippet(it->get<std::string>());
   }
-  return snippet(body);
+  return std::nullopt;
+}
+
+// The reason of an error; a body without one is shown as a snippet.
+std::string error_text(const std::string& body) {
+  auto e = json_error(body);
+  return e ? *e : snippet(body);
+}
+
+// An optional signed integer header; nullopt for anything else.
+std::optional<long long> header_int(const std::string& text) {
+  if (text.empty() || text.size() > 18)
+    return std::nullopt;
+  std::size_t i = text[0] == '-' ? 1 : 0;
+  if (i == text.size())
+    return std::nullopt;
+  for (std::size_t k = i; k < text.size(); ++k)
+    if (!std::isdigit(static_cast<unsigned char>(text[k])))
+      return std::nullopt;
+  return std::stoll(text);
 }
 
 answer make(answer_kind kind, std::string message) {
@@ -146,8 +165,12 @@ answer classify_response(int status, std::string body,
       return make(answer_kind::retryable,
                   "malformed JSON in upstream answer (" +
                     std::to_string(body.size()) + " bytes)");
-    if (auto problem = shape_problem(data); !problem.empty())
+    if (shape == expected_shape::account) {
+      if (!data.is_object())
+        return make(answer_kind::retryable, "account is not a JSON object");
+    } else if (auto problem = shape_problem(data); !problem.empty()) {
       return make(answer_kind::retryable, problem);
+    }
     answer a;
     a.kind = answer_kind::ok;
     a.data = std::move(data);
@@ -156,17 +179,35 @@ answer classify_response(int status, std::string body,
   if (status == 404)
     return make(answer_kind::not_found, with_reason(head, body));
   if (status == 429) {
-    auto text = error_text(body);
-    if (is_daily_limit_text(text))
+    // Only OpenDota's own JSON body announces the daily limit; anything
+    // else (a proxy's HTML page) is a minute limit, waited out.
+    auto text = json_error(body);
+    if (text && is_daily_limit_text(*text))
       return make(answer_kind::daily_limit,
-                  "upstream daily limit exceeded: " + text);
+                  "upstream daily limit exceeded: " + *text);
     auto a = make(answer_kind::rate_limited, with_reason(head, body));
     a.retry_after = parse_retry_after(retry_after);
     return a;
   }
+  if (status == 400) {
+    auto text = json_error(body);
+    if (text && lower(*text).find("api key") != std::string::npos)
+      return make(answer_kind::key_refused,
+                  "OpenDota refuses the API key (MATCHSYNC_UPSTREAM_API_KEY): " + *text);
+  }
   if (status >= 500 || status == 408)
     return make(answer_kind::retryable, with_reason(head, body));
   return make(answer_kind::failed, with_reason(head, body));
+}
+
+quota_signal read_quota_headers(const std::string& remaining_minute,
+                                const std::string& remaining_day) {
+  quota_signal q;
+  auto m = header_int(remaining_minute);
+  auto d = header_int(remaining_day);
+  q.minute_spent = m && *m <= 0;
+  q.day_spent = d && *d <= 0;
+  return q;
 }
 
 answer classify_transport_error(const std::string& reason) {
@@ -183,6 +224,8 @@ const char* to_string(answer_kind kind) {
       return "rate_limited";
     case answer_kind::daily_limit:
       return "daily_limit";
+    case answer_kind::key_refused:
+      return "key_refused";
     case answer_kind::retryable:
       return "retryable";
     case answer_kind::failed:

@@ -15,8 +15,12 @@ namespace matchsync::upstream {
 enum class answer_kind {
   ok,            ///< `data` (a list) or `text` (a detail) holds the checked JSON
   not_found,     ///< 404: the upstream has no such thing; do not retry
-  rate_limited,  ///< 429: wait `retry_after` if set, else back off; retry
-  daily_limit,   ///< 429 whose body says the daily limit is exceeded: stop
+  rate_limited,  ///< 429: wait `retry_after` if set, else for the next clock
+                 ///< minute (OpenDota never sends Retry-After); retry
+  daily_limit,   ///< 429 whose JSON body says the daily limit is exceeded:
+                 ///< stop until the upstream's day starts again
+  key_refused,   ///< 400 about the API key (malformed or revoked): every
+                 ///< request will get it; fail the job, naming the setting
   retryable,     ///< 5xx, 408, no answer, malformed or wrongly shaped JSON
   failed,        ///< any other status (401, 403, 400, 3xx...): retrying
                  ///< cannot help
@@ -26,6 +30,7 @@ enum class answer_kind {
 enum class expected_shape {
   match_list,    ///< an array of objects, each with an integer `match_id`
   match_detail,  ///< an object
+  account,       ///< an object (parsed: its `profile` is read)
 };
 
 /// The verdict on one answer.
@@ -49,6 +54,21 @@ struct answer {
 answer classify_response(int status, std::string body,
                          const std::string& retry_after,
                          expected_shape shape);
+
+/// What the rate headers of an answer say (SPEC §2).
+struct quota_signal {
+  /// `X-Rate-Limit-Remaining-Minute` <= 0: no request before the next
+  /// clock minute.
+  bool minute_spent = false;
+  /// `X-Rate-Limit-Remaining-Day` <= 0: no request before the day starts
+  /// again.
+  bool day_spent = false;
+};
+
+/// Reads the two header values (empty when absent; anything but an integer
+/// says nothing).
+quota_signal read_quota_headers(const std::string& remaining_minute,
+                                const std::string& remaining_day);
 
 /// Classifies a request that got no complete answer (connect failure,
 /// timeout, reset, truncated body): always retryable, `reason` says which.

@@ -10,6 +10,8 @@ const char* to_string(result_kind kind) {
       return "not_found";
     case result_kind::daily_limit:
       return "daily_limit";
+    case result_kind::key_refused:
+      return "key_refused";
     case result_kind::failed:
       return "failed";
     case result_kind::cancelled:
@@ -25,8 +27,7 @@ std::vector<detail_result> client::match_details(
     r.kind = result_kind::cancelled;
   for (std::size_t k = 0; k < match_ids.size(); ++k) {
     results[k] = match_detail(match_ids[k], token);
-    auto kind = results[k].kind;
-    if (kind == result_kind::daily_limit || kind == result_kind::cancelled)
+    if (stops_batch(results[k].kind))
       break;
   }
   return results;

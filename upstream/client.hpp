@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ enum class result_kind {
   ok,           ///< `data` holds the answer
   not_found,    ///< match_detail only: the upstream has no details (404)
   daily_limit,  ///< the upstream's daily limit is exhausted; `error` says so
+  key_refused,  ///< the upstream refuses the API key (400): every call will
+                ///< be refused; `error` names MATCHSYNC_UPSTREAM_API_KEY
   failed,       ///< gave up (retries exhausted, or a non-retryable answer);
                 ///< `error` says why
   cancelled,    ///< the token was cancelled; nothing more was requested
@@ -57,6 +60,12 @@ struct fetch_result {
   /// daily_limit and failed: one line for the job's error message; never
   /// contains the api key. Empty otherwise.
   std::string error;
+  /// The answer said the upstream's day has no request left
+  /// (`X-Rate-Limit-Remaining-Day: 0`): this answer counts, the next won't.
+  bool day_spent = false;
+  /// daily_limit, or day_spent: when the upstream's day starts again (wall
+  /// time since the epoch); the job waits until then (quota wait).
+  std::optional<std::chrono::system_clock::duration> resume_at;
   request_stats stats;
 
   bool ok() const { return kind == result_kind::ok; }
@@ -81,6 +90,13 @@ using wait_observer = std::function<void(const wait_notice&)>;
 using list_result = fetch_result;
 using detail_result = fetch_result;
 
+/// Whether an answer of this kind ends the batch it belongs to: nothing
+/// more may be asked of the upstream for now.
+inline bool stops_batch(result_kind kind) {
+  return kind == result_kind::daily_limit || kind == result_kind::key_refused ||
+         kind == result_kind::cancelled;
+}
+
 /// An OpenDota-like upstream.
 ///
 /// One client object serves one job at a time: calls on the same object are
@@ -92,10 +108,18 @@ public:
 
   /// One page of the account's match history, newest first:
   /// `GET /api/players/{account_id}/matches?limit=&offset=&significant=0`.
-  /// An empty array means the history ends before `offset`. Never
-  /// `not_found` (a 404 here is `failed`).
+  /// An empty array means the history ends before `offset`. `limit` < 1
+  /// asks for the whole history in one answer (no `limit`, no `offset`:
+  /// one request whatever its length). Never `not_found` (a 404 here is
+  /// `failed`).
   virtual list_result list_matches(std::int64_t account_id, int limit,
                                    int offset, cancel_token& token) = 0;
+
+  /// The account as the upstream knows it: `GET /api/players/{account_id}`.
+  /// `ok` with `data` the object (`profile.fh_unavailable` says whether its
+  /// match history can be read), `not_found` for an account it does not
+  /// know.
+  virtual fetch_result account(std::int64_t account_id, cancel_token& token) = 0;
 
   /// The whole match object: `GET /api/matches/{match_id}`. `not_found` when
   /// the upstream has no details for it.
@@ -104,7 +128,7 @@ public:
 
   /// The details of several matches, one result per id in the same order.
   /// Implementations may fetch them side by side. Once an answer is
-  /// `daily_limit` or `cancelled`, no further request starts: the ids not
+  /// `daily_limit`, `key_refused` or `cancelled`, no further request starts: the ids not
   /// fetched by then answer `cancelled`. This default fetches one after
   /// another.
   virtual std::vector<detail_result> match_details(

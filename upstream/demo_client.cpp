@@ -28,6 +28,21 @@ steady::time_point demo_options::process_start() {
 demo_client::demo_client(rate_budget& budget, demo_options options)
   : budget_(budget), options_(options), latency_source_(options.seed) {}
 
+// The day's quota holds for the demo too (SPEC §2): a spent day is a quota
+// wait, as with OpenDota.
+static bool day_spent(rate_budget& budget, fetch_result& result) {
+  auto* day = budget.daily();
+  if (day == nullptr)
+    return false;
+  auto resume = day->take();
+  if (!resume)
+    return false;
+  result.kind = result_kind::daily_limit;
+  result.resume_at = resume;
+  result.error = "the upstream's daily quota is used up";
+  return true;
+}
+
 bool demo_client::simulate_request(cancel_token& token, request_stats& stats) {
   auto budget_start = steady::now();
   bool granted = budget_.acquire(token);
@@ -63,17 +78,35 @@ int demo_client::current_size(std::int64_t account_id) const {
 list_result demo_client::list_matches(std::int64_t account_id, int limit,
                                       int offset, cancel_token& token) {
   list_result result;
+  if (day_spent(budget_, result))
+    return result;
   if (!simulate_request(token, result.stats))
     return cancelled(std::move(result));
   result.kind = result_kind::ok;
-  result.data =
-    demo::page(account_id, current_size(account_id), limit, offset);
+  auto size = current_size(account_id);
+  // limit < 1: the whole history, as OpenDota answers without `limit`.
+  result.data = limit < 1 ? demo::page(account_id, size, size, 0)
+                          : demo::page(account_id, size, limit, offset);
+  return result;
+}
+
+fetch_result demo_client::account(std::int64_t account_id, cancel_token& token) {
+  // Every demo account is public: its history can be read.
+  fetch_result result;
+  if (day_spent(budget_, result))
+    return result;
+  if (!simulate_request(token, result.stats))
+    return cancelled(std::move(result));
+  result.kind = result_kind::ok;
+  result.data = {{"profile", {{"account_id", account_id}, {"fh_unavailable", false}}}};
   return result;
 }
 
 detail_result demo_client::match_detail(std::int64_t match_id,
                                         cancel_token& token) {
   detail_result result;
+  if (day_spent(budget_, result))
+    return result;
   if (!simulate_request(token, result.stats))
     return cancelled(std::move(result));
   auto owner = demo::owner_of(match_id);

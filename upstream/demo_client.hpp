@@ -40,6 +40,7 @@ public:
   /// `budget` must outlive the client.
   explicit demo_client(rate_budget& budget, demo_options options = {});
 
+  fetch_result account(std::int64_t account_id, cancel_token& token) override;
   list_result list_matches(std::int64_t account_id, int limit, int offset,
                            cancel_token& token) override;
   detail_result match_detail(std::int64_t match_id,

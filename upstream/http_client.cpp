@@ -20,6 +20,7 @@
 #include "upstream/classify.hpp"
 #include "upstream/http_lane.hpp"
 #include "upstream/lane_count.hpp"
+#include "upstream/quota_day.hpp"
 #include "upstream/rate_budget.hpp"
 #include "upstream/url.hpp"
 
@@ -149,6 +150,16 @@ struct http_client::impl {
       if (!granted)
         return cancelled();
       owner.notify_budget_wait(budget_waited);
+      // The day's quota, cluster-wide: spent means a quota wait, never a
+      // request the upstream would refuse (and count).
+      if (auto* day = budget.daily()) {
+        if (auto resume = day->take()) {
+          result.kind = result_kind::daily_limit;
+          result.resume_at = resume;
+          result.error = "the upstream's daily quota is used up";
+          return result;
+        }
+      }
 
       result.stats.requests += 1;
       auto sent = steady::now();
@@ -159,6 +170,18 @@ struct http_client::impl {
       if (token.cancelled())
         return cancelled();
 
+      // The upstream's own count wins over ours (SPEC §2): a spent minute
+      // holds the shared budget until the next clock minute; a spent day
+      // is told to the caller, whose daily budget waits for the next.
+      if (raw.answered) {
+        auto quota = read_quota_headers(raw.remaining_minute, raw.remaining_day);
+        if (quota.minute_spent)
+          budget.hold_until_next_minute();
+        if (quota.day_spent) {
+          result.day_spent = true;
+          result.resume_at = day_spent();
+        }
+      }
       auto verdict =
         raw.answered
           ? classify_response(raw.status, std::move(raw.body), raw.retry_after, shape)
@@ -173,8 +196,8 @@ struct http_client::impl {
           result.text = std::move(verdict.text);
           return result;
         case answer_kind::not_found:
-          // A detail may be missing; a player's match list never is, so a
-          // 404 there means a wrong URL or account, and fails the call.
+          // A detail or an account may be missing; a player's match list
+          // never is, so a 404 there means a wrong URL, and fails the call.
           if (shape == expected_shape::match_list) {
             result.kind = result_kind::failed;
             result.error = "GET " + path + ": " + verdict.message;
@@ -184,6 +207,11 @@ struct http_client::impl {
           return result;
         case answer_kind::daily_limit:
           result.kind = result_kind::daily_limit;
+          result.error = verdict.message;
+          result.resume_at = day_spent();
+          return result;
+        case answer_kind::key_refused:
+          result.kind = result_kind::key_refused;
           result.error = verdict.message;
           return result;
         case answer_kind::failed:
@@ -203,12 +231,20 @@ struct http_client::impl {
         return result;
       }
       // Retry-After is honoured to the second, without jitter: the upstream
-      // said when; anything else backs off exponentially with jitter.
-      std::chrono::milliseconds delay =
-        verdict.retry_after
-          ? std::chrono::milliseconds(*verdict.retry_after)
-          : backoff_delay(attempt, jitter(), options.backoff);
-      if (verdict.kind == answer_kind::rate_limited)
+      // said when. A 429 without it (OpenDota never sends one) means the
+      // clock minute is spent: the shared budget holds until the next one,
+      // and the next acquire waits for it. Anything else backs off
+      // exponentially with jitter.
+      std::chrono::milliseconds delay{0};
+      if (verdict.retry_after) {
+        delay = std::chrono::milliseconds(*verdict.retry_after);
+      } else if (verdict.kind == answer_kind::rate_limited) {
+        budget.hold_until_next_minute();
+        owner.notify_wait(wait_notice::cause::rate_limited, until_next_minute());
+      } else {
+        delay = backoff_delay(attempt, jitter(), options.backoff);
+      }
+      if (verdict.kind == answer_kind::rate_limited && delay.count() > 0)
         owner.notify_wait(wait_notice::cause::rate_limited, delay);
       auto wait_start = steady::now();
       bool waited = token.wait_for(delay);
@@ -222,6 +258,21 @@ struct http_client::impl {
                             cancel_token& token, bool close_after) {
     return fetch(lane, "/api/matches/" + std::to_string(match_id), "",
                  expected_shape::match_detail, token, close_after);
+  }
+
+  // The upstream said its day is spent: the shared quota learns it, and
+  // the wait lasts until the next day starts (00:00 UTC without a quota
+  // of our own to say when the upstream's day starts).
+  std::chrono::system_clock::duration day_spent() {
+    if (auto* day = budget.daily())
+      return day->spent();
+    return next_quota_day(std::chrono::system_clock::now().time_since_epoch(), 0);
+  }
+
+  static std::chrono::milliseconds until_next_minute() {
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    auto into = now % std::chrono::minutes(1);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::minutes(1) - into);
   }
 
   double jitter() {
@@ -259,11 +310,18 @@ http_client::~http_client() = default;
 list_result http_client::list_matches(std::int64_t account_id, int limit,
                                       int offset, cancel_token& token) {
   // One request: its connection is not kept (see match_details).
+  // Without `limit` OpenDota answers the whole history (SPEC §2).
+  std::string query = limit < 1 ? std::string("significant=0")
+                                : "limit=" + std::to_string(limit) + "&offset=" +
+                                    std::to_string(offset) + "&significant=0";
   return impl_->fetch(impl_->lane(0),
-                      "/api/players/" + std::to_string(account_id) + "/matches",
-                      "limit=" + std::to_string(limit) +
-                        "&offset=" + std::to_string(offset) + "&significant=0",
+                      "/api/players/" + std::to_string(account_id) + "/matches", query,
                       expected_shape::match_list, token, true);
+}
+
+fetch_result http_client::account(std::int64_t account_id, cancel_token& token) {
+  return impl_->fetch(impl_->lane(0), "/api/players/" + std::to_string(account_id), "",
+                      expected_shape::account, token, true);
 }
 
 detail_result http_client::match_detail(std::int64_t match_id,
@@ -294,7 +352,7 @@ std::vector<detail_result> http_client::match_details(
       if (k >= match_ids.size())
         break;
       auto r = impl_->fetch_detail(lane, match_ids[k], token, false);
-      if (r.kind == result_kind::daily_limit || r.kind == result_kind::cancelled)
+      if (stops_batch(r.kind))
         stop = true;
       results[k] = std::move(r);
     }

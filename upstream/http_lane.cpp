@@ -77,6 +77,8 @@ raw_answer http_lane::send(const std::string& target, cancel_token& token) {
     out.status = res->status;
     out.body = std::move(res->body);
     out.retry_after = res->get_header_value("Retry-After");
+    out.remaining_minute = res->get_header_value("X-Rate-Limit-Remaining-Minute");
+    out.remaining_day = res->get_header_value("X-Rate-Limit-Remaining-Day");
   } else {
     out.transport_error = httplib::to_string(res.error());
   }

@@ -22,6 +22,8 @@ struct raw_answer {
   int status = 0;
   std::string body;
   std::string retry_after;
+  std::string remaining_minute;  ///< X-Rate-Limit-Remaining-Minute, "" if absent
+  std::string remaining_day;     ///< X-Rate-Limit-Remaining-Day, "" if absent
   std::string transport_error;
 };
 

@@ -2,6 +2,8 @@
 
 #include "upstream/cancel_token.hpp"
 
+#include <algorithm>
+
 namespace matchsync::upstream {
 
 leased_budget::leased_budget(ask_fn ask, int lease_size, clock::duration ask_timeout)
@@ -20,6 +22,16 @@ bool leased_budget::acquire(cancel_token& token) {
       if (token.cancelled())
         return false;
       auto now = clock::now();
+      if (now < held_until_) {
+        // Slots before the hold's end would start in the spent minute; the
+        // ones after it are still good (unlimited or not, a hold holds).
+        while (!slots_.empty() && slots_.front() < held_until_)
+          slots_.pop_front();
+        if (slots_.empty()) {
+          changed_.wait_until(lock, held_until_);
+          continue;
+        }
+      }
       if (now < unlimited_until_)
         return true;
       if (!slots_.empty()) {
@@ -54,6 +66,12 @@ void leased_budget::grant(const std::vector<std::int64_t>& delays_ms, std::int64
     unlimited_until_ = at + std::chrono::seconds(5);  // no budget: ask now and then
   for (auto d : delays_ms)
     slots_.push_back(at + std::chrono::milliseconds(d));
+  changed_.notify_all();
+}
+
+void leased_budget::hold_until(clock::time_point until) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  held_until_ = std::max(held_until_, until);
   changed_.notify_all();
 }
 

@@ -37,6 +37,10 @@ public:
   /// in 5 s) and how late a slot may still be used.
   void grant(const std::vector<std::int64_t>& delays_ms, std::int64_t grace_ms,
              clock::time_point at = clock::now());
+  /// The upstream said its minute is spent (rate_budget::hold_until_next_minute):
+  /// leased slots before `until` go unused, and no caller starts before it.
+  void hold_until(clock::time_point until);
+
   /// The lender could not be reached: ask again after `retry`.
   void refuse(clock::duration retry = std::chrono::seconds(1),
               clock::time_point at = clock::now());
@@ -52,6 +56,7 @@ private:
   std::condition_variable changed_;  // slots granted, refused, or a cancel
   std::deque<clock::time_point> slots_;
   clock::time_point unlimited_until_{};
+  clock::time_point held_until_{};    // no start before this (the upstream's word)
   clock::time_point asked_at_{};      // the ask in flight, if asking_
   clock::time_point not_before_{};    // after a refusal, the next ask
   bool asking_ = false;

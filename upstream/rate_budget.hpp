@@ -5,8 +5,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 
+#include "upstream/daily_quota.hpp"
+#include "upstream/minute_rule.hpp"
 #include "upstream/time_source.hpp"
 
 namespace matchsync::upstream {
@@ -22,11 +25,27 @@ public:
   /// false as soon as `token` is cancelled (also when it already is), in
   /// which case no request may be made.
   virtual bool acquire(cancel_token& token) = 0;
+
+  /// The upstream said this clock minute's requests are spent
+  /// (`X-Rate-Limit-Remaining-Minute: 0`, or a 429 without `Retry-After`):
+  /// no request starts before the next clock minute. (Budgets of tests
+  /// that count calls ignore it.)
+  virtual void hold_until_next_minute() {}
+
+  /// The daily quota every request also takes from once its slot came
+  /// (SPEC §2); nullptr = none. Set before the first request.
+  void set_daily(std::shared_ptr<daily_quota> quota) { daily_ = std::move(quota); }
+  daily_quota* daily() const { return daily_.get(); }
+
+private:
+  std::shared_ptr<daily_quota> daily_;
 };
 
 /// A budget of `per_minute` requests spread evenly over time: starts are at
 /// least 60 s / per_minute apart, so in any window of T seconds at most
-/// `per_minute * T / 60 + 1` requests start. 0 means unlimited.
+/// `per_minute * T / 60 + 1` requests start; and by the clock-minute rule
+/// (minute_rule.hpp) at most `per_minute` start in one clock minute, none
+/// near a minute's edges. 0 means unlimited (but a hold still holds).
 ///
 /// Fair: each caller reserves the next free slot under a lock on arrival and
 /// then waits for it, so callers start in arrival order (FIFO) and none
@@ -47,9 +66,11 @@ public:
                     time_source& time = steady_time_source());
 
   bool acquire(cancel_token& token) override;
+  void hold_until_next_minute() override;
 
   /// Reserves the next free slot without waiting and returns its start time
-  /// (now when unlimited). The cluster budget hands such slots to workers.
+  /// (now when unlimited and not held). The cluster budget hands such slots
+  /// to workers.
   clock::time_point reserve();
 
   int per_minute() const { return per_minute_; }
@@ -62,8 +83,14 @@ private:
   const clock::duration interval_;
   time_source& time_;
   std::mutex mutex_;
+  const wall_duration margin_;
   // The earliest time the next reservation may start at; min() = never used.
   clock::time_point next_free_ = clock::time_point::min();
+  // No start before this (the upstream's word); min() = no hold.
+  clock::time_point held_until_ = clock::time_point::min();
+  // Starts granted in the clock minute of the last one, and that count
+  // before the last grant (restored when its slot is handed back).
+  minute_tally tally_, tally_before_;
 };
 
 }  // namespace matchsync::upstream

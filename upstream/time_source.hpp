@@ -19,6 +19,10 @@ public:
   /// The current time.
   virtual clock::time_point now() = 0;
 
+  /// Time since the epoch on the wall clock (UTC) at steady time `t`: where
+  /// clock minutes and the upstream's day begin.
+  virtual std::chrono::system_clock::duration wall_at(clock::time_point t) = 0;
+
   /// Blocks until `now() >= deadline`. Returns true then, or false as soon as
   /// `token` is cancelled (also when it already is).
   virtual bool sleep_until(clock::time_point deadline, cancel_token& token) = 0;

@@ -8,6 +8,13 @@ import { api } from './api.js';
 import { formatElapsed, formatInt, formatPercentValue, parseTimestamp } from './format.js';
 import { PHASE_LABELS, isActiveStatus, jobTypeLabel, statusLabel } from './dota_names.js';
 
+// SPEC §5: a quota wait in words, with the time in the user's own zone.
+export function quotaWaitText(resumeAt) {
+  const at = parseTimestamp(resumeAt);
+  const when = at ? at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : 'the start of its next day';
+  return `OpenDota's daily limit is used up; this sync goes on at ${when} your time`;
+}
+
 function jobDurationSeconds(job, now = Date.now()) {
   const start = parseTimestamp(job.started_at) || parseTimestamp(job.created_at);
   if (!start) return null;
@@ -284,7 +291,9 @@ export class SyncPanel {
     this.statusBadge.dataset.status = job.status;
     const phase = job.phase || '';
     this.phase.dataset.phase = phase;
-    this.phase.textContent = job.status === 'pending' ? 'Waiting to start' : PHASE_LABELS[phase] || (phase ? phase : 'Starting');
+    this.phase.textContent = job.status === 'pending' ? 'Waiting to start'
+      : phase === 'waiting_quota' ? quotaWaitText(job.resume_at)
+      : PHASE_LABELS[phase] || (phase ? phase : 'Starting');
 
     const total = Number(job.total_matches) || 0;
     const processed = Number(job.processed_matches) || 0;

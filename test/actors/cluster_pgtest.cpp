@@ -52,6 +52,7 @@ struct cluster {
     return {{"MATCHSYNC_DATABASE_URL", url},
             {"MATCHSYNC_UPSTREAM_URL", fake.url()},
             {"MATCHSYNC_UPSTREAM_RATE_PER_MINUTE", std::to_string(rate)},
+            {"MATCHSYNC_UPSTREAM_DAILY_LIMIT", "0"},
             {"MATCHSYNC_UPSTREAM_PAGE_SIZE", "20"},
             {"MATCHSYNC_UPSTREAM_BACKOFF_BASE_MS", "20"},
             {"MATCHSYNC_HTTP_PORT", "0"},

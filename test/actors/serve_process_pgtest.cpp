@@ -6,9 +6,11 @@
 #include <httplib.h>
 
 #include <csignal>
+#include <ctime>
 #include <fstream>
 #include <regex>
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "persistence/job_store.hpp"
@@ -29,6 +31,7 @@ std::map<std::string, std::string> serve_env(const std::string& db_url,
   return {{"MATCHSYNC_DATABASE_URL", db_url},
           {"MATCHSYNC_UPSTREAM_URL", upstream},
           {"MATCHSYNC_UPSTREAM_RATE_PER_MINUTE", "0"},
+          {"MATCHSYNC_UPSTREAM_DAILY_LIMIT", "0"},
           {"MATCHSYNC_UPSTREAM_PAGE_SIZE", "50"},
           {"MATCHSYNC_UPSTREAM_BACKOFF_BASE_MS", "20"},
           {"MATCHSYNC_HTTP_PORT", "0"},
@@ -198,6 +201,125 @@ BOOST_AUTO_TEST_CASE(a_database_outage_mid_sync_is_survived_and_reported_by_read
   BOOST_TEST(serve->running());
   serve->signal(SIGTERM);
   BOOST_TEST(serve->wait_exit(20s) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// SPEC §2/§3: the cluster's daily quota, kept in the database. Jobs out of
+// it wait (running, phase waiting_quota, resume_at) instead of failing, a
+// restart keeps count and wait, the day's start resumes them, and a cancel
+// during the wait answers at once.
+BOOST_AUTO_TEST_SUITE(quota_wait)
+
+namespace {
+std::string iso_utc(std::time_t t) {
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return out;
+}
+
+std::string hh_mm(std::time_t t) {
+  char out[8];
+  std::strftime(out, sizeof out, "%H:%M", std::gmtime(&t));
+  return out;
+}
+
+std::size_t api_requests(test::fake_opendota& fake) { return fake.log().size(); }
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(two_jobs_stop_at_the_daily_limit_wait_through_a_restart_and_resume_at_the_day_start) {
+  test::fake_opendota fake;
+  fake.set_detail_size(300);
+  for (std::int64_t a : {40, 41})
+    fake.set_history_size(a, 40);
+  auto url = test::fresh_database("quota_wait_resume");
+  // The upstream's day starts at the next minute but one: 60-120 s from now.
+  auto now = std::time(nullptr);
+  std::time_t day_start = (now / 60) * 60 + 120;
+  auto env = serve_env(url, fake.url(), "node-1");
+  env["MATCHSYNC_UPSTREAM_DAILY_LIMIT"] = "50";
+  env["MATCHSYNC_UPSTREAM_DAY_START_UTC"] = hh_mm(day_start);
+  auto a = pending_job(url, 40, job_type::full_sync);
+  auto b = pending_job(url, 41, job_type::full_sync);
+  auto waiting = [&](std::int64_t id) {
+    auto r = row(url, id);
+    return r.status == job_status::running && r.resume_at.has_value();
+  };
+  {
+    auto first = start_serve(env);
+    BOOST_REQUIRE_MESSAGE(test::wait_until([&] { return waiting(a) && waiting(b); }, 60s),
+                          first->output());
+    // Exactly the day's 50, from both jobs together.
+    BOOST_TEST(api_requests(fake) == 50u);
+    BOOST_TEST(*row(url, a).resume_at == iso_utc(day_start));
+    BOOST_TEST(*row(url, b).resume_at == iso_utc(day_start));
+    first->signal(SIGTERM);
+    BOOST_TEST(first->wait_exit(20s) == 0);
+  }
+  BOOST_REQUIRE(std::time(nullptr) < day_start - 5);  // the restart is mid-wait
+  auto before = row(url, a).attempt;
+  auto second = start_serve(env);
+  // Resumed by the new process (its lease ran out), and still waiting: the
+  // count came back from the database, so not one request was made.
+  BOOST_REQUIRE(test::wait_until(
+    [&] {
+      return row(url, a).attempt > before && row(url, b).attempt > before && waiting(a) &&
+             waiting(b);
+    },
+    30s));
+  BOOST_TEST(api_requests(fake) == 50u);
+  BOOST_TEST(*row(url, a).resume_at == iso_utc(day_start));
+  // At the day's start both go on by themselves and complete.
+  BOOST_REQUIRE(test::wait_until(
+    [&] { return is_terminal(row(url, a).status) && is_terminal(row(url, b).status); },
+    std::chrono::seconds(day_start - std::time(nullptr) + 60)));
+  BOOST_TEST(row(url, a).status == job_status::completed);
+  BOOST_TEST(row(url, b).status == job_status::completed);
+  BOOST_TEST(!row(url, a).resume_at.has_value());
+  BOOST_TEST(stored_with_details(url, 40) == 40);
+  BOOST_TEST(stored_with_details(url, 41) == 40);
+  for (const auto& r : fake.log(50))
+    BOOST_TEST(r.status != 429);
+  second->signal(SIGTERM);
+  BOOST_TEST(second->wait_exit(20s) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_during_a_quota_wait_answers_at_once_and_no_request_follows) {
+  test::fake_opendota fake;
+  fake.set_history_size(42, 30);
+  auto url = test::fresh_database("quota_wait_cancel");
+  auto env = serve_env(url, fake.url(), "node-1");
+  env["MATCHSYNC_UPSTREAM_DAILY_LIMIT"] = "5";
+  // A day start far away: the wait lasts the whole test.
+  env["MATCHSYNC_UPSTREAM_DAY_START_UTC"] = hh_mm(std::time(nullptr) + 6 * 3600);
+  env["MATCHSYNC_AUTH"] = "none";
+  env["MATCHSYNC_DEFAULT_ACCOUNT_ID"] = "42";
+  auto serve = start_serve(env);
+  httplib::Client cli("127.0.0.1", http_port(*serve));
+  auto t = cli.Post("/sync/trigger", "{}", "application/json");
+  BOOST_REQUIRE(t && t->status == 201);
+  auto id = nlohmann::json::parse(t->body).at("id").get<std::int64_t>();
+  BOOST_REQUIRE(test::wait_until([&] { return row(url, id).resume_at.has_value(); }, 30s));
+  auto view = cli.Get("/sync/jobs/" + std::to_string(id));
+  BOOST_REQUIRE(view && view->status == 200);
+  auto job = nlohmann::json::parse(view->body);
+  BOOST_TEST(job.at("status") == "running");
+  BOOST_TEST(job.at("phase") == "waiting_quota");
+  BOOST_TEST(job.at("resume_at") == *row(url, id).resume_at);
+  BOOST_TEST(api_requests(fake) == 5u);
+
+  auto asked = std::chrono::steady_clock::now();
+  auto c = cli.Post("/sync/cancel/" + std::to_string(id), "", "application/json");
+  auto took = std::chrono::steady_clock::now() - asked;
+  BOOST_REQUIRE(c);
+  BOOST_TEST(c->status == 200);
+  BOOST_TEST(nlohmann::json::parse(c->body).at("status") == "cancelled");
+  BOOST_TEST(nlohmann::json::parse(c->body).at("resume_at").is_null());
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(took).count() < 2000);
+  BOOST_TEST(api_requests(fake) == 5u);
+  serve->signal(SIGTERM);
+  BOOST_TEST(serve->wait_exit(20s) == 0);
+  BOOST_TEST(api_requests(fake) == 5u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -106,3 +106,12 @@ describe('winRateFraction', () => {
     assert.equal(winRateFraction({ wins: 0, losses: 0, win_rate: null }), null);
   });
 });
+
+describe('quotaWaitText', () => {
+  it('says in words that the daily limit is used up and when the sync goes on, in local time', async () => {
+    const { quotaWaitText } = await import('../../http/static/panel.js');
+    const text = quotaWaitText('2026-12-04T00:00:00Z');
+    const local = new Date(Date.UTC(2026, 11, 4, 0, 0)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    assert.equal(text, `OpenDota's daily limit is used up; this sync goes on at ${local} your time`);
+  });
+});

@@ -127,7 +127,7 @@ set_latency "$latency_ms" || die "the fake refused POST /_control/latency"
 start_serve() {
   local log=$1; shift
   env "$@" MATCHSYNC_HTTP_HOST=127.0.0.1 MATCHSYNC_HTTP_PORT=0 \
-    MATCHSYNC_UPSTREAM_URL="$fake_url" MATCHSYNC_UPSTREAM_RATE_PER_MINUTE=0 \
+    MATCHSYNC_UPSTREAM_URL="$fake_url" MATCHSYNC_UPSTREAM_RATE_PER_MINUTE=0 MATCHSYNC_UPSTREAM_DAILY_LIMIT=0 \
     setpriv --pdeathsig TERM -- "$matchsync" serve >"$log" 2>&1 &
   serve_pid=$!
   wait_for_line "$log" 'listening url=http://127\.0\.0\.1:[0-9]+' "$serve_pid" "matchsync serve"

@@ -193,3 +193,38 @@ BOOST_AUTO_TEST_CASE(the_example_config_lists_valid_keys_with_their_defaults) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Issue 15: the upstream's key, daily quota and day.
+BOOST_AUTO_TEST_SUITE(upstream_quota_settings)
+
+BOOST_AUTO_TEST_CASE(a_key_that_is_not_a_uuid_stops_the_program_naming_the_setting) {
+  auto msg = error_of([] {
+    load_config({}, {{"upstream_api_key", "my-secret-key-1234"}}, {});
+  });
+  BOOST_TEST(msg.find("MATCHSYNC_UPSTREAM_API_KEY") != std::string::npos, msg);
+  BOOST_TEST(msg.find("UUID") != std::string::npos, msg);
+  BOOST_TEST(msg.find("my-secret-key-1234") == std::string::npos, msg);
+  auto c = load_config({}, {{"upstream_api_key", "0B4C1E2A-8D3F-4A6B-9C7D-1E2F3A4B5C6D"}}, {});
+  BOOST_TEST(c.upstream_api_key == "0B4C1E2A-8D3F-4A6B-9C7D-1E2F3A4B5C6D");
+}
+
+BOOST_AUTO_TEST_CASE(daily_limit_defaults_to_2000_without_a_key_and_none_with_one) {
+  BOOST_TEST(load_config({}, {}, {}).upstream_daily_limit == 2000);
+  BOOST_TEST(load_config({}, {{"upstream_api_key", "0b4c1e2a-8d3f-4a6b-9c7d-1e2f3a4b5c6d"}}, {})
+               .upstream_daily_limit == 0);
+  BOOST_TEST(load_config({}, {{"upstream_daily_limit", "50"}}, {}).upstream_daily_limit == 50);
+  BOOST_TEST(load_config({}, {{"upstream_daily_limit", "0"}}, {}).upstream_daily_limit == 0);
+  BOOST_TEST(error_of([] { load_config({}, {{"upstream_daily_limit", "-1"}}, {}); })
+               .find("MATCHSYNC_UPSTREAM_DAILY_LIMIT") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(day_start_is_hh_mm_utc) {
+  BOOST_TEST(load_config({}, {}, {}).upstream_day_start_minute == 0);
+  BOOST_TEST(load_config({}, {{"upstream_day_start_utc", "01:30"}}, {}).upstream_day_start_minute == 90);
+  for (auto* bad : {"1:30", "24:00", "12:60", "12-30", "12:30x", "", "ab:cd"})
+    BOOST_TEST(error_of([bad] { load_config({}, {{"upstream_day_start_utc", bad}}, {}); })
+                 .find("MATCHSYNC_UPSTREAM_DAY_START_UTC") != std::string::npos,
+               bad);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -278,7 +278,9 @@ BOOST_AUTO_TEST_CASE(log_records_path_query_status_and_reset_clears_it) {
   BOOST_TEST(log[0].path == "/api/players/12/matches");
   BOOST_TEST(log[0].query == "limit=5&offset=10&significant=0&api_key=k%2B1");
   BOOST_TEST(log[0].params.at("api_key") == "k+1");
-  BOOST_TEST(log[0].status == 200);
+  // Not a UUID: OpenDota refuses it before any route.
+  BOOST_TEST(log[0].status == 400);
+  BOOST_TEST(log[0].action == "bad_key");
   BOOST_TEST(log[1].status == 404);
   BOOST_TEST(log[0].t_ms <= log[1].t_ms);
   BOOST_TEST(fake().log(1).size() == 1u);
@@ -295,6 +297,149 @@ BOOST_AUTO_TEST_CASE(bad_control_requests_are_refused) {
                                    {{"path", "("}, {"answers", json::array()}}),
                     std::runtime_error);
   BOOST_TEST(fake().pending_scripted_answers() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// OpenDota's limiter (odota/core svc/web.ts), with the bodies and headers a
+// live answer has.
+BOOST_FIXTURE_TEST_SUITE(fake_opendota_quota, fresh_fake)
+
+namespace {
+matchsync::test::quota_limits limits(std::int64_t per_minute, std::int64_t per_day) {
+  matchsync::test::quota_limits l;
+  l.per_minute = per_minute;
+  l.per_day = per_day;
+  return l;
+}
+
+std::int64_t clock_minute() {
+  return std::chrono::duration_cast<std::chrono::minutes>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(no_limiter_no_rate_headers_and_no_retry_after) {
+  auto r = get("/api/players/3/matches");
+  BOOST_TEST(r->status == 200);
+  BOOST_TEST(!r->has_header("X-Rate-Limit-Remaining-Minute"));
+  BOOST_TEST(!r->has_header("Retry-After"));
+}
+
+BOOST_AUTO_TEST_CASE(minute_counter_counts_every_request_of_a_clock_minute_404s_and_429s_too) {
+  fake().set_limits(limits(3, 0));
+  // Four requests inside one clock minute; a run that straddles a minute
+  // boundary is repeated (at most once more can straddle).
+  for (int run = 0; run < 3; ++run) {
+    fake().set_limits(limits(3, 0));
+    auto before = clock_minute();
+    auto r1 = get("/api/matches/1");  // a 404 counts
+    auto r2 = get("/api/players/3/matches");
+    auto r3 = get("/api/players/3/matches");
+    auto r4 = get("/api/players/3/matches");
+    auto r5 = get("/api/players/3/matches");  // a 429 counts too
+    if (clock_minute() != before)
+      continue;
+    BOOST_TEST(r1->status == 404);
+    BOOST_TEST(r1->get_header_value("X-Rate-Limit-Remaining-Minute") == "2");
+    BOOST_TEST(r3->status == 200);
+    BOOST_TEST(r3->get_header_value("X-Rate-Limit-Remaining-Minute") == "0");
+    BOOST_TEST(r4->status == 429);
+    BOOST_TEST(r4->body == R"({"error":"minute rate limit exceeded"})");
+    BOOST_TEST(!r4->has_header("Retry-After"));
+    BOOST_TEST(r5->get_header_value("X-Rate-Limit-Remaining-Minute") == "-2");
+    auto q = fake().quota();
+    BOOST_TEST(q.used_minute == 5 * (run + 1));
+    BOOST_TEST(!r1->has_header("X-Rate-Limit-Remaining-Day"));
+    return;
+  }
+  BOOST_FAIL("three runs straddled a clock minute");
+}
+
+BOOST_AUTO_TEST_CASE(daily_counter_answers_the_daily_body_and_its_header_without_a_key) {
+  fake().set_limits(limits(0, 2));
+  auto r1 = get("/api/players/3/matches");
+  BOOST_TEST(r1->get_header_value("X-Rate-Limit-Remaining-Day") == "1");
+  auto r2 = get("/api/matches/1");
+  BOOST_TEST(r2->status == 404);
+  BOOST_TEST(r2->get_header_value("X-Rate-Limit-Remaining-Day") == "0");
+  auto r3 = get("/api/players/3/matches");
+  BOOST_TEST(r3->status == 429);
+  BOOST_TEST(r3->body == R"({"error":"daily api limit exceeded"})");
+  BOOST_TEST(!r3->has_header("Retry-After"));
+  // With a key: no daily limit, no day header.
+  auto k = get("/api/players/3/matches?api_key=0b4c1e2a-8d3f-4a6b-9c7d-1e2f3a4b5c6d");
+  BOOST_TEST(k->status == 200);
+  BOOST_TEST(!k->has_header("X-Rate-Limit-Remaining-Day"));
+  BOOST_TEST(fake().quota().used_day == 4);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_only_when_asked_for) {
+  matchsync::test::quota_limits l;
+  l.per_minute = 1;
+  l.retry_after_s = 9;
+  for (int run = 0; run < 3; ++run) {
+    fake().set_limits(l);
+    auto before = clock_minute();
+    get("/api/players/3/matches");
+    auto r = get("/api/players/3/matches");
+    if (clock_minute() != before)
+      continue;
+    BOOST_TEST(r->status == 429);
+    BOOST_TEST(r->get_header_value("Retry-After") == "9");
+    return;
+  }
+  BOOST_FAIL("three runs straddled a clock minute");
+}
+
+BOOST_AUTO_TEST_CASE(api_key_must_be_a_uuid_and_a_revoked_one_answers_400) {
+  auto bad = get("/api/players/3/matches?api_key=not-a-key");
+  BOOST_TEST(bad->status == 400);
+  BOOST_TEST(bad->body == R"({"error":"Invalid API key format"})");
+  httplib::Client cli("127.0.0.1", fake().port());
+  auto bearer = cli.Get("/api/players/3/matches", {{"Authorization", "Bearer 1234"}});
+  BOOST_TEST(bearer->status == 400);
+  matchsync::test::quota_limits l;
+  l.revoked_keys = {"0b4c1e2a-8d3f-4a6b-9c7d-1e2f3a4b5c6d"};
+  fake().set_limits(l);
+  auto revoked = get("/api/players/3/matches?api_key=0b4c1e2a-8d3f-4a6b-9c7d-1e2f3a4b5c6d");
+  BOOST_TEST(revoked->status == 400);
+  BOOST_TEST(revoked->body.find("API key invalid") != std::string::npos);
+  BOOST_TEST(get("/api/players/3/matches?api_key=1b4c1e2a-8d3f-4a6b-9c7d-1e2f3a4b5c6d")->status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(whole_history_without_limit_and_empty_past_the_end) {
+  fake().set_history_size(7, 250);
+  BOOST_TEST(get_json("/api/players/7/matches?significant=0").size() == 250u);
+  BOOST_TEST(get_json("/api/players/7/matches?limit=100&offset=250").empty());
+}
+
+BOOST_AUTO_TEST_CASE(player_route_tells_unknown_private_and_normal_apart) {
+  fake().set_history_size(8, 5);
+  fake().set_account_kind(9, "private");
+  fake().set_history_size(9, 5);
+  fake().set_account_kind(10, "unknown");
+  auto normal = get_json("/api/players/8");
+  BOOST_TEST(normal["profile"]["account_id"] == 8);
+  BOOST_TEST(normal["profile"]["fh_unavailable"] == false);
+  auto hidden = get_json("/api/players/9");
+  BOOST_TEST(hidden["profile"]["fh_unavailable"] == true);
+  BOOST_TEST(get_json("/api/players/9/matches").empty());
+  auto unknown = get("/api/players/10");
+  BOOST_TEST(unknown->status == 404);
+  BOOST_TEST(unknown->body == R"({"error":"Not Found"})");
+  BOOST_TEST(get_json("/api/players/10/matches").empty());
+}
+
+BOOST_AUTO_TEST_CASE(win_loss_counts_the_listed_history) {
+  fake().set_history_size(11, 40);
+  auto wl = get_json("/api/players/11/wl?significant=0");
+  std::int64_t win = 0;
+  for (auto& m : get_json("/api/players/11/matches"))
+    win += (m["radiant_win"].get<bool>() == (m["player_slot"].get<int>() < 128)) ? 1 : 0;
+  BOOST_TEST(wl["win"].get<std::int64_t>() == win);
+  BOOST_TEST(wl["lose"].get<std::int64_t>() == 40 - win);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

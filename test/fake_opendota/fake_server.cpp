@@ -168,6 +168,27 @@ void fake_opendota::set_detail_size(int bytes) {
   control("POST", "/_control/detail_size", {{"bytes", bytes}});
 }
 
+void fake_opendota::set_account_kind(std::int64_t account_id, const std::string& kind) {
+  control("POST", "/_control/accounts/" + std::to_string(account_id) + "/kind",
+          {{"kind", kind}});
+}
+
+void fake_opendota::set_limits(const quota_limits& limits) {
+  nlohmann::json body = {{"per_minute", limits.per_minute},
+                         {"per_day", limits.per_day},
+                         {"day_start_utc", limits.day_start_utc},
+                         {"revoked_keys", limits.revoked_keys}};
+  if (limits.retry_after_s)
+    body["retry_after"] = std::to_string(*limits.retry_after_s);
+  control("POST", "/_control/limits", body);
+}
+
+quota_usage fake_opendota::quota() {
+  auto q = control("GET", "/_control/quota");
+  return {q.at("minute").get<std::int64_t>(), q.at("used_minute").get<std::int64_t>(),
+          q.at("day").get<std::int64_t>(), q.at("used_day").get<std::int64_t>()};
+}
+
 nlohmann::json fake_opendota::history(std::int64_t account_id) {
   return control("GET", "/_control/accounts/" + std::to_string(account_id) +
                           "/matches")

@@ -66,6 +66,23 @@ struct random_fault {
   scripted_answer answer;
 };
 
+/// OpenDota's rate limiter (POST /_control/limits): 0 turns a limit off.
+struct quota_limits {
+  std::int64_t per_minute = 0;  ///< per clock minute; 429 past it
+  std::int64_t per_day = 0;     ///< per day, requests without a key only
+  std::string day_start_utc = "00:00";
+  std::optional<int> retry_after_s;  ///< Retry-After on the limiter's 429s
+  std::vector<std::string> revoked_keys;  ///< well-formed keys answered 400
+};
+
+/// The limiter's counters (GET /_control/quota).
+struct quota_usage {
+  std::int64_t minute = 0;  ///< clock minute index (minutes since the epoch)
+  std::int64_t used_minute = 0;
+  std::int64_t day = 0;
+  std::int64_t used_day = 0;
+};
+
 /// One API request as the fake saw it (GET /_control/log).
 struct logged_request {
   std::size_t seq = 0;
@@ -126,6 +143,12 @@ public:
   void set_no_details(std::int64_t match_id, bool no_details = true);
   /// Detail objects of about `bytes` bytes from now on.
   void set_detail_size(int bytes);
+  /// "normal", "private" (lists [], profile.fh_unavailable) or "unknown"
+  /// (lists [], /api/players/{id} answers 404).
+  void set_account_kind(std::int64_t account_id, const std::string& kind);
+  /// Turns OpenDota's limiter on (or off with zeros).
+  void set_limits(const quota_limits& limits);
+  quota_usage quota();
   /// The account's whole history as the fake would list it, newest first
   /// (not logged, no faults): what a complete sync must store.
   nlohmann::json history(std::int64_t account_id);

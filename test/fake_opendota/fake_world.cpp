@@ -86,9 +86,55 @@ nlohmann::json fake_world::summary(std::int64_t account_id,
   };
 }
 
+void fake_world::set_kind(std::int64_t account_id, account_kind kind) {
+  kinds_[account_id] = kind;
+}
+
+account_kind fake_world::kind(std::int64_t account_id) const {
+  auto it = kinds_.find(account_id);
+  return it == kinds_.end() ? account_kind::normal : it->second;
+}
+
+std::optional<nlohmann::json> fake_world::player(std::int64_t account_id) const {
+  auto k = kind(account_id);
+  if (k == account_kind::unknown)
+    return std::nullopt;
+  // The fields a live answer has (odota/web's fixtures), trimmed.
+  return nlohmann::json{
+    {"profile",
+     {{"account_id", account_id},
+      {"personaname", "player " + std::to_string(account_id)},
+      {"name", nullptr},
+      {"plus", false},
+      {"cheese", 0},
+      {"steamid", std::to_string(76561197960265728LL + account_id)},
+      {"avatar", "https://avatars.steamstatic.com/fake.jpg"},
+      {"profileurl", "https://steamcommunity.com/profiles/" +
+                       std::to_string(76561197960265728LL + account_id) + "/"},
+      {"last_login", nullptr},
+      {"loccountrycode", nullptr},
+      {"is_contributor", false},
+      {"is_subscriber", false},
+      {"fh_unavailable", k == account_kind::hidden}}},
+    {"rank_tier", nullptr},
+    {"leaderboard_rank", nullptr}};
+}
+
+nlohmann::json fake_world::win_loss(std::int64_t account_id) const {
+  std::int64_t win = 0, lose = 0;
+  for (const auto& m : page(account_id, -1, 0)) {
+    bool radiant = m["player_slot"].get<int>() < 128;
+    (m["radiant_win"].get<bool>() == radiant ? win : lose) += 1;
+  }
+  return {{"win", win}, {"lose", lose}};
+}
+
 nlohmann::json fake_world::page(std::int64_t account_id, std::int64_t limit,
                                 std::int64_t offset) const {
   auto out = nlohmann::json::array();
+  // Private and unknown accounts list as empty, as OpenDota's do.
+  if (kind(account_id) != account_kind::normal)
+    return out;
   auto n = size(account_id);
   offset = std::max<std::int64_t>(offset, 0);
   for (std::int64_t i = 0; (limit < 0 || i < limit) && offset + i < n; ++i)

@@ -21,6 +21,13 @@ inline constexpr std::int64_t max_history = 1'000'000;
 /// match: unique across accounts, growing with the index, never 0.
 std::int64_t match_id_of(std::int64_t account_id, std::int64_t index);
 
+/// How OpenDota sees an account (svc/util/buildPlayer.ts, svc/api/).
+enum class account_kind {
+  normal,   ///< its history lists; /api/players/{id} has a profile
+  hidden,   ///< the player hides match data: lists `[]`, profile.fh_unavailable
+  unknown,  ///< OpenDota never saw it: lists `[]`, /api/players/{id} is 404
+};
+
 /// The histories and details the fake serves.
 class fake_world {
 public:
@@ -32,6 +39,14 @@ public:
   void set_size(std::int64_t account_id, std::int64_t size);
   /// Adds `count` newest matches; returns their ids, newest first.
   std::vector<std::int64_t> append(std::int64_t account_id, std::int64_t count);
+
+  /// Accounts are normal unless set otherwise.
+  void set_kind(std::int64_t account_id, account_kind kind);
+  account_kind kind(std::int64_t account_id) const;
+  /// The /api/players/{id} object, or nullopt (404) for an unknown account.
+  std::optional<nlohmann::json> player(std::int64_t account_id) const;
+  /// {"win", "lose"} over the listed history.
+  nlohmann::json win_loss(std::int64_t account_id) const;
 
   /// Bumps the match's version: its summary and detail change (the version
   /// field, and kills grow by the version). Returns the new version.
@@ -58,6 +73,7 @@ private:
   int detail_bytes_;
   std::map<std::int64_t, std::int64_t> sizes_;
   std::map<std::int64_t, int> versions_;
+  std::map<std::int64_t, account_kind> kinds_;
   std::set<std::int64_t> no_details_;
 };
 

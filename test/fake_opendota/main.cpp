@@ -9,9 +9,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <regex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -19,6 +22,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "test/fake_opendota/fake_quota.hpp"
 #include "test/fake_opendota/fake_world.hpp"
 #include "test/fake_opendota/fault_plan.hpp"
 
@@ -67,6 +71,8 @@ struct fake_state {
   void reset() {
     world = fake_world(config.detail_bytes);
     plan = fault_plan(config.seed);
+    quota = fake_quota();
+    revoked_keys.clear();
     log.clear();
     ++generation;
   }
@@ -81,6 +87,8 @@ struct fake_state {
   steady::time_point started = steady::now();
   fake_world world;
   fault_plan plan;
+  fake_quota quota;
+  std::set<std::string> revoked_keys;
   std::vector<json> log;
   // Bumped by reset, so that an answer still delayed from before a reset
   // does not mark an entry of the new log.
@@ -134,7 +142,7 @@ bool reset_connection(const httplib::Request& req) {
 
 std::string default_body(int status) {
   const char* reason = status == 404   ? "Not Found"
-                       : status == 429 ? "rate limit exceeded"
+                       : status == 429 ? "minute rate limit exceeded"
                        : status >= 500 ? "Internal Server Error"
                                        : "error";
   return json{{"error", reason}}.dump();
@@ -151,7 +159,43 @@ struct normal_answer {
   std::string body;
 };
 
-// Serves one API request: logs it, asks the fault plan, waits, answers.
+// The API key as web.ts reads it: a Bearer header, else ?api_key=.
+std::string api_key_of(const httplib::Request& req) {
+  auto auth = req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) == 0)
+    return auth.substr(7);
+  return req.get_param_value("api_key");
+}
+
+// web.ts's check: a version 1-5 UUID of the RFC 4122 variant.
+bool is_key_format(const std::string& key) {
+  static const std::regex uuid(
+    "^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+    std::regex::icase);
+  return std::regex_match(key, uuid);
+}
+
+// What the limiter and key check of web.ts answer before any route runs:
+// status 0 = go on to the route. Sets the rate headers. Under the lock.
+std::pair<int, std::string> gatekeep(fake_state& state, const httplib::Request& req,
+                                     httplib::Response& res) {
+  auto key = api_key_of(req);
+  if (!key.empty() && !is_key_format(key))
+    return {400, R"({"error":"Invalid API key format"})"};
+  if (!key.empty() && state.revoked_keys.count(key) != 0)
+    return {400, R"({"error":"API key invalid. Please check the API dashboard or email support@opendota.com."})"};
+  auto v = state.quota.count(fake_quota::wall::now(), !key.empty());
+  if (v.remaining_minute)
+    res.set_header("X-Rate-Limit-Remaining-Minute", std::to_string(*v.remaining_minute));
+  if (v.remaining_day)
+    res.set_header("X-Rate-Limit-Remaining-Day", std::to_string(*v.remaining_day));
+  if (v.status != 0 && state.quota.limits().retry_after)
+    res.set_header("Retry-After", *state.quota.limits().retry_after);
+  return {v.status, v.body};
+}
+
+// Serves one API request: logs it, lets the limiter judge it, asks the fault
+// plan, waits, answers.
 void serve_api(fake_state& state, const httplib::Request& req,
                httplib::Response& res,
                const std::function<normal_answer()>& normal) {
@@ -167,6 +211,23 @@ void serve_api(fake_state& state, const httplib::Request& req,
       params[k] = v;
     auto q = req.target.find('?');
     seq = state.log.size();
+    auto [refused, refusal] = gatekeep(state, req, res);
+    if (refused != 0) {
+      // Refused before any route: no script is consumed, no latency added.
+      state.log.push_back({{"seq", seq},
+                           {"method", req.method},
+                           {"path", req.path},
+                           {"query", q == std::string::npos ? "" : req.target.substr(q + 1)},
+                           {"params", params},
+                           {"t_ms", state.now_ms()},
+                           {"status", refused},
+                           {"action", refused == 400 ? "bad_key" : "quota"},
+                           {"retry_after", res.get_header_value("Retry-After")},
+                           {"done", true}});
+      res.status = refused;
+      res.set_content(refusal, "application/json");
+      return;
+    }
     plan = state.plan.next(req.path);
     answer = normal();
     int status = plan.what == action::pass        ? answer.status
@@ -286,6 +347,22 @@ void add_routes(httplib::Server& server, fake_state& state) {
                    200, state.world.page(account, limit, offset).dump()};
                });
              });
+  server.Get(R"(/api/players/(-?\d+)/wl)",
+             [&state](const httplib::Request& req, httplib::Response& res) {
+               auto account = std::stoll(req.matches[1]);
+               serve_api(state, req, res, [&] {
+                 return normal_answer{200, state.world.win_loss(account).dump()};
+               });
+             });
+  server.Get(R"(/api/players/(-?\d+))",
+             [&state](const httplib::Request& req, httplib::Response& res) {
+               auto account = std::stoll(req.matches[1]);
+               serve_api(state, req, res, [&] {
+                 auto p = state.world.player(account);
+                 return p ? normal_answer{200, p->dump()}
+                          : normal_answer{404, default_body(404)};
+               });
+             });
   server.Get(R"(/api/matches/(-?\d+))",
              [&state](const httplib::Request& req, httplib::Response& res) {
                std::int64_t match_id = 0;
@@ -344,6 +421,51 @@ void register_control_routes(httplib::Server& server, fake_state& state) {
           [&state](const httplib::Request& req, const json&) {
             auto account = std::stoll(req.matches[1]);
             return json{{"matches", state.world.page(account, -1, 0)}};
+          });
+  control(server, "POST", R"(/_control/accounts/(-?\d+)/kind)", state,
+          [&state](const httplib::Request& req, const json& body) {
+            auto account = std::stoll(req.matches[1]);
+            auto kind = body.at("kind").get<std::string>();
+            if (kind == "normal")
+              state.world.set_kind(account, account_kind::normal);
+            else if (kind == "private")
+              state.world.set_kind(account, account_kind::hidden);
+            else if (kind == "unknown")
+              state.world.set_kind(account, account_kind::unknown);
+            else
+              throw std::invalid_argument("kind must be normal, private or unknown");
+            return json{{"kind", kind}};
+          });
+  control(server, "POST", "/_control/limits", state,
+          [&state](const httplib::Request&, const json& body) {
+            quota_limits l;
+            l.per_minute = body.value("per_minute", std::int64_t{0});
+            l.per_day = body.value("per_day", std::int64_t{0});
+            auto start = body.value("day_start_utc", std::string("00:00"));
+            int h = 0, m = 0;
+            if (std::sscanf(start.c_str(), "%d:%d", &h, &m) != 2 || h < 0 || h > 23 ||
+                m < 0 || m > 59)
+              throw std::invalid_argument("day_start_utc must be HH:MM");
+            l.day_start_minute = h * 60 + m;
+            if (body.contains("retry_after"))
+              l.retry_after = body["retry_after"].is_string()
+                                ? body["retry_after"].get<std::string>()
+                                : body["retry_after"].dump();
+            if (l.per_minute < 0 || l.per_day < 0)
+              throw std::invalid_argument("limits must be >= 0");
+            state.quota.set_limits(std::move(l));
+            state.revoked_keys.clear();
+            for (const auto& k : body.value("revoked_keys", json::array()))
+              state.revoked_keys.insert(k.get<std::string>());
+            return json{{"ok", true}};
+          });
+  control(server, "GET", "/_control/quota", state,
+          [&state](const httplib::Request&, const json&) {
+            auto now = fake_quota::wall::now();
+            return json{{"minute", fake_quota::minute_index(now)},
+                        {"used_minute", state.quota.used_minute(now)},
+                        {"day", state.quota.day_index(now)},
+                        {"used_day", state.quota.used_day(now)}};
           });
   control(server, "POST", R"(/_control/matches/(-?\d+)/change)", state,
           [&state](const httplib::Request& req, const json&) {

@@ -56,6 +56,7 @@ env_map node_env(const std::string& db_url, const std::string& upstream_url,
   return {{"MATCHSYNC_DATABASE_URL", db_url},
           {"MATCHSYNC_UPSTREAM_URL", upstream_url},
           {"MATCHSYNC_UPSTREAM_RATE_PER_MINUTE", "0"},
+          {"MATCHSYNC_UPSTREAM_DAILY_LIMIT", "0"},  // thousands of requests per run
           {"MATCHSYNC_UPSTREAM_PAGE_SIZE", "50"},
           {"MATCHSYNC_UPSTREAM_BACKOFF_BASE_MS", "20"},
           {"MATCHSYNC_UPSTREAM_TIMEOUT_MS", "5000"},

@@ -4,6 +4,8 @@
 #define BOOST_TEST_MODULE security
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
+
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -177,7 +179,14 @@ BOOST_AUTO_TEST_CASE(in_token_mode_only_health_ready_metrics_and_static_files_an
 BOOST_AUTO_TEST_CASE(tokens_never_appear_in_text_or_json_logs) {
   for (std::string format : {"text", "json"}) {
     std::mt19937_64 rng(std::hash<std::string>{}(format));
-    auto api_key = "upstream-key-" + std::to_string(rng());
+    // A UUID (version 4): the only kind of key OpenDota, and our config,
+    // accept; random per run, so a leak is this run's.
+    char key[40];
+    std::snprintf(key, sizeof key, "%08x-%04x-4%03x-a%03x-%012llx",
+                  static_cast<unsigned>(rng()), static_cast<unsigned>(rng() & 0xffff),
+                  static_cast<unsigned>(rng() & 0xfff), static_cast<unsigned>(rng() & 0xfff),
+                  static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
+    std::string api_key = key;
     token_serve s("security_logs_" + format,
                   {{"MATCHSYNC_LOG_FORMAT", format}, {"MATCHSYNC_UPSTREAM_API_KEY", api_key}});
     const int port = s.serve.http_port;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <climits>
+#include <ctime>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "core/errors.hpp"
 #include "persistence/job_store.hpp"
 #include "persistence/user_store.hpp"
+#include "sync/shared_daily_quota.hpp"
 #include "sync/sync_engine.hpp"
 #include "test/fake_opendota/fake_server.hpp"
 #include "test/support/pg_fixture.hpp"
@@ -40,7 +42,8 @@ struct outcome {
 
 struct harness {
   explicit harness(const std::string& db_name, int page_size = 100)
-    : url(test::fresh_database(db_name)), conn(url), page_size(page_size) {}
+    : url(test::fresh_database(db_name)), conn(url), quota_conn(url), single(quota_conn),
+      page_size(page_size) {}
 
   std::unique_ptr<upstream::client> client() {
     upstream::http_client_options o;
@@ -50,6 +53,7 @@ struct harness {
     o.backoff.base = 5ms;
     o.backoff.cap = 40ms;
     o.seed = 7;
+    o.api_key = api_key;
     return std::make_unique<upstream::http_client>(o, budget);
   }
 
@@ -124,7 +128,10 @@ struct harness {
   test::fake_opendota fake;
   std::string url;
   pqxx::connection conn;
+  pqxx::connection quota_conn;    // the daily quota's own (steps may run beside it)
+  db::single_connection single;
   int page_size;
+  std::string api_key;
   upstream::local_rate_budget budget{0};
 };
 
@@ -177,6 +184,11 @@ struct watching_client : upstream::client {
     note();
     return inner.list_matches(account_id, limit, offset, token);
   }
+  upstream::fetch_result account(std::int64_t account_id,
+                                 upstream::cancel_token& token) override {
+    note();
+    return inner.account(account_id, token);
+  }
   upstream::detail_result match_detail(std::int64_t match_id,
                                        upstream::cancel_token& token) override {
     note();
@@ -222,7 +234,8 @@ BOOST_AUTO_TEST_CASE(a_step_never_holds_its_connection_while_the_upstream_answer
     if (engine.step(source, token) != sync::step_result::more)
       break;
   BOOST_TEST(engine.job().status == job_status::completed);
-  BOOST_TEST(watched.calls >= 3 + 5);  // pages, then batches of 5 details
+  // The whole history in one list request (a full sync), then batches of 5.
+  BOOST_TEST(watched.calls >= 1 + 5);
   BOOST_TEST(watched.answers_held_back == 0);
   BOOST_TEST(source.loans > 0);
   // Batches were fetched ahead while a commit held the connection.
@@ -447,12 +460,134 @@ BOOST_AUTO_TEST_CASE(full_sync_counts_changed_matches_as_updated_once) {
   BOOST_TEST(third.job.updated_matches == 0);
 }
 
-BOOST_AUTO_TEST_CASE(the_daily_limit_fails_the_job_with_its_message) {
+// SPEC §2/§3: the daily-limit body and X-Rate-Limit-Remaining-Day: 0 each
+// put the job into the same quota wait until the upstream's day starts
+// (here 00:00 UTC), never a failure; the wait is written to the job's row.
+std::string next_utc_midnight() {
+  auto now = std::chrono::system_clock::now();
+  auto days = std::chrono::floor<std::chrono::hours>(now).time_since_epoch().count() / 24;
+  std::time_t t = static_cast<std::time_t>((days + 1) * 86400);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(the_daily_limit_body_puts_the_job_into_a_quota_wait) {
   harness h("engine_daily_limit");
+  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 0, 0);
+  h.budget.set_daily(quota);
   h.fake.script("/api/players/.*", {test::scripted_answer::daily_limit()});
   auto r = h.sync_to_end(10, job_type::incremental_sync);
+  BOOST_TEST(r.error == errc::none, r.message);
+  BOOST_TEST((r.last == sync::step_result::waiting_quota));
+  auto stored = *db::job_store(h.conn).find(r.job.id);
+  BOOST_TEST(stored.status == job_status::running);
+  BOOST_TEST(stored.resume_at.value_or("") == next_utc_midnight());
+  BOOST_TEST(stored.phase.value_or("") == "listing");  // what it resumes in
+  // The next request is refused here, without asking the upstream.
+  auto again = h.run(stored);
+  BOOST_TEST((again.last == sync::step_result::waiting_quota));
+  BOOST_TEST(h.fake.log().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(remaining_day_zero_puts_the_job_into_the_same_wait_after_using_the_answer) {
+  harness h("engine_remaining_day");
+  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 0, 0);
+  h.budget.set_daily(quota);
+  matchsync::test::quota_limits l;
+  l.per_day = 1;
+  h.fake.set_limits(l);
+  auto r = h.sync_to_end(10, job_type::incremental_sync);
+  BOOST_TEST(r.error == errc::none, r.message);
+  BOOST_TEST((r.last == sync::step_result::waiting_quota));
+  auto stored = *db::job_store(h.conn).find(r.job.id);
+  BOOST_TEST(stored.resume_at.value_or("") == next_utc_midnight());
+  // The one answer was used (the listing committed), and nothing followed it.
+  BOOST_TEST(stored.new_matches == 10);
+  BOOST_TEST(h.fake.log().size() == 1u);
+  BOOST_TEST(h.fake.log().at(0).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(our_own_daily_limit_waits_before_the_upstream_refuses) {
+  harness h("engine_own_daily_limit");
+  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 3, 0);
+  h.budget.set_daily(quota);
+  h.fake.set_detail_size(300);
+  auto r = h.sync_to_end(10, job_type::incremental_sync);
+  BOOST_TEST((r.last == sync::step_result::waiting_quota));
+  BOOST_TEST(h.fake.log().size() == 3u);
+  BOOST_TEST(quota->usage().used == 3);
+  // A second quota object (another node, a restart) sees the same count.
+  sync::shared_daily_quota other(h.single, 3, 0);
+  BOOST_TEST(other.take().has_value());
+  BOOST_TEST(other.usage().used == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_400_about_the_key_fails_the_job_at_once_naming_the_setting) {
+  harness h("engine_bad_key");
+  h.api_key = "not-a-uuid";
+  auto r = h.sync_to_end(10, job_type::incremental_sync);
   BOOST_TEST(r.error == errc::upstream_failed);
-  BOOST_TEST(r.message.find("daily") != std::string::npos);
+  BOOST_TEST(r.message.find("MATCHSYNC_UPSTREAM_API_KEY") != std::string::npos, r.message);
+  BOOST_TEST(h.fake.log().size() == 1u);
+}
+
+// SPEC §2: private and unknown accounts list [] like an empty history; the
+// account route tells them apart, asked once.
+BOOST_AUTO_TEST_CASE(an_unknown_account_fails_saying_opendota_knows_no_such_account) {
+  harness h("engine_unknown_account");
+  h.fake.set_account_kind(77, "unknown");
+  auto r = h.sync_to_end(77, job_type::incremental_sync);
+  BOOST_TEST(r.error == errc::upstream_failed);
+  BOOST_TEST(r.message == "OpenDota knows no account 77");
+  BOOST_TEST(h.count_requests(0, "/api/players/77") == 2u);  // the list, the account
+}
+
+BOOST_AUTO_TEST_CASE(a_private_account_fails_saying_how_to_expose_match_data) {
+  harness h("engine_private_account");
+  h.fake.set_history_size(78, 30);
+  h.fake.set_account_kind(78, "private");
+  auto r = h.sync_to_end(78, job_type::full_sync);
+  BOOST_TEST(r.error == errc::upstream_failed);
+  BOOST_TEST(r.message.find("private") != std::string::npos, r.message);
+  BOOST_TEST(r.message.find("Expose Public Match Data") != std::string::npos, r.message);
+  BOOST_TEST(r.message.find("78") != std::string::npos, r.message);
+}
+
+BOOST_AUTO_TEST_CASE(a_public_empty_history_completes_with_zero_matches) {
+  harness h("engine_empty_account");
+  auto r = h.sync_to_end(1000, job_type::incremental_sync);  // 1000 % 1000 = 0 matches
+  BOOST_TEST(r.error == errc::none, r.message);
+  BOOST_TEST((r.last == sync::step_result::done));
+  BOOST_TEST(r.job.status == job_status::completed);
+  BOOST_TEST(r.job.total_matches == 0);
+  BOOST_TEST(h.count_requests(0, "/api/players/1000") == 2u);
+}
+
+// SPEC §2: a full sync lists any history in at most 2 list requests (the
+// whole-history answer), still committed a page per step; an incremental
+// with nothing new makes at most 2 requests in all.
+BOOST_AUTO_TEST_CASE(a_full_sync_of_6000_matches_lists_in_one_request_and_commits_in_pages) {
+  harness h("engine_whole_history");
+  h.fake.set_history_size(79, 6000);
+  h.fake.set_detail_size(200);
+  auto job = h.start(79, job_type::full_sync);
+  // Listing only: 60 pages of 100, each its own step and commit.
+  auto listed = h.run(job, 60);
+  BOOST_TEST(listed.error == errc::none, listed.message);
+  BOOST_TEST(listed.job.list_offset == 6000);
+  BOOST_TEST(h.count_requests(0, "/api/players/79/matches") == 1u);
+  BOOST_TEST(h.fake.log().at(0).params.count("limit") == 0u);
+  // Interrupted there and resumed by a new engine: one more list request.
+  auto rest = h.run(*db::job_store(h.conn).find(job.id));
+  BOOST_TEST(rest.error == errc::none, rest.message);
+  BOOST_TEST(rest.job.status == job_status::completed);
+  BOOST_TEST(h.count_requests(0, "/api/players/79/matches") <= 2u);
+  h.check_complete(79);
+  auto since = h.fake.log().size();
+  auto inc = h.sync_to_end(79, job_type::incremental_sync);
+  BOOST_TEST(inc.job.status == job_status::completed);
+  BOOST_TEST(h.fake.log(since).size() <= 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_list_page_that_keeps_failing_fails_the_job_clearly) {

@@ -69,8 +69,10 @@ BOOST_AUTO_TEST_CASE(the_daily_limit_body_stops_with_its_message) {
   BOOST_TEST(a.message.find("daily api limit exceeded") != std::string::npos);
   auto shouting = detail(429, R"({"error":"DAILY API LIMIT EXCEEDED"})");
   BOOST_TEST((shouting.kind == answer_kind::daily_limit));
+  // Only OpenDota's JSON body counts: a 429 that is not JSON (a proxy's
+  // page) waits for the next clock minute (SPEC §2), whatever it says.
   auto plain = detail(429, "Daily request limit reached");
-  BOOST_TEST((plain.kind == answer_kind::daily_limit));
+  BOOST_TEST((plain.kind == answer_kind::rate_limited));
 }
 
 BOOST_AUTO_TEST_CASE(daily_or_limit_alone_is_not_the_daily_limit) {
@@ -179,6 +181,45 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_in_an_error_body_is_replaced) {
   auto a = detail(503, "bad \xff\xfe byte and \xe2\x82 cut, ok \xe2\x82\xac");
   BOOST_TEST(a.message.find("\xff") == std::string::npos);
   BOOST_TEST(a.message.find("bad ?? byte and ?? cut, ok \xe2\x82\xac") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(classify_quota)
+
+BOOST_AUTO_TEST_CASE(a_429_that_is_not_json_is_a_minute_limit_even_if_it_says_daily) {
+  auto a = list(429, "<html>daily limit reached</html>", "");
+  BOOST_TEST((a.kind == answer_kind::rate_limited));
+  BOOST_TEST(!a.retry_after.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(opendota_minute_body_is_a_minute_limit) {
+  auto a = list(429, R"({"error":"minute rate limit exceeded"})", "");
+  BOOST_TEST((a.kind == answer_kind::rate_limited));
+}
+
+BOOST_AUTO_TEST_CASE(a_400_about_the_key_is_key_refused_naming_the_setting) {
+  for (auto* body : {R"({"error":"Invalid API key format"})",
+                     R"({"error":"API key invalid. Please check the API dashboard or email support@opendota.com."})"}) {
+    auto a = list(400, body, "");
+    BOOST_TEST((a.kind == answer_kind::key_refused), body);
+    BOOST_TEST(a.message.find("MATCHSYNC_UPSTREAM_API_KEY") != std::string::npos);
+  }
+  BOOST_TEST((list(400, R"({"error":"invalid query"})", "").kind == answer_kind::failed));
+  BOOST_TEST((list(400, "API key", "").kind == answer_kind::failed));
+}
+
+BOOST_AUTO_TEST_CASE(rate_headers_say_spent_at_zero_or_below_and_nothing_otherwise) {
+  using matchsync::upstream::read_quota_headers;
+  BOOST_TEST(read_quota_headers("0", "").minute_spent);
+  BOOST_TEST(read_quota_headers("-3", "").minute_spent);
+  BOOST_TEST(!read_quota_headers("1", "").minute_spent);
+  BOOST_TEST(!read_quota_headers("", "").minute_spent);
+  BOOST_TEST(!read_quota_headers("zero", "x").minute_spent);
+  BOOST_TEST(!read_quota_headers("-", "").minute_spent);
+  BOOST_TEST(read_quota_headers("5", "0").day_spent);
+  BOOST_TEST(!read_quota_headers("5", "1999").day_spent);
+  BOOST_TEST(!read_quota_headers("0", "99999999999999999999999").day_spent);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -221,3 +221,46 @@ BOOST_AUTO_TEST_CASE(a_cancelled_budget_wait_makes_no_request) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// SPEC §2: the demo's requests go through the daily quota too.
+BOOST_AUTO_TEST_SUITE(demo_daily_quota)
+
+namespace {
+struct two_a_day final : daily_quota {
+  std::optional<std::chrono::system_clock::duration> take() override {
+    if (taken >= 2)
+      return std::chrono::hours(24);
+    ++taken;
+    return std::nullopt;
+  }
+  std::chrono::system_clock::duration spent() override { return std::chrono::hours(24); }
+  quota_usage usage() override { return {taken, 2}; }
+  int taken = 0;
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_spent_day_is_a_daily_limit_with_its_resume_time_and_no_request) {
+  counting_budget budget;
+  auto day = std::make_shared<two_a_day>();
+  budget.set_daily(day);
+  demo_client demo(budget, fast());
+  cancel_token token;
+  BOOST_TEST((demo.list_matches(5, 10, 0, token).kind == result_kind::ok));
+  BOOST_TEST((demo.account(5, token).kind == result_kind::ok));
+  auto refused = demo.match_detail(5, token);
+  BOOST_TEST((refused.kind == result_kind::daily_limit));
+  BOOST_TEST((refused.resume_at == std::chrono::system_clock::duration(std::chrono::hours(24))));
+  BOOST_TEST(budget.granted == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_limit_below_one_lists_the_whole_history) {
+  counting_budget budget;
+  demo_client demo(budget, fast());
+  cancel_token token;
+  auto all = demo.list_matches(5, 0, 0, token);
+  auto pages = demo.list_matches(5, 100000, 0, token);
+  BOOST_TEST(all.data.size() >= 200u);
+  BOOST_TEST(all.data == pages.data);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -28,13 +28,15 @@ fake_opendota& fake() {
   return instance;
 }
 
-// Grants every request at once and counts them.
+// Grants every request at once and counts them, and the holds asked for.
 struct counting_budget final : rate_budget {
   bool acquire(cancel_token& token) override {
     ++granted;
     return !token.cancelled();
   }
+  void hold_until_next_minute() override { ++holds; }
   std::atomic<int> granted{0};
+  std::atomic<int> holds{0};
 };
 
 struct fixture {
@@ -119,19 +121,20 @@ BOOST_AUTO_TEST_CASE(a_list_404_fails_the_call_with_a_clear_message) {
 BOOST_AUTO_TEST_CASE(api_key_is_sent_as_a_query_parameter_and_never_shown) {
   http_client_options o;
   o.base_url = fake().url();
-  o.api_key = "s3cr3t+/key";
+  // OpenDota answers 400 to a key that is not a UUID (and so does the fake).
+  o.api_key = "5ec4e7a1-0b1e-4c3d-8e2f-a1b2c3d4e5f6";
   o.backoff = {10ms, 100ms};
   http_client client(o, budget);
   BOOST_TEST((client.list_matches(3, 10, 0, token).kind == result_kind::ok));
   fake().script(".*", {scripted_answer::http_status(401)});
   auto refused = client.match_detail(fake_opendota::match_id(3, 1), token);
   BOOST_TEST((refused.kind == result_kind::failed));
-  BOOST_TEST(refused.error.find("s3cr3t") == std::string::npos);
+  BOOST_TEST(refused.error.find("5ec4e7a1") == std::string::npos);
   BOOST_TEST(refused.error.find("401") != std::string::npos);
   auto log = fake().log();
   BOOST_TEST_REQUIRE(log.size() == 2u);
-  BOOST_TEST(log[0].params.at("api_key") == "s3cr3t+/key");
-  BOOST_TEST(log[1].params.at("api_key") == "s3cr3t+/key");
+  BOOST_TEST(log[0].params.at("api_key") == o.api_key);
+  BOOST_TEST(log[1].params.at("api_key") == o.api_key);
   BOOST_TEST(log[0].params.at("significant") == "0");
 }
 
@@ -155,22 +158,73 @@ BOOST_AUTO_TEST_CASE(retry_after_is_honoured_to_the_second) {
   BOOST_TEST(gap < 2500.0);
 }
 
-BOOST_AUTO_TEST_CASE(too_many_requests_without_retry_after_backs_off) {
-  // The real schedule: 1 s doubling, up to half of it more as jitter.
+// OpenDota never sends Retry-After: its 429 means the clock minute is
+// spent, so the shared budget holds until the next one (the budget's own
+// test checks the wait) and the request is retried then, without a backoff
+// of its own. A proxy's HTML 429 the same.
+BOOST_AUTO_TEST_CASE(too_many_requests_without_retry_after_holds_the_budget_until_the_next_minute) {
   auto client = make(5, backoff_policy{});
   fake().script("/api/players/.*",
-                {scripted_answer::too_many_requests(std::nullopt).times(2)});
+                {scripted_answer::too_many_requests(std::nullopt),
+                 scripted_answer::http_status(429, "<html><body>429 Too Many Requests "
+                                                   "(daily limit of the proxy)</body></html>")});
   auto page = client.list_matches(5, 100, 0, token);
   BOOST_TEST((page.kind == result_kind::ok));
   BOOST_TEST(page.stats.rate_limited == 2);
-  auto log = fake().log();
-  BOOST_TEST_REQUIRE(log.size() == 3u);
-  auto first = log[1].t_ms - log[0].t_ms;
-  auto second = log[2].t_ms - log[1].t_ms;
-  BOOST_TEST(first >= 1000.0);
-  BOOST_TEST(first < 1800.0);
-  BOOST_TEST(second >= 2000.0);
-  BOOST_TEST(second < 3300.0);
+  BOOST_TEST(budget.holds == 2);
+  BOOST_TEST(budget.granted == 3);
+  BOOST_TEST(page.stats.backoff_wait.count() < 500);
+}
+
+BOOST_AUTO_TEST_CASE(remaining_minute_zero_holds_the_budget_and_the_answer_is_used) {
+  auto client = make();
+  matchsync::test::quota_limits l;
+  l.per_minute = 1;
+  fake().set_limits(l);
+  // Whatever clock minute it falls in, the one request leaves 0.
+  auto page = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((page.kind == result_kind::ok));
+  BOOST_TEST(budget.holds == 1);
+  BOOST_TEST(!page.day_spent);
+  fake().reset();
+  BOOST_TEST((client.list_matches(5, 100, 0, token).kind == result_kind::ok));
+  BOOST_TEST(budget.holds == 1);  // no limiter, no header, no hold
+}
+
+BOOST_AUTO_TEST_CASE(remaining_day_zero_is_told_with_the_answer) {
+  auto client = make();
+  matchsync::test::quota_limits l;
+  l.per_day = 2;
+  fake().set_limits(l);
+  auto first = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((first.kind == result_kind::ok));
+  BOOST_TEST(!first.day_spent);
+  auto second = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((second.kind == result_kind::ok));
+  BOOST_TEST(second.day_spent);
+  auto third = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((third.kind == result_kind::daily_limit));
+}
+
+BOOST_AUTO_TEST_CASE(a_key_that_is_not_a_uuid_is_refused_at_once_naming_the_setting) {
+  http_client_options o;
+  o.base_url = fake().url();
+  o.api_key = "not-a-uuid";
+  o.backoff = {10ms, 100ms};
+  http_client client(o, budget);
+  auto page = client.list_matches(5, 100, 0, token);
+  BOOST_TEST((page.kind == result_kind::key_refused));
+  BOOST_TEST(page.error.find("MATCHSYNC_UPSTREAM_API_KEY") != std::string::npos, page.error);
+  BOOST_TEST(page.error.find("Invalid API key format") != std::string::npos, page.error);
+  BOOST_TEST(page.error.find("not-a-uuid") == std::string::npos);
+  BOOST_TEST(fake().log().size() == 1u);
+  // Among details, the first refusal stops the batch.
+  auto results = client.match_details({fake_opendota::match_id(5, 1), fake_opendota::match_id(5, 2),
+                                       fake_opendota::match_id(5, 3)},
+                                      token);
+  for (auto& r : results)
+    BOOST_TEST((r.kind == result_kind::key_refused || r.kind == result_kind::cancelled));
+  BOOST_TEST(fake().log().size() == 2u);
 }
 
 // SPEC §2 bounds the retries of 5xx, timeouts and bad JSON, not the waits

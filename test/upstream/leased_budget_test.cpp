@@ -110,3 +110,30 @@ BOOST_AUTO_TEST_CASE(slots_are_kept_to_their_time_and_late_ones_dropped) {
   BOOST_TEST(budget.acquire(t));
   BOOST_TEST(l.asked == 0);
 }
+
+// The upstream said its clock minute is spent: slots leased for before the
+// hold's end go unused, a caller starts only after it, and a cancel still
+// wakes a caller held.
+BOOST_AUTO_TEST_CASE(a_hold_drops_the_slots_before_its_end_and_a_cancel_still_wakes) {
+  lender l;
+  leased_budget budget(l.fn(), 2);
+  auto now = leased_budget::clock::now();
+  budget.grant({0, 400}, 1000, now);
+  budget.hold_until(now + 300ms);
+  cancel_token t;
+  BOOST_TEST(budget.acquire(t));
+  // The slot at 0 was dropped: the one at 400 ms was used.
+  BOOST_TEST((leased_budget::clock::now() - now >= 400ms));
+  BOOST_TEST(l.asked == 0);
+
+  // Held with no slot left beyond the hold: the caller waits; a cancel
+  // ends the wait at once.
+  budget.hold_until(leased_budget::clock::now() + 60s);
+  cancel_token held;
+  auto a = std::async(std::launch::async, [&] { return budget.acquire(held); });
+  BOOST_TEST((a.wait_for(200ms) == std::future_status::timeout));
+  BOOST_TEST(l.asked == 0);  // nothing is leased in a spent minute
+  held.cancel();
+  BOOST_REQUIRE(a.wait_for(2s) == std::future_status::ready);
+  BOOST_TEST(!a.get());
+}

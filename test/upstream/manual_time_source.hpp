@@ -19,11 +19,29 @@ class manual_time_source final : public upstream::time_source {
 public:
   explicit manual_time_source(
     clock::time_point start = clock::time_point{} + std::chrono::hours(1))
-    : now_(start) {}
+    : now_(start) {
+    // 2026-12-01T00:00:30Z
+    set_wall_now(std::chrono::seconds(1796083200 + 30));
+  }
 
   clock::time_point now() override {
     std::lock_guard<std::mutex> lock(mutex_);
     return now_;
+  }
+
+  /// The wall clock runs with the manual one, `wall_offset` ahead of it:
+  /// by default the start is 30 s into a clock minute of 2026-12-01.
+  std::chrono::system_clock::duration wall_at(clock::time_point t) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::chrono::duration_cast<std::chrono::system_clock::duration>(
+             t.time_since_epoch()) + wall_offset_;
+  }
+
+  /// Makes the wall clock read `wall` (time since the epoch) now.
+  void set_wall_now(std::chrono::system_clock::duration wall) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wall_offset_ = wall - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                            now_.time_since_epoch());
   }
 
   bool sleep_until(clock::time_point deadline,
@@ -109,6 +127,7 @@ private:
   std::mutex mutex_;
   std::condition_variable changed_;
   clock::time_point now_;
+  std::chrono::system_clock::duration wall_offset_{};
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, clock::time_point> sleepers_;
 };

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <map>
 #include <atomic>
 #include <random>
 #include <string>
@@ -14,6 +15,7 @@
 #include "test/support/process.hpp"
 #include "test/upstream/manual_time_source.hpp"
 #include "upstream/cancel_token.hpp"
+#include "upstream/quota_day.hpp"
 #include "upstream/rate_budget.hpp"
 
 using matchsync::test::manual_time_source;
@@ -138,6 +140,10 @@ BOOST_AUTO_TEST_CASE(no_window_of_t_seconds_holds_more_than_rate_t_over_60_plus_
 
 BOOST_AUTO_TEST_CASE(busy_callers_get_the_full_rate_evenly_spread) {
   manual_time_source time;
+  // In phase with the clock-minute rule (starts a quarter second off the
+  // minute's edges): a start that falls near an edge moves past it once,
+  // which is the rule's own test below.
+  time.set_wall_now(std::chrono::seconds(1796083200 + 30) + 250ms);
   local_rate_budget budget(120, time);
   auto run = simulate(budget, time, 4, 25, 0ms);
   BOOST_TEST_REQUIRE(!run.stalled);
@@ -310,6 +316,135 @@ BOOST_AUTO_TEST_CASE(cancel_interrupts_a_real_minute_long_wait_promptly) {
     std::chrono::steady_clock::now() - cancelled_at);
   BOOST_TEST(result == 0);
   BOOST_TEST(took.count() < 1000);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The clock-minute rule (minute_rule.hpp) alone, then in the budget.
+BOOST_AUTO_TEST_SUITE(clock_minute_rule)
+
+using matchsync::upstream::minute_tally;
+using matchsync::upstream::wall_duration;
+
+namespace {
+wall_duration at(std::int64_t minute, double seconds) {
+  return std::chrono::duration_cast<wall_duration>(std::chrono::minutes(minute) +
+                                                   std::chrono::duration<double>(seconds));
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_start_inside_a_minute_stays_where_it_is) {
+  using matchsync::upstream::place_in_clock_minute;
+  BOOST_TEST((place_in_clock_minute(at(7, 30), 60, at(0, 0.5), {}) == at(7, 30)));
+  BOOST_TEST((place_in_clock_minute(at(7, 0.5), 60, at(0, 0.5), {7, 59}) == at(7, 0.5)));
+}
+
+BOOST_AUTO_TEST_CASE(a_start_near_a_boundary_moves_past_it_by_the_margin) {
+  using matchsync::upstream::place_in_clock_minute;
+  BOOST_TEST((place_in_clock_minute(at(7, 0.1), 60, at(0, 0.5), {}) == at(7, 0.5)));
+  BOOST_TEST((place_in_clock_minute(at(7, 59.6), 60, at(0, 0.5), {}) == at(8, 0.5)));
+  BOOST_TEST((place_in_clock_minute(at(7, 0), 60, at(0, 0.5), {}) == at(7, 0.5)));
+}
+
+BOOST_AUTO_TEST_CASE(a_minute_with_rate_starts_sends_the_next_to_the_next_minute) {
+  using matchsync::upstream::place_in_clock_minute;
+  BOOST_TEST((place_in_clock_minute(at(7, 20), 60, at(0, 0.5), {7, 60}) == at(8, 0.5)));
+  BOOST_TEST((place_in_clock_minute(at(7, 20), 60, at(0, 0.5), {6, 60}) == at(7, 20)));
+}
+
+BOOST_AUTO_TEST_CASE(tally_counts_per_minute_and_minutes_floor_before_the_epoch) {
+  using matchsync::upstream::clock_minute_of;
+  using matchsync::upstream::count_start;
+  auto t = count_start({}, at(3, 1));
+  t = count_start(t, at(3, 59));
+  BOOST_TEST(t.minute == 3);
+  BOOST_TEST(t.used == 2);
+  t = count_start(t, at(4, 0));
+  BOOST_TEST(t.used == 1);
+  BOOST_TEST(clock_minute_of(at(0, -0.5)) == -1);
+  BOOST_TEST(clock_minute_of(at(-1, 0)) == -1);
+  BOOST_TEST((matchsync::upstream::next_clock_minute(at(3, 59.9), at(0, 1)) == at(4, 1)));
+  BOOST_TEST((matchsync::upstream::edge_margin(at(0, 1)) == at(0, 0.5)));
+  BOOST_TEST((matchsync::upstream::edge_margin(at(0, 8.5)) == at(0, 1)));
+}
+
+// Busy callers over five clock minutes, from a start just before a boundary:
+// at most `rate` starts in each clock minute, none within the margin of an
+// edge, and at least 95 % of each full minute's budget used.
+BOOST_AUTO_TEST_CASE(no_clock_minute_gets_more_than_rate_starts_and_full_minutes_are_used) {
+  for (int rate : {60, 120, 7}) {
+    manual_time_source time;
+    time.set_wall_now(at(29'933'053, 59.8));
+    local_rate_budget budget(rate, time);
+    auto per_caller = rate * 5 / 4 + 1;
+    auto run = simulate(budget, time, 4, per_caller, 0ms);
+    BOOST_TEST_REQUIRE(!run.stalled);
+    std::map<std::int64_t, int> per_minute;
+    auto margin = matchsync::upstream::edge_margin(
+      std::chrono::duration_cast<wall_duration>(budget.interval()));
+    for (auto s : run.starts) {
+      auto wall = time.wall_at(s);
+      auto minute = matchsync::upstream::clock_minute_of(wall);
+      per_minute[minute] += 1;
+      auto into = wall - std::chrono::duration_cast<wall_duration>(std::chrono::minutes(minute));
+      BOOST_TEST((into >= margin && into <= std::chrono::minutes(1) - margin),
+                 "rate " << rate << ": a start " << std::chrono::duration<double>(into).count()
+                         << " s into its minute");
+    }
+    auto first = per_minute.begin()->first, last = per_minute.rbegin()->first;
+    for (auto [minute, n] : per_minute) {
+      BOOST_TEST(n <= rate, "rate " << rate << " minute " << minute << ": " << n);
+      if (minute != first && minute != last)
+        BOOST_TEST(n >= rate * 95 / 100, "rate " << rate << " minute " << minute << ": " << n);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_hold_starts_nothing_before_the_next_clock_minute) {
+  manual_time_source time;
+  time.set_wall_now(at(29'933'053, 12));
+  local_rate_budget budget(60, time);
+  cancel_token token;
+  BOOST_TEST_REQUIRE(budget.acquire(token));
+  budget.hold_until_next_minute();
+  std::atomic<bool> granted{false};
+  std::thread waiter([&] { granted = budget.acquire(token); });
+  BOOST_TEST_REQUIRE(time.wait_for_sleepers(1));
+  auto deadline = time.next_deadline();
+  BOOST_TEST_REQUIRE(deadline.has_value());
+  BOOST_TEST((time.wall_at(*deadline) == at(29'933'054, 0.5)));
+  time.advance_to(*deadline);
+  waiter.join();
+  BOOST_TEST(granted.load());
+}
+
+BOOST_AUTO_TEST_CASE(an_unlimited_budget_still_holds) {
+  manual_time_source time;
+  time.set_wall_now(at(29'933'053, 40));
+  local_rate_budget budget(0, time);
+  budget.hold_until_next_minute();
+  BOOST_TEST((time.wall_at(budget.reserve()) == at(29'933'054, 1)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The upstream's day (quota_day.hpp).
+BOOST_AUTO_TEST_SUITE(quota_day)
+
+BOOST_AUTO_TEST_CASE(the_day_starts_at_the_configured_minute_utc) {
+  using namespace matchsync::upstream;
+  const auto dec3 = std::chrono::hours(24 * 20790);  // 2026-12-03T00:00:00Z
+  BOOST_TEST(quota_day_date(20790) == "2026-12-03");
+  BOOST_TEST(quota_day_date(0) == "1970-01-01");
+  BOOST_TEST(quota_day_date(-1) == "1969-12-31");
+  BOOST_TEST(quota_day_of(dec3, 0) == 20790);
+  BOOST_TEST(quota_day_of(dec3 - std::chrono::seconds(1), 0) == 20789);
+  // A day starting at 01:00: 00:30 still belongs to the day before.
+  BOOST_TEST(quota_day_of(dec3 + std::chrono::minutes(30), 60) == 20789);
+  BOOST_TEST(quota_day_of(dec3 + std::chrono::minutes(60), 60) == 20790);
+  BOOST_TEST((next_quota_day(dec3 + std::chrono::minutes(30), 60) ==
+              dec3 + std::chrono::minutes(60)));
+  BOOST_TEST((next_quota_day(dec3 + std::chrono::hours(5), 0) == dec3 + std::chrono::hours(24)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
