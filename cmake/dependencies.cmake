@@ -14,6 +14,31 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # sd_notify: serve and worker tell systemd when they are ready (Type=notify).
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 
+# MATCHSYNC_CAF_PREFIX: a CAF installed elsewhere (scripts/caf-tsan.sh's
+# ThreadSanitizer build) is searched before the system's, for every CAF
+# library found below. Results cached from another CAF are dropped, and a
+# library found outside the prefix is an error: a TSan build that quietly
+# linked Debian's uninstrumented CAF would report every actor message.
+set(MATCHSYNC_CAF_PREFIX "" CACHE PATH "Install prefix of the CAF to build against (empty: the system's)")
+# The cached CAF_*_DIR / CAF_*_LIBRARY paths that are not in the prefix.
+function(caf_outside_prefix out)
+  get_cmake_property(cached CACHE_VARIABLES)
+  list(FILTER cached INCLUDE REGEX "^CAF_.*_(DIR|LIBRARY)$")
+  set(outside "")
+  foreach(var IN LISTS cached)
+    if(NOT "${${var}}" MATCHES "^${MATCHSYNC_CAF_PREFIX}/")
+      list(APPEND outside ${var})
+    endif()
+  endforeach()
+  set(${out} ${outside} PARENT_SCOPE)
+endfunction()
+if(MATCHSYNC_CAF_PREFIX)
+  list(PREPEND CMAKE_PREFIX_PATH ${MATCHSYNC_CAF_PREFIX})
+  caf_outside_prefix(stale)
+  foreach(var IN LISTS stale)
+    unset(${var} CACHE)
+  endforeach()
+endif()
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
 find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
 find_library(CAF_IO_LIBRARY caf_io REQUIRED)
@@ -26,3 +51,10 @@ target_link_libraries(caf::io INTERFACE ${CAF_IO_LIBRARY} caf::core)
 find_library(CAF_OPENSSL_LIBRARY caf_openssl REQUIRED)
 add_library(caf::openssl INTERFACE IMPORTED)
 target_link_libraries(caf::openssl INTERFACE ${CAF_OPENSSL_LIBRARY} caf::io OpenSSL::SSL)
+# Keep this check after every find of a CAF library (caf_openssl too).
+if(MATCHSYNC_CAF_PREFIX)
+  caf_outside_prefix(outside)
+  foreach(var IN LISTS outside)
+    message(FATAL_ERROR "${var} is ${${var}}, outside MATCHSYNC_CAF_PREFIX ${MATCHSYNC_CAF_PREFIX}")
+  endforeach()
+endif()

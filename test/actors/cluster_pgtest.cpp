@@ -4,9 +4,6 @@
 #include <boost/test/unit_test.hpp>
 
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <regex>
@@ -28,23 +25,9 @@ namespace {
 
 const std::int64_t default_account = 999;
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
 struct cluster {
   explicit cluster(const std::string& db, int rate = 0)
-    : url(test::fresh_database(db)), cluster_port(free_port()), rate(rate) {
+    : url(test::fresh_database(db)), rate(rate) {
     fake.set_detail_size(500);
   }
 
@@ -75,6 +58,8 @@ struct cluster {
     auto out = coordinator->output();
     BOOST_REQUIRE(std::regex_search(out, m, std::regex("127\\.0\\.0\\.1:(\\d+)/")));
     http_port = std::stoi(m[1]);
+    BOOST_REQUIRE(std::regex_search(out, m, std::regex("cluster listening .*port=(\\d+)")));
+    cluster_port = std::stoi(m[1]);
   }
 
   std::unique_ptr<test::child_process> start_worker(const std::string& node, int slots,
@@ -149,7 +134,10 @@ struct cluster {
 
   test::fake_opendota fake;
   std::string url;
-  int cluster_port;
+  // 0 until the first coordinator chose one (a port probed free and closed
+  // could be taken by a parallel test before the coordinator binds it); a
+  // restarted coordinator takes it again, as a real one would.
+  int cluster_port = 0;
   int rate;
   int http_port = 0;
   std::unique_ptr<test::child_process> coordinator;

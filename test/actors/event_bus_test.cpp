@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "actors/event_bus.hpp"
+#include "test/support/process.hpp"
 
 using namespace matchsync;
 using namespace std::chrono_literals;
@@ -15,6 +16,25 @@ sync_job job(std::int64_t id, std::int64_t user) {
   j.user_id = user;
   return j;
 }
+
+// Runs `l->next(timeout)` on a thread of its own and returns once that
+// thread waits inside it: the wake-up then comes from what the test does
+// next, not from an event queued before the wait began.
+struct waiter {
+  waiter(std::shared_ptr<job_listener> l, std::chrono::milliseconds timeout)
+    : thread(test::start_blocked([this, l, timeout] {
+        auto t0 = std::chrono::steady_clock::now();
+        result = l->next(timeout);
+        took = std::chrono::steady_clock::now() - t0;
+      })) {}
+  std::optional<bus_event> get() {
+    thread.join();
+    return result;
+  }
+  std::optional<bus_event> result;
+  std::chrono::steady_clock::duration took{};
+  std::thread thread;
+};
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(event_bus_delivery)
@@ -73,11 +93,13 @@ BOOST_AUTO_TEST_CASE(a_final_row_published_twice_reaches_a_listener_once) {
 BOOST_AUTO_TEST_CASE(a_waiting_listener_wakes_on_publish) {
   event_bus bus;
   auto l = bus.subscribe(1);
-  std::thread t([&] { bus.publish(job(5, 1)); });
-  auto got = l->next(10s);
-  t.join();
+  waiter w(l, 60s);  // already waiting, on an empty queue
+  bus.publish(job(5, 1));
+  auto got = w.get();
   BOOST_REQUIRE(got);
   BOOST_TEST(std::get<sync_job>(*got).id == 5);
+  // Woken by the publish, not found when its own timeout ran out.
+  BOOST_TEST((w.took < 60s));
 }
 
 BOOST_AUTO_TEST_CASE(a_listener_that_falls_far_behind_is_closed_not_blocking) {
@@ -95,11 +117,12 @@ BOOST_AUTO_TEST_CASE(close_all_wakes_waiters_and_unsubscribe_stops_delivery) {
   BOOST_TEST(bus.listeners() == 0u);
   bus.publish(job(1, 1));
   BOOST_TEST(!l->next(0ms).has_value());
-  auto w = bus.subscribe(1);
-  std::thread t([&] { bus.close_all(); });
-  BOOST_TEST(!w->next(10s).has_value());
-  t.join();
-  BOOST_TEST(w->closed());
+  auto listener = bus.subscribe(1);
+  waiter w(listener, 60s);
+  bus.close_all();
+  BOOST_TEST(!w.get().has_value());
+  BOOST_TEST((w.took < 60s));
+  BOOST_TEST(listener->closed());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

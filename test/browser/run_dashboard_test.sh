@@ -31,18 +31,10 @@ startup_s=30
 die() { echo "run_dashboard_test: $*" >&2; exit 1; }
 
 # --- prerequisites: fail with a clear message, never download a browser ---
-[[ -x "$chromium" ]] || die "no browser at $chromium: install it with scripts/setup.sh (apt-get install -y chromium) or set MATCHSYNC_CHROMIUM"
-command -v node >/dev/null || die "node is missing: install it with scripts/setup.sh (apt-get install -y nodejs npm)"
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-(( node_major >= 20 )) || die "node $(node --version) is too old: 20 or newer is needed"
+source "$here/node_prerequisites.sh"
 for bin in "$matchsync" "$fake"; do
   [[ -x "$bin" ]] || die "$bin is not built: run cmake --build $build (the default target builds it)"
 done
-if [[ ! -f "$here/node_modules/playwright-core/package.json" ]]; then
-  command -v npm >/dev/null || die "npm is missing: install it with scripts/setup.sh"
-  echo "run_dashboard_test: installing playwright-core (npm ci) in $here"
-  (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
-fi
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -154,11 +146,11 @@ run_scenarios() {
   return "$rc"
 }
 
-# With auth on, the scenarios where the token matters: the prompt, and a full
-# sync (trigger, event stream, cancel, history, totals all with the header).
-# The others do not depend on auth and ran above; MATCHSYNC_BROWSER_TOKEN_SCENARIOS=''
-# runs every scenario in both modes.
-token_scenarios=${MATCHSYNC_BROWSER_TOKEN_SCENARIOS-token|full sync}
+# With auth on, every scenario too: each request of the page must carry the
+# header, and a scenario left out is a request path never seen with it.
+# MATCHSYNC_BROWSER_TOKEN_SCENARIOS='token|full sync' runs only those where
+# the token matters most (the prompt, a full sync), for a quicker local run.
+token_scenarios=${MATCHSYNC_BROWSER_TOKEN_SCENARIOS-}
 
 failed=0
 start=$SECONDS

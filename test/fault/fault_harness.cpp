@@ -191,7 +191,10 @@ bool private_cluster::start() {
   std::string cmd = "runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D " + dir_ +
                     "/data -l " + dir_ + "/log -w -t 60 -o '-p " + std::to_string(port_) +
                     " -k " + dir_ +
-                    " -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300' "
+                    // No TCP on a restart: its port was freed at the stop and
+                    // another test may hold it now; the tests reach the
+                    // cluster by its socket in dir_, which no one else uses.
+                    " -c listen_addresses=\"\" -c fsync=off -c max_connections=300' "
                     "start >/dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;
 }

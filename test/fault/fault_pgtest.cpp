@@ -111,12 +111,16 @@ BOOST_AUTO_TEST_CASE(a_full_sync_survives_twenty_kill9_of_serve_at_random_points
   std::vector<std::int64_t> jobs;
   int kills = 0, kills_mid_job = 0;
   // From a kill to the next serve owning the job: the job's time without a
-  // live owner (includes the next serve's start).
-  double worst_orphan_s = 0;
+  // live owner (includes the next serve's start). SPEC §4 bounds it by the
+  // lease once a live node is there: `beyond` is how long after both the
+  // lease ran out and the next serve listened the job was still unowned.
+  double worst_orphan_s = 0, worst_beyond_s = 0;
+  const auto lease = 1s;  // MATCHSYNC_JOB_LEASE_S of node_env
   std::optional<steady::time_point> killed_at;
   for (int round = 0; round < 20; ++round) {
     auto node = "kill9-" + std::to_string(round);
     auto serve = start_serve(env_for(node));
+    auto listening_at = steady::now();
     if (jobs.empty() || is_terminal(job_row(url, jobs.back()))) {
       auto t = http_post(serve.http_port, "/sync/trigger", R"({"job_type":"full_sync"})");
       BOOST_REQUIRE_MESSAGE(t.status == 201, "trigger answered " << t.status << " "
@@ -134,9 +138,15 @@ BOOST_AUTO_TEST_CASE(a_full_sync_survives_twenty_kill9_of_serve_at_random_points
                             30s),
                           "round " << round << ": job " << job << " never ran on " << node
                                    << ": " << job_row(url, job).dump());
-    if (killed_at)
+    if (killed_at) {
+      auto owned_at = steady::now();
       worst_orphan_s = std::max(
-        worst_orphan_s, std::chrono::duration<double>(steady::now() - *killed_at).count());
+        worst_orphan_s, std::chrono::duration<double>(owned_at - *killed_at).count());
+      worst_beyond_s = std::max(
+        worst_beyond_s,
+        std::chrono::duration<double>(owned_at - std::max(listening_at, *killed_at + lease))
+          .count());
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
     serve.process->signal(SIGKILL);
     BOOST_REQUIRE(serve.process->wait_exit(10s) >= 0);
@@ -156,7 +166,19 @@ BOOST_AUTO_TEST_CASE(a_full_sync_survives_twenty_kill9_of_serve_at_random_points
   auto v = final_check(url, fake, {account}, {"kill9-final"}, 1);
   report("serve_kill9", kills, v, started,
          std::to_string(kills_mid_job) + " kills hit the running job; longest without owner " +
-           std::to_string(worst_orphan_s).substr(0, 4) + " s; " + summary_of_jobs(url));
+           std::to_string(worst_orphan_s).substr(0, 4) + " s (" +
+           std::to_string(worst_beyond_s).substr(0, 4) + " s past the lease); " +
+           summary_of_jobs(url));
+  // The kills must hit a job at work, or the test proves nothing about
+  // resuming: a kill between jobs (the previous one completed) counts too,
+  // but most of the 20 must land mid-job.
+  BOOST_TEST(kills_mid_job >= 15, kills_mid_job << " of " << kills << " kills hit the running job");
+  // SPEC §4: no job runs without a live owner longer than the lease plus the
+  // node timeout (the lease here). The reclaim round runs every lease / 3;
+  // the rest is room for a loaded machine and a sanitizer build (1.93 s was
+  // seen with the machine's load average at 15 on 2 cores).
+  BOOST_TEST(worst_beyond_s < 3.0, "a job stayed without owner " << worst_beyond_s
+                                                                  << " s past its lease");
   last.process->signal(SIGTERM);
   BOOST_TEST(last.process->wait_exit(20s) == 0);
 }

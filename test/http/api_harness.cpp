@@ -11,6 +11,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include <boost/test/unit_test.hpp>
+
 #include "core/token.hpp"
 #include "http/json_views.hpp"
 #include "persistence/database.hpp"
@@ -305,7 +307,7 @@ nlohmann::json api_harness::wait_terminal(const test_user& u, std::int64_t job_i
                                           std::chrono::milliseconds deadline) {
   client c(port(), u.token);
   nlohmann::json last;
-  wait_until(
+  bool ended = wait_until(
     [&] {
       auto r = c.get("/sync/jobs/" + std::to_string(job_id));
       last = r.json();
@@ -315,6 +317,10 @@ nlohmann::json api_harness::wait_terminal(const test_user& u, std::int64_t job_i
       return s == "completed" || s == "failed" || s == "cancelled";
     },
     deadline);
+  // A caller that reads no field of the answer must still fail on a job that
+  // never ends.
+  BOOST_REQUIRE_MESSAGE(ended, "job " << job_id << " not terminal within " << deadline.count()
+                                      << " ms; last answer " << last.dump());
   return last;
 }
 

@@ -86,6 +86,7 @@ public:
   http::services node_services(std::chrono::milliseconds heartbeat) const;
 
   /// Waits until the user's job reaches a terminal state; its final JSON.
+  /// Fails the test (BOOST_REQUIRE) when the deadline passes first.
   nlohmann::json wait_terminal(const test_user& u, std::int64_t job_id,
                                std::chrono::milliseconds deadline);
   /// Cancels whatever job the user has active (test cleanup).

@@ -75,14 +75,12 @@ BOOST_AUTO_TEST_CASE(health_answers_200_without_a_token) {
   BOOST_TEST(r.json() == (json{{"status", "ok"}}));
 }
 
-BOOST_AUTO_TEST_CASE(ready_answers_200_when_ready_and_503_with_the_reason_otherwise) {
-  BOOST_TEST(anonymous().get("/ready").status == 200);
-  auto svc = node().node_services(10s);
-  svc.readiness = [] { return std::optional<std::string>("schema is outdated: run matchsync migrate"); };
-  running_server other(node().node_config(), svc);
-  auto r = client(other.port()).get("/ready");
-  BOOST_TEST(r.status == 503);
-  BOOST_TEST(r.json() == detail("schema is outdated: run matchsync migrate"));
+// The 503 and its reasons come from serve's own probe: serve_process_pgtest
+// (database outage, schema behind) checks them on the real binary.
+BOOST_AUTO_TEST_CASE(ready_answers_200_when_ready) {
+  auto r = anonymous().get("/ready");
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(r.json() == (json{{"status", "ready"}}));
 }
 
 BOOST_AUTO_TEST_CASE(public_routes_answer_without_a_token) {
@@ -93,7 +91,7 @@ BOOST_AUTO_TEST_CASE(public_routes_answer_without_a_token) {
 BOOST_AUTO_TEST_CASE(metrics_count_jobs_by_type_and_status_and_requests_by_route_pattern) {
   auto u = node().add_user(1003);
   auto id = trigger_id(u);
-  node().wait_terminal(u, id, 30s);
+  BOOST_TEST(node().wait_terminal(u, id, 30s)["status"] == "completed");
   as(u).get("/sync/jobs/" + std::to_string(id));
   pqxx::connection c(node().cfg().database_url);
   pqxx::nontransaction tx(c);
@@ -223,7 +221,7 @@ BOOST_AUTO_TEST_CASE(a_body_over_64_kib_is_413_json_and_64_kib_is_accepted) {
   auto ok = as(u).post("/sync/trigger", fits);
   BOOST_TEST(ok.status == 201);
   BOOST_TEST(ok.json()["job_type"] == "full_sync");
-  node().wait_terminal(u, ok.json()["id"].get<std::int64_t>(), 30s);
+  BOOST_TEST(node().wait_terminal(u, ok.json()["id"].get<std::int64_t>(), 30s)["status"] == "completed");
 }
 
 BOOST_AUTO_TEST_CASE(the_dashboard_is_served_at_the_root_and_paths_cannot_leave_its_folder) {
@@ -319,7 +317,7 @@ BOOST_AUTO_TEST_CASE(trigger_with_no_body_starts_an_incremental_job_and_answers_
                           "POST /sync/trigger HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                           "Authorization: Bearer " + u.token + "\r\n\r\n", 3s);
   BOOST_TEST(raw.status == 201);
-  node().wait_terminal(u, raw.json()["id"].get<std::int64_t>(), 30s);
+  BOOST_TEST(node().wait_terminal(u, raw.json()["id"].get<std::int64_t>(), 30s)["status"] == "completed");
 }
 
 BOOST_AUTO_TEST_CASE(trigger_with_full_sync_or_an_empty_object_picks_the_type) {
@@ -327,11 +325,11 @@ BOOST_AUTO_TEST_CASE(trigger_with_full_sync_or_an_empty_object_picks_the_type) {
   auto full = as(u).post("/sync/trigger", R"({"job_type": "full_sync"})");
   BOOST_TEST(full.status == 201);
   BOOST_TEST(full.json()["job_type"] == "full_sync");
-  node().wait_terminal(u, full.json()["id"].get<std::int64_t>(), 30s);
+  BOOST_TEST(node().wait_terminal(u, full.json()["id"].get<std::int64_t>(), 30s)["status"] == "completed");
   auto empty = as(u).post("/sync/trigger", "{}");
   BOOST_TEST(empty.status == 201);
   BOOST_TEST(empty.json()["job_type"] == "incremental_sync");
-  node().wait_terminal(u, empty.json()["id"].get<std::int64_t>(), 30s);
+  BOOST_TEST(node().wait_terminal(u, empty.json()["id"].get<std::int64_t>(), 30s)["status"] == "completed");
 }
 
 BOOST_AUTO_TEST_CASE(a_body_that_is_not_a_json_object_is_422_even_while_a_job_is_active) {
@@ -421,10 +419,15 @@ BOOST_AUTO_TEST_CASE(cancel_of_a_pending_job_answers_200_at_once) {
   auto u = node().add_user(1013);
   auto id = trigger_id(u);
   BOOST_TEST(as(u).get("/sync/jobs/" + std::to_string(id)).json()["status"] == "pending");
+  auto t0 = std::chrono::steady_clock::now();
   auto r = as(u).post("/sync/cancel/" + std::to_string(id));
+  auto took = std::chrono::steady_clock::now() - t0;
   BOOST_TEST(r.status == 200);
   BOOST_TEST(r.json()["status"] == "cancelled");
   BOOST_TEST(r.json()["started_at"].is_null());
+  // "At once" (SPEC §4): no job actor is asked, so the answer never waits for
+  // the deadline after which a running job's cancel is forced.
+  BOOST_TEST((took < std::chrono::milliseconds(node().cfg().cancel_timeout_ms)));
   for (auto& f : fillers)
     node().cancel_active(f);
 }
@@ -524,7 +527,7 @@ BOOST_AUTO_TEST_CASE(a_job_is_visible_to_its_owner_only) {
   auto a = node().add_user(1019);
   auto b = node().add_user(1020);
   auto id = trigger_id(a);
-  node().wait_terminal(a, id, 30s);
+  BOOST_TEST(node().wait_terminal(a, id, 30s)["status"] == "completed");
   auto mine = as(a).get("/sync/jobs/" + std::to_string(id));
   BOOST_TEST(mine.status == 200);
   BOOST_TEST(mine.json()["id"] == id);
@@ -575,8 +578,8 @@ BOOST_AUTO_TEST_CASE(matches_after_a_completed_sync_are_listed_newest_first_with
 BOOST_AUTO_TEST_CASE(two_users_see_only_their_own_matches_and_stats) {
   auto a = node().add_user(1021);
   auto b = node().add_user(1007 + 2000);  // 7 matches
-  node().wait_terminal(a, trigger_id(a), 30s);
-  node().wait_terminal(b, trigger_id(b), 30s);
+  BOOST_TEST(node().wait_terminal(a, trigger_id(a), 30s)["status"] == "completed");
+  BOOST_TEST(node().wait_terminal(b, trigger_id(b), 30s)["status"] == "completed");
   auto am = as(a).get("/matches").json();
   auto bm = as(b).get("/matches").json();
   BOOST_TEST(am.size() == 21u);

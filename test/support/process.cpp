@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -135,6 +137,31 @@ bool wait_until(const std::function<bool()>& condition,
       return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+}
+
+long thread_id() { return ::syscall(SYS_gettid); }
+
+bool blocked_in_futex(long tid) {
+  // First field of /proc/.../syscall: the number of the system call the
+  // thread sleeps in.
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  std::string nr;
+  return in >> nr && nr == std::to_string(SYS_futex);
+}
+
+std::thread start_blocked(std::function<void()> call) {
+  // Shared: a thread that fails to block outlives this call (detached).
+  auto tid = std::make_shared<std::atomic<long>>(0);
+  std::thread t([tid, call = std::move(call)] {
+    *tid = thread_id();
+    call();
+  });
+  if (!wait_until([&] { return *tid != 0 && blocked_in_futex(*tid); },
+                  std::chrono::seconds(10))) {
+    t.detach();
+    BOOST_FAIL("the thread never blocked in futex()");
+  }
+  return t;
 }
 
 std::string sanitizer_report(int pid) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace matchsync::test {
@@ -50,6 +51,19 @@ private:
 /// deadline. Tests wait on conditions, never on fixed sleeps.
 bool wait_until(const std::function<bool()>& condition,
                 std::chrono::milliseconds deadline);
+
+/// The kernel's id of the calling thread (gettid).
+long thread_id();
+
+/// True while thread `tid` of this process sleeps in futex(): blocked on a
+/// condition variable or a mutex. How a test knows that another thread waits
+/// inside a call before it does what should wake that thread (instead of
+/// sleeping and hoping).
+bool blocked_in_futex(long tid);
+
+/// Runs `call` on a thread of its own and returns once that thread sleeps
+/// in futex() (the wait the test is about; BOOST_REQUIRE within 10 s).
+std::thread start_blocked(std::function<void()> call);
 
 /// The sanitizer report (ASan, UBSan, TSan) process `pid` wrote to the
 /// `log_path` of ASAN_OPTIONS / UBSAN_OPTIONS / TSAN_OPTIONS, or "" when it

@@ -45,27 +45,25 @@ BOOST_AUTO_TEST_CASE(wait_on_a_cancelled_token_returns_false_at_once) {
   token.cancel();
   auto start = std::chrono::steady_clock::now();
   BOOST_TEST(!token.wait_for(60s));
-  BOOST_TEST(ms_since(start) < 1000);
+  // Not a speed target (this suite runs under TSan too): not the 60 s.
+  BOOST_TEST(ms_since(start) < 30000);
 }
 
 BOOST_AUTO_TEST_CASE(cancel_from_another_thread_ends_a_long_wait_promptly) {
   cancel_token token;
-  std::atomic<bool> waiting{false};
   std::atomic<bool> result{true};
   std::atomic<long long> woke_after_ms{-1};
   std::chrono::steady_clock::time_point cancelled_at;
-  std::thread waiter([&] {
-    waiting = true;
+  // Returns once the waiter sleeps in the wait.
+  auto waiter = matchsync::test::start_blocked([&] {
     result = token.wait_for(60s);
     woke_after_ms = ms_since(cancelled_at);
   });
-  BOOST_TEST_REQUIRE(wait_until([&] { return waiting.load(); }, 5s));
-  std::this_thread::sleep_for(20ms);  // let it block in the wait
   cancelled_at = std::chrono::steady_clock::now();
   token.cancel();
   waiter.join();
   BOOST_TEST(!result);
-  BOOST_TEST(woke_after_ms < 1000);
+  BOOST_TEST(woke_after_ms < 30000);  // woken, not the 60 s run out
 }
 
 BOOST_AUTO_TEST_CASE(callbacks_run_once_in_the_cancelling_thread) {
@@ -134,12 +132,12 @@ BOOST_AUTO_TEST_CASE(unregistering_waits_for_a_running_callback) {
   });
   std::thread canceller([&] { token.cancel(); });
   BOOST_TEST_REQUIRE(wait_until([&] { return started.load(); }, 5s));
-  std::thread owner([&] {
+  // Returns once the owner blocks inside reset(); a reset that does not
+  // wait returns instead, and start_blocked fails the test.
+  auto owner = matchsync::test::start_blocked([&] {
     reg.reset();
     finished_when_reset_returned = finished.load();
   });
-  // Give a wrong (non-waiting) reset ample time to return early.
-  std::this_thread::sleep_for(100ms);
   release = true;
   owner.join();
   canceller.join();

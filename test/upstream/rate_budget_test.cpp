@@ -301,21 +301,17 @@ BOOST_AUTO_TEST_CASE(cancel_interrupts_a_real_minute_long_wait_promptly) {
   cancel_token first;
   BOOST_TEST_REQUIRE(budget.acquire(first));
   cancel_token token;
-  std::atomic<bool> returned{false};
   std::atomic<int> result{-1};
-  std::thread waiter([&] {
-    result = budget.acquire(token) ? 1 : 0;
-    returned = true;
-  });
-  std::this_thread::sleep_for(50ms);  // let it settle into the wait
-  BOOST_TEST(!returned);
+  // Returns once the waiter sleeps in the budget's wait.
+  auto waiter = matchsync::test::start_blocked([&] { result = budget.acquire(token) ? 1 : 0; });
   auto cancelled_at = std::chrono::steady_clock::now();
   token.cancel();
   waiter.join();
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::steady_clock::now() - cancelled_at);
   BOOST_TEST(result == 0);
-  BOOST_TEST(took.count() < 1000);
+  // Not a speed target (this suite runs under TSan too): not the minute.
+  BOOST_TEST(took.count() < 30000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
