@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_CASE(a_cancel_of_a_job_on_a_worker_is_bounded_and_final) {
   BOOST_REQUIRE(c.fake.wait_for_requests("/api/players/999/matches", 1, 30s));
   httplib::Client cli("127.0.0.1", c.http_port);
   auto t0 = std::chrono::steady_clock::now();
-  auto r = cli.Post("/sync/cancel/" + std::to_string(id));
+  auto r = cli.Post("/sync/cancel/" + std::to_string(id), "", "application/json");
   auto took = std::chrono::steady_clock::now() - t0;
   auto after = c.fake.log().size();
   BOOST_REQUIRE(r);
