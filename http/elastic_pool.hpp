@@ -35,7 +35,7 @@ public:
 
   struct counts {
     std::size_t threads = 0;  ///< alive now
-    std::size_t idle = 0;     ///< alive and waiting for work
+    std::size_t idle = 0;     ///< alive and not running a task
     std::size_t queued = 0;   ///< tasks no thread has taken yet
     std::size_t peak = 0;     ///< most threads alive at once
   };
@@ -43,6 +43,8 @@ public:
 
 private:
   void work();
+  /// Starts one thread, counted free until it takes a task (lock held).
+  void start_thread();
 
   const std::size_t min_;
   const std::size_t max_;

@@ -149,3 +149,15 @@ BOOST_AUTO_TEST_CASE(a_saturated_pool_refuses_a_task_instead_of_queueing_it) {
   cv.notify_all();
   pool.shutdown();
 }
+
+// A thread the pool just started counts as free before it reaches its wait:
+// counted busy, the first tasks started needless threads, and under load the
+// pool refused a task while its first thread had not yet begun to wait.
+BOOST_AUTO_TEST_CASE(a_thread_just_started_counts_as_free) {
+  elastic_pool pool(2, 4, std::chrono::seconds(10));
+  BOOST_TEST(pool.snapshot().idle == 2u);
+  std::function<void()> nothing = [] {};
+  BOOST_TEST(pool.try_submit(nothing));
+  BOOST_TEST(pool.snapshot().threads == 2u);  // one of the two free takes it
+  pool.shutdown();
+}
