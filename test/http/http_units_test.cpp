@@ -153,7 +153,8 @@ BOOST_AUTO_TEST_SUITE(json_views)
 BOOST_AUTO_TEST_CASE(a_sync_job_has_exactly_the_spec_keys_in_order) {
   auto v = job_view(sample_job());
   std::vector<std::string> expected{
-    "id", "account_id", "job_type", "status", "phase", "total_matches", "processed_matches",
+    "id", "account_id", "job_type", "status", "phase", "resume_at", "total_matches",
+    "processed_matches",
     "new_matches", "updated_matches", "failed_matches", "progress_percentage", "node",
     "attempt", "created_at", "started_at", "completed_at", "cancel_requested_at",
     "error_message"};
