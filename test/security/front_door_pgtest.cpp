@@ -209,4 +209,41 @@ BOOST_AUTO_TEST_CASE(slow_and_idle_connections_hold_no_thread_and_miss_their_dea
   BOOST_TEST(s.status_probe().first == 200);
 }
 
+// A kept-alive connection that went quiet after its answer is closed after
+// a bounded idle time (2 s), well before the 10 s a request may take to
+// arrive; a connection that is still sending is not "idle".
+BOOST_AUTO_TEST_CASE(a_kept_alive_connection_idle_after_its_answer_is_closed) {
+  hostile_serve s;
+  int fd = connect_loopback(s.port);
+  BOOST_REQUIRE(fd >= 0);
+  const std::string ask = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  BOOST_REQUIRE(::send(fd, ask.data(), ask.size(), MSG_NOSIGNAL) ==
+                static_cast<ssize_t>(ask.size()));
+  std::string got;
+  bool closed = false;
+  auto answered_at = steady::now();
+  // Reads until the server closes; the answer comes first.
+  BOOST_TEST(wait_until(
+    [&] {
+      char buf[4096];
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0)
+        return false;
+      auto n = ::read(fd, buf, sizeof buf);
+      if (n <= 0)
+        return closed = true;
+      if (got.empty())
+        answered_at = steady::now();
+      got.append(buf, static_cast<std::size_t>(n));
+      return false;
+    },
+    9s));
+  auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - answered_at);
+  ::close(fd);
+  BOOST_TEST(status_of(got) == 200);
+  BOOST_TEST(closed);
+  BOOST_TEST_MESSAGE("closed " << idle.count() << " ms after the answer");
+  BOOST_TEST(idle.count() < 8000);  // the idle bound, not the request deadline
+}
+
 BOOST_AUTO_TEST_SUITE_END()
