@@ -250,18 +250,7 @@ BOOST_AUTO_TEST_CASE(when_every_thread_is_taken_a_new_request_gets_503_at_once) 
   // pool's 256 threads got the 503 themselves).
   int ok = 0, refused = 0;
   for (int fd : held) {
-    std::string out;
-    char buf[4096];
-    auto deadline = steady::now() + 30s;
-    while (out.find("\r\n\r\n") == std::string::npos && steady::now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0)
-        continue;
-      auto n = ::read(fd, buf, sizeof buf);
-      if (n <= 0)
-        break;
-      out.append(buf, static_cast<std::size_t>(n));
-    }
+    auto out = read_raw(fd, 30s, "\r\n\r\n");
     ::close(fd);
     (status_of(out) == 200 ? ok : refused)++;
     BOOST_TEST((status_of(out) == 200 || status_of(out) == 503), out.substr(0, 100));
