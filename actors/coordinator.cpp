@@ -61,7 +61,30 @@ struct coordinator_state {
 
 using coordinator_t = caf::stateful_actor<coordinator_state>;
 
-void publish(coordinator_t* self, const sync_job& job) { self->state.bus->publish(job); }
+// Every job change goes out through here: to the event bus, and into the
+// counts /metrics shows (metrics::jobs), which a scrape reads instead of
+// sync_jobs.
+void publish(coordinator_t* self, const sync_job& job) {
+  auto& st = self->state;
+  if (st.ctx->stats)
+    st.ctx->stats->jobs().apply(job);
+  st.bus->publish(job);
+}
+
+// Jobs the counts hold as running that no node runs now: their final row
+// may have been written by a worker whose link broke before it reported it
+// (or while this coordinator was down). They are read back by id in the
+// next reclaim round.
+std::vector<std::int64_t> unowned_running(coordinator_t* self) {
+  auto& st = self->state;
+  std::vector<std::int64_t> out;
+  if (!st.ctx->stats)
+    return out;
+  for (auto id : st.ctx->stats->jobs().running_ids())
+    if (!st.members.running(id))
+      out.push_back(id);
+  return out;
+}
 
 void update_gauges(coordinator_t* self) {
   auto& st = self->state;
@@ -377,15 +400,19 @@ void reclaim(coordinator_t* self) {
     st.members.find(id)->starting += free;  // reserved while the takeover runs
   auto lease = st.ctx->cfg.job_lease_s;
   auto max_attempts = st.ctx->cfg.job_max_attempts;
+  auto unowned = unowned_running(self);
   struct result {
-    std::vector<sync_job> taken, failed, pending;
+    std::vector<sync_job> taken, failed, pending, unowned;
   };
   on_pool(
     self, *st.ctx->control,
-    [room, lease, max_attempts](db::session& s) {
+    [room, lease, max_attempts, unowned](db::session& s) {
       return s.run([&](pqxx::connection& c) {
         db::job_store jobs(c);
         result r;
+        for (auto id : unowned)
+          if (auto row = jobs.find(id))
+            r.unowned.push_back(*row);
         std::vector<sync_job> lost;
         r.failed = {};
         for (auto& [node, free] : room) {
@@ -426,6 +453,11 @@ void reclaim(coordinator_t* self) {
       for (auto& j : a.value.pending)
         if (st.cancels.count(j.id) == 0)
           enqueue(self, j.id);
+      // Counted only: a final row nobody reported is no change to publish
+      // now (listeners of the bus confirm from the database on their own).
+      if (st.ctx->stats)
+        for (auto& j : a.value.unowned)
+          st.ctx->stats->jobs().apply(j);
       dispatch(self);
     });
 }

@@ -55,7 +55,7 @@ void next_batch(pruner* self) {
         return db::job_store(c).prune_terminal(cutoff, limit);
       });
     },
-    [self](attempt<int> a) {
+    [self](attempt<std::vector<job_count>> a) {
       auto& st = self->state;
       if (!a.ok()) {
         // The database is away: the rest waits for the next pass.
@@ -64,10 +64,15 @@ void next_batch(pruner* self) {
         return;
       }
       ++st.batches;
-      st.deleted += a.value;
-      if (st.stats && a.value > 0)
-        st.stats->jobs_pruned(a.value);
-      if (retention::another_batch(st.policy, a.value, st.batches))
+      int rows = 0;
+      for (auto& c : a.value)
+        rows += static_cast<int>(c.n);
+      st.deleted += rows;
+      if (st.stats && rows > 0) {
+        st.stats->jobs_pruned(rows);
+        st.stats->jobs().removed(a.value);  // the jobs gauge, without a scan
+      }
+      if (retention::another_batch(st.policy, rows, st.batches))
         next_batch(self);
       else
         finish(self);

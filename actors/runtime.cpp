@@ -107,6 +107,15 @@ runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
   ctx->control = &impl_->control;
   ctx->budget = impl_->budget;
   ctx->stats = impl_->stats.get();
+  // The jobs gauge of /metrics: counted once here, before the coordinator
+  // exists (no change can slip between the count and its first one), then
+  // kept by the coordinator and the pruner. serve has just checked the
+  // schema, so a database that fails this count fails the start.
+  if (impl_->stats)
+    impl_->step_db.read([&](pqxx::connection& c) {
+      auto census = db::job_store(c).count_jobs();
+      impl_->stats->jobs().load(census.totals, census.active);
+    });
   impl_->coordinator = spawn_coordinator(impl_->system, ctx, bus_, impl_->budget);
   impl_->agent = spawn_node_agent(impl_->system, ctx, impl_->coordinator, false);
   retention::policy keep;

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <limits>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "actors/runtime.hpp"
@@ -24,11 +23,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-// Jobs by type and status for the matchsync_jobs gauge, read at each scrape.
-// A read-only aggregate of sync_jobs kept here, next to its one user.
-constexpr const char* job_counts_sql =
-  "SELECT job_type::text, status::text, count(*) FROM sync_jobs GROUP BY 1, 2";
-
 void health(api_context&, const call&, httplib::Response& res) {
   send_json(res, 200, {{"status", "ok"}});
 }
@@ -41,20 +35,10 @@ void ready(api_context& ctx, const call&, httplib::Response& res) {
     send_json(res, 200, {{"status", "ready"}});
 }
 
-void refresh_job_gauges(api_context& ctx) {
-  // Every (type, status) pair is set, so a count that fell to zero shows 0.
-  std::map<std::pair<std::string, std::string>, double> counts;
-  for (auto t : {job_type::incremental_sync, job_type::full_sync})
-    for (auto s : {job_status::pending, job_status::running, job_status::completed,
-                   job_status::failed, job_status::cancelled})
-      counts[{to_string(t), to_string(s)}] = 0;
-  ctx.reads().read([&](pqxx::connection& c) {
-    pqxx::nontransaction tx(c);
-    for (auto row : tx.exec(job_counts_sql))
-      counts[{row[0].as<std::string>(), row[1].as<std::string>()}] = row[2].as<double>();
-  });
-  for (auto& [key, n] : counts)
-    ctx.svc.stats->set_jobs(key.first, key.second, n);
+// The jobs by type and status come from the coordinator's own counts (see
+// metrics::serialize), never from a scan of sync_jobs; the day's quota is
+// one row.
+void refresh_quota_gauges(api_context& ctx) {
   // The day's quota, as every node counts it (SPEC §2).
   auto day = upstream::quota_day_of(std::chrono::system_clock::now().time_since_epoch(),
                                     ctx.cfg.upstream_day_start_minute);
@@ -75,10 +59,10 @@ void prometheus(api_context& ctx, const call&, httplib::Response& res) {
     return;
   }
   try {
-    refresh_job_gauges(ctx);
+    refresh_quota_gauges(ctx);
   } catch (const domain_error& e) {
     // The other series are still worth a scrape while the database is away.
-    log::warn("metrics: cannot count jobs", {{"error", e.what()}});
+    log::warn("metrics: cannot read the day's quota", {{"error", e.what()}});
   }
   res.status = 200;
   res.set_content(ctx.svc.stats->serialize(), "text/plain; version=0.0.4; charset=utf-8");

@@ -74,6 +74,7 @@ struct metrics::impl {
     .Name("matchsync_jobs")
     .Help("Sync jobs by type and status")
     .Register(*registry);
+  job_counts counts;
 
   // The series of one (method, route, status). Family::Add builds a label
   // map, hashes it and takes the family's lock on every call; every HTTP
@@ -142,11 +143,14 @@ void metrics::set_daily_quota(double used, double left) {
   impl_->quota_left.Set(left);
 }
 
-void metrics::set_jobs(const std::string& type, const std::string& status, double n) {
-  impl_->jobs.Add({{"type", type}, {"status", status}}).Set(n);
-}
+job_counts& metrics::jobs() { return impl_->counts; }
 
 std::string metrics::serialize() const {
+  // The gauge follows the coordinator's counts at each scrape; a scrape
+  // never asks the database.
+  for (auto& c : impl_->counts.snapshot())
+    impl_->jobs.Add({{"type", to_string(c.type)}, {"status", to_string(c.status)}})
+      .Set(static_cast<double>(c.n));
   return TextSerializer().Serialize(impl_->registry->Collect());
 }
 

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "core/job_counts.hpp"
+
 namespace prometheus {
 class Registry;
 }
@@ -27,8 +29,9 @@ public:
                     int status, double seconds);
   void set_running_jobs(double n);
   void set_connected_workers(double n);
-  /// Jobs in the database by type and status (refreshed at each scrape).
-  void set_jobs(const std::string& type, const std::string& status, double n);
+  /// Jobs in the database by type and status, as the coordinator counts
+  /// them (the matchsync_jobs gauge; absent until the counts are loaded).
+  job_counts& jobs();
   /// The upstream day's requests counted cluster-wide, and those left
   /// (+Inf without a daily limit).
   void set_daily_quota(double used, double left);

@@ -1,5 +1,7 @@
 #include "persistence/job_store.hpp"
 
+#include <algorithm>
+
 #include "persistence/database.hpp"
 
 namespace matchsync::db {
@@ -116,10 +118,17 @@ constexpr const char* expired_running_sql =
 // SKIP LOCKED: a row another transaction holds is simply left for the next
 // pass. The partial index of migration 003 finds the oldest terminal rows.
 constexpr const char* prune_terminal_sql =
-  "DELETE FROM sync_jobs WHERE id IN (SELECT id FROM sync_jobs "
+  "WITH gone AS (DELETE FROM sync_jobs WHERE id IN (SELECT id FROM sync_jobs "
   "  WHERE status IN ('completed', 'failed', 'cancelled') "
   "  AND completed_at < to_timestamp($1) "
-  "  ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED)";
+  "  ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+  "  RETURNING job_type, status) "
+  "SELECT job_type::text, status::text, count(*) FROM gone GROUP BY 1, 2";
+// One statement, so the counts and the active ids are one snapshot.
+constexpr const char* count_jobs_sql =
+  "SELECT job_type::text, status::text, count(*), "
+  "  coalesce(string_agg(id::text, ',') FILTER (WHERE status IN ('pending', 'running')), '') "
+  "FROM sync_jobs GROUP BY 1, 2";
 // A planned handover: the lease ends now and the run does not count as lost.
 // Only a live lease is handed over, so a repeated call counts once.
 constexpr const char* hand_over_sql =
@@ -357,9 +366,42 @@ std::vector<std::int64_t> job_store::expired_running() {
   return ids;
 }
 
-int job_store::prune_terminal(std::int64_t cutoff_epoch_s, int limit) {
-  return static_cast<int>(
-    exec_once(conn_, prune_terminal_sql, cutoff_epoch_s, limit).affected_rows());
+namespace {
+
+std::vector<job_count> counts_of(const pqxx::result& rows) {
+  std::vector<job_count> out;
+  for (auto row : rows) {
+    auto type = parse_job_type(row[0].as<std::string>());
+    auto status = parse_job_status(row[1].as<std::string>());
+    if (type && status)
+      out.push_back(job_count{*type, *status, row[2].as<std::int64_t>()});
+  }
+  return out;
+}
+
+}  // namespace
+
+job_store::census job_store::count_jobs() {
+  auto rows = exec_once(conn_, count_jobs_sql);
+  census out;
+  out.totals = counts_of(rows);
+  for (auto row : rows) {
+    auto ids = row[3].as<std::string>();
+    for (std::size_t at = 0; at < ids.size();) {
+      auto end = std::min(ids.find(',', at), ids.size());
+      sync_job j;
+      j.id = std::stoll(ids.substr(at, end - at));
+      j.type = parse_job_type(row[0].as<std::string>()).value_or(job_type::incremental_sync);
+      j.status = parse_job_status(row[1].as<std::string>()).value_or(job_status::pending);
+      out.active.push_back(std::move(j));
+      at = end + 1;
+    }
+  }
+  return out;
+}
+
+std::vector<job_count> job_store::prune_terminal(std::int64_t cutoff_epoch_s, int limit) {
+  return counts_of(exec_once(conn_, prune_terminal_sql, cutoff_epoch_s, limit));
 }
 
 bool job_store::renew_lease(const job_fence& f, int lease_s) {

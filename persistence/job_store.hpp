@@ -11,6 +11,7 @@
 
 #include <pqxx/pqxx>
 
+#include "core/job_counts.hpp"
 #include "core/job_run.hpp"
 #include "core/sync_job.hpp"
 
@@ -53,6 +54,15 @@ public:
   std::vector<sync_job> list_for_user(std::int64_t user_id, int limit);
   std::optional<sync_job> active_for_user(std::int64_t user_id);
   std::vector<sync_job> list_by_status(job_status status);
+  /// Every job counted by type and status, and the pending and running
+  /// ones (id, type, status only), from one snapshot: one scan, read once
+  /// when serve starts (the coordinator's counts go on from there; /metrics
+  /// never scans).
+  struct census {
+    std::vector<job_count> totals;
+    std::vector<sync_job> active;
+  };
+  census count_jobs();
 
   /// pending → running, owned by `node` with a fresh lease and attempt + 1.
   std::optional<sync_job> start(std::int64_t job_id, const std::string& node,
@@ -124,8 +134,8 @@ public:
   /// Deletes at most `limit` jobs that reached a terminal state (completed,
   /// failed, cancelled) before `cutoff_epoch_s`, oldest first, in one short
   /// transaction; pending and running jobs are never touched, and matches
-  /// do not reference jobs. Returns the rows deleted.
-  int prune_terminal(std::int64_t cutoff_epoch_s, int limit);
+  /// do not reference jobs. Returns the rows deleted by type and status.
+  std::vector<job_count> prune_terminal(std::int64_t cutoff_epoch_s, int limit);
 
   /// Parses one row of the job select list.
   static sync_job from_row(const pqxx::row& r);

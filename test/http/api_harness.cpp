@@ -259,6 +259,8 @@ std::chrono::milliseconds running_server::stop() {
 
 api_harness::api_harness(options opts) : heartbeat_(opts.heartbeat) {
   cfg_.database_url = fresh_database(opts.database);
+  if (opts.before_start)
+    opts.before_start(cfg_.database_url);
   fake_opendota::options fo;
   fake_ = std::make_unique<fake_opendota>(fo);
   if (opts.upstream_latency_ms > 0)

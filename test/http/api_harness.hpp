@@ -67,6 +67,9 @@ public:
     int sse_max_streams = 4;
     std::chrono::milliseconds heartbeat{10000};
     int upstream_latency_ms = 25;
+    /// Runs on the fresh database (its URL) before the runtime starts:
+    /// rows a previous life of the service left.
+    std::function<void(const std::string&)> before_start;
   };
 
   explicit api_harness(options opts);

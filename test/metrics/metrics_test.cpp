@@ -43,3 +43,25 @@ BOOST_AUTO_TEST_CASE(http_requests_are_counted_per_method_route_and_status_acros
   BOOST_TEST(sample(text, R"(matchsync_http_request_duration_seconds_count{route="/sync/status"})") == 8001);
   BOOST_TEST(sample(text, R"(matchsync_http_request_duration_seconds_bucket{route="/sync/status",le="0.0005"})") == 8000);
 }
+
+BOOST_AUTO_TEST_CASE(the_jobs_gauge_shows_the_coordinators_counts_once_loaded) {
+  using namespace matchsync;
+  metrics m;
+  // Not loaded yet (a worker process, or before the start's count): no series.
+  BOOST_TEST(m.serialize().find("matchsync_jobs{") == std::string::npos);
+  m.jobs().load({{job_type::full_sync, job_status::completed, 3}}, {});
+  sync_job j;
+  j.id = 1;
+  j.type = job_type::incremental_sync;
+  j.status = job_status::pending;
+  m.jobs().apply(j);
+  auto text = m.serialize();
+  BOOST_TEST(sample(text, R"(matchsync_jobs{status="completed",type="full_sync"})") == 3);
+  BOOST_TEST(sample(text, R"(matchsync_jobs{status="pending",type="incremental_sync"})") == 1);
+  BOOST_TEST(sample(text, R"(matchsync_jobs{status="cancelled",type="incremental_sync"})") == 0);
+  j.status = job_status::running;
+  m.jobs().apply(j);
+  text = m.serialize();
+  BOOST_TEST(sample(text, R"(matchsync_jobs{status="pending",type="incremental_sync"})") == 0);
+  BOOST_TEST(sample(text, R"(matchsync_jobs{status="running",type="incremental_sync"})") == 1);
+}

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include <httplib.h>
+#include <pqxx/pqxx>
 
 #include "test/fake_opendota/fake_server.hpp"
 #include "test/fault/fault_harness.hpp"
@@ -207,6 +208,93 @@ BOOST_AUTO_TEST_CASE(slow_and_idle_connections_hold_no_thread_and_miss_their_dea
     ::close(fd);
   BOOST_TEST(s.rss_kb() - rss_before < 5 * 1024);
   BOOST_TEST(s.status_probe().first == 200);
+}
+
+// When every one of the pool's 256 threads is taken (reads waiting on a
+// locked sync_jobs, or for a database connection behind them), a new
+// request gets 503 at once instead of a place in a queue without end, and
+// once the lock goes every held request is answered.
+BOOST_AUTO_TEST_CASE(when_every_thread_is_taken_a_new_request_gets_503_at_once) {
+  hostile_serve s;
+  pqxx::connection locker(s.url);
+  pqxx::work lock(locker);
+  lock.exec("LOCK TABLE sync_jobs IN ACCESS EXCLUSIVE MODE");
+  const std::string read = "GET /sync/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Authorization: Bearer " + s.token + "\r\n\r\n";
+  std::vector<int> held;
+  for (int i = 0; i < 300; ++i) {
+    int fd = connect_loopback(s.port);
+    BOOST_REQUIRE(fd >= 0);
+    BOOST_REQUIRE(::send(fd, read.data(), read.size(), MSG_NOSIGNAL) ==
+                  static_cast<ssize_t>(read.size()));
+    held.push_back(fd);
+  }
+  // Asked until the pool is full: then the answer is 503, and fast.
+  std::string busy;
+  long took_ms = 0;
+  BOOST_TEST(wait_until(
+    [&] {
+      auto t0 = steady::now();
+      busy = send_raw(s.port, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Connection: close\r\n\r\n", 10s);
+      took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0).count();
+      return status_of(busy) == 503;
+    },
+    20s));
+  BOOST_TEST(status_of(busy) == 503, busy.substr(0, 200));
+  BOOST_TEST(busy.find("Server busy") != std::string::npos);
+  BOOST_TEST(took_ms < 1000, "the 503 took " << took_ms << " ms");
+  BOOST_TEST(s.threads() >= 256);
+  lock.abort();
+  // The held reads are answered once the table is free (those beyond the
+  // pool's 256 threads got the 503 themselves).
+  int ok = 0, refused = 0;
+  for (int fd : held) {
+    auto out = read_raw(fd, 30s, "\r\n\r\n");
+    ::close(fd);
+    (status_of(out) == 200 ? ok : refused)++;
+    BOOST_TEST((status_of(out) == 200 || status_of(out) == 503), out.substr(0, 100));
+  }
+  BOOST_TEST_MESSAGE(ok << " held reads answered 200, " << refused << " refused 503");
+  BOOST_TEST(ok >= 200);
+  BOOST_TEST(wait_until([&] { return s.status_probe().first == 200; }, 10s));
+}
+
+// A kept-alive connection that went quiet after its answer is closed after
+// a bounded idle time (2 s), well before the 10 s a request may take to
+// arrive; a connection that is still sending is not "idle".
+BOOST_AUTO_TEST_CASE(a_kept_alive_connection_idle_after_its_answer_is_closed) {
+  hostile_serve s;
+  int fd = connect_loopback(s.port);
+  BOOST_REQUIRE(fd >= 0);
+  const std::string ask = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  BOOST_REQUIRE(::send(fd, ask.data(), ask.size(), MSG_NOSIGNAL) ==
+                static_cast<ssize_t>(ask.size()));
+  std::string got;
+  bool closed = false;
+  auto answered_at = steady::now();
+  // Reads until the server closes; the answer comes first.
+  BOOST_TEST(wait_until(
+    [&] {
+      char buf[4096];
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0)
+        return false;
+      auto n = ::read(fd, buf, sizeof buf);
+      if (n <= 0)
+        return closed = true;
+      if (got.empty())
+        answered_at = steady::now();
+      got.append(buf, static_cast<std::size_t>(n));
+      return false;
+    },
+    9s));
+  auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - answered_at);
+  ::close(fd);
+  BOOST_TEST(status_of(got) == 200);
+  BOOST_TEST(closed);
+  BOOST_TEST_MESSAGE("closed " << idle.count() << " ms after the answer");
+  BOOST_TEST(idle.count() < 8000);  // the idle bound, not the request deadline
 }
 
 BOOST_AUTO_TEST_SUITE_END()

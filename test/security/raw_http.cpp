@@ -54,10 +54,17 @@ std::string send_raw(int port, const std::string& bytes, std::chrono::millisecon
       break;  // the server refused and closed: its answer may be waiting
     off += static_cast<std::size_t>(n);
   }
+  auto out = read_raw(fd, deadline);
+  ::close(fd);
+  return out;
+}
+
+std::string read_raw(int fd, std::chrono::milliseconds deadline, const std::string& until) {
   std::string out;
   char buf[8192];
   auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
+  while (std::chrono::steady_clock::now() < end &&
+         (until.empty() || out.find(until) == std::string::npos)) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, 50) <= 0)
       continue;
@@ -66,7 +73,6 @@ std::string send_raw(int port, const std::string& bytes, std::chrono::millisecon
       break;
     out.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fd);
   return out;
 }
 

@@ -21,6 +21,10 @@ int connect_loopback(int port);
 std::string send_raw(int port, const std::string& bytes,
                      std::chrono::milliseconds deadline = std::chrono::seconds(5));
 
+/// Reads from `fd` until the server closes, `deadline` passes or what came
+/// holds `until` (when not empty); leaves `fd` open.
+std::string read_raw(int fd, std::chrono::milliseconds deadline, const std::string& until = "");
+
 /// The status of a raw answer, 0 when there is none.
 int status_of(const std::string& answer);
 
