@@ -562,6 +562,13 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
       return handle_join(self, std::move(info), agent);
     },
     [=](progress_atom, sync_job& job) { publish(self, job); },
+    [=](scheduled_atom, sync_job& job) {
+      // Created by the scheduler (in this process): told and queued like a
+      // user's trigger.
+      publish(self, job);
+      enqueue(self, job.id);
+      dispatch(self);
+    },
     [=](job_wait_atom, std::int64_t user, std::int64_t job, std::string& reason,
         std::int64_t wait_ms, std::int32_t waits) {
       self->state.bus->publish_wait(job_wait{user, job, std::move(reason), wait_ms, waits});

@@ -22,6 +22,7 @@ constexpr auto progress_interval = std::chrono::milliseconds(250);
 constexpr auto outage_limit = std::chrono::seconds(60);
 
 struct job_state {
+  std::shared_ptr<upstream::rate_budget> budget;  // the client's (job_context::budget_for)
   std::shared_ptr<job_context> ctx;
   caf::actor coordinator;
   sync_job job;
@@ -49,7 +50,7 @@ void launch_step(job_actor_t* self) {
   st.in_flight = true;
   auto engine = st.engine;
   auto client = st.client;  // the engine's upstream: it may outlive us
-  auto budget = st.ctx->budget;  // the client's: it may outlive our node's link
+  auto budget = st.budget;  // the client's: it may outlive our node's link
   auto token = st.token;
   auto stats = st.ctx->stats;
   auto step_db = st.ctx->step_db;
@@ -295,7 +296,8 @@ caf::behavior job_actor(job_actor_t* self, caf::actor coordinator,
   st.fence = fence;
   st.restarts = restarts;
   st.token = std::make_shared<upstream::cancel_token>();
-  st.client = upstream::make_client(st.ctx->cfg, *st.ctx->budget);
+  st.budget = st.ctx->budget_for(job);
+  st.client = upstream::make_client(st.ctx->cfg, *st.budget);
   sync::engine_settings settings;
   settings.page_size = st.ctx->cfg.upstream_page_size;
   settings.lease_s = st.ctx->cfg.job_lease_s;

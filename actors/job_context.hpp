@@ -9,6 +9,7 @@
 #include "actors/blocking_pool.hpp"
 #include "config/config.hpp"
 #include "metrics/metrics.hpp"
+#include "core/sync_job.hpp"
 #include "upstream/rate_budget.hpp"
 
 namespace matchsync {
@@ -21,7 +22,16 @@ struct job_context {
   /// Shared, not borrowed: a step in flight keeps it (see launch_step), as
   /// a worker's budget ends with its link to the coordinator.
   std::shared_ptr<upstream::rate_budget> budget;
+  /// The same slots for jobs of a schedule, counted against the share of the
+  /// day's quota scheduled runs may use (schedule_quota_share); null: budget.
+  std::shared_ptr<upstream::rate_budget> scheduled_budget;
   metrics* stats = nullptr;
+
+  /// The budget a job's requests take from.
+  const std::shared_ptr<upstream::rate_budget>& budget_for(const sync_job& job) const {
+    return job.triggered_by == job_trigger::schedule && scheduled_budget ? scheduled_budget
+                                                                        : budget;
+  }
 };
 
 }  // namespace matchsync

@@ -34,6 +34,7 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<node_info>>("std::vector<node_info>");
   cfg.add_message_type<std::vector<std::int64_t>>("std::vector<int64_t>");
   cfg.add_message_type<job_type>("job_type");
+  cfg.add_message_type<job_trigger>("job_trigger");
   cfg.add_error_category(error_category, [](std::uint8_t code, caf::atom_value,
                                             const caf::message& context) {
     std::string out = std::string("matchsync:") + to_string(static_cast<errc>(code));

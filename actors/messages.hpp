@@ -64,6 +64,9 @@ using budget_atom = caf::atom_constant<caf::atom("budget")>;
 /// (alive) from a node agent to the coordinator at every lease tick: its
 /// sign of life (GET /workers' last_seen); refused once the node was dropped.
 using alive_atom = caf::atom_constant<caf::atom("alive")>;
+/// (scheduled, job) from the scheduler to the coordinator: a schedule's job,
+/// already created pending; the coordinator tells it and queues it.
+using scheduled_atom = caf::atom_constant<caf::atom("scheduled")>;
 /// (job_wait_atom, user_id, job_id, reason, wait_ms, waits): a rate-limit
 /// wait of a running job, passed up to the coordinator's event bus.
 using job_wait_atom = caf::atom_constant<caf::atom("jobwait")>;
@@ -102,7 +105,7 @@ typename Inspector::result_type inspect(Inspector& f, sync_job& x) {
            x.new_matches, x.updated_matches, x.failed_matches, x.node, x.attempt,
            x.list_offset, x.list_top_match_id, x.detail_cursor, x.created_at,
            x.started_at, x.completed_at, x.cancel_requested_at, x.error_message,
-           x.resume_at);
+           x.resume_at, x.triggered_by);
 }
 
 /// A node as the coordinator knows it (GET /workers).

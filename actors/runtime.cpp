@@ -11,11 +11,13 @@
 #include "actors/gatekeeper.hpp"
 #include "actors/job_context.hpp"
 #include "actors/job_pruner.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_agent.hpp"
 #include "core/log.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/job_store.hpp"
+#include "core/schedule_rules.hpp"
 #include "sync/shared_daily_quota.hpp"
 #include "upstream/rate_budget.hpp"
 
@@ -67,7 +69,8 @@ struct runtime::impl {
   caf::actor coordinator;
   caf::actor gatekeeper;  // published for workers; the coordinator never is
   caf::actor agent;
-  caf::actor pruner;  // job retention (actors/job_pruner)
+  caf::actor pruner;     // job retention (actors/job_pruner)
+  caf::actor scheduler;  // automatic syncs (actors/scheduler)
   bool stopped = false;
 
   job_result ask(const caf::message& msg, std::chrono::milliseconds timeout) {
@@ -100,12 +103,17 @@ runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
   // The day's quota is counted in the database, by every node alike.
   impl_->budget->set_daily(std::make_shared<sync::shared_daily_quota>(
     impl_->step_db, cfg.upstream_daily_limit, cfg.upstream_day_start_minute));
+  auto scheduled = std::make_shared<upstream::shared_slots_budget>(impl_->budget);
+  scheduled->set_daily(std::make_shared<sync::shared_daily_quota>(
+    impl_->step_db, schedule::scheduled_limit(cfg.upstream_daily_limit, cfg.schedule_quota_share),
+    cfg.upstream_day_start_minute));
   auto ctx = std::make_shared<job_context>();
   ctx->cfg = cfg;
   ctx->steps = &impl_->steps;
   ctx->step_db = &impl_->step_db;
   ctx->control = &impl_->control;
   ctx->budget = impl_->budget;
+  ctx->scheduled_budget = scheduled;
   ctx->stats = impl_->stats.get();
   // The jobs gauge of /metrics: counted once here, before the coordinator
   // exists (no change can slip between the count and its first one), then
@@ -123,6 +131,9 @@ runtime::runtime(const config& cfg, std::shared_ptr<metrics> stats)
   // The first pass a minute after start, not during it; then one a day.
   impl_->pruner = spawn_job_pruner(impl_->system, keep, impl_->control,
                                    impl_->stats.get(), std::chrono::minutes(1));
+  // A pass a second: one indexed query when nothing is due.
+  impl_->scheduler = spawn_scheduler(impl_->system, cfg, impl_->control, impl_->coordinator,
+                                     std::chrono::seconds(1));
   node_info me;
   me.node = cfg.node_id;
   me.host = host_name();
@@ -159,6 +170,14 @@ job_result runtime::cancel(std::int64_t user_id, std::int64_t job_id) {
   return impl_->ask(caf::make_message(cancel_atom::value, user_id, job_id), timeout);
 }
 
+std::int64_t runtime::run_schedules() {
+  caf::scoped_actor self{impl_->system};
+  std::int64_t started = -1;
+  self->request(impl_->scheduler, std::chrono::seconds(10), run_atom::value)
+    .receive([&](std::int64_t n) { started = n; }, [&](caf::error&) {});
+  return started;
+}
+
 std::vector<std::int64_t> runtime::running_jobs() {
   caf::scoped_actor self{impl_->system};
   std::vector<std::int64_t> out;
@@ -187,6 +206,8 @@ void runtime::shutdown(std::chrono::milliseconds deadline) {
   if (impl_->stopped)
     return;
   impl_->stopped = true;
+  // No new scheduled job while the node stops; the next serve runs what is due.
+  caf::anon_send(impl_->scheduler, shutdown_atom::value);
   caf::anon_send(impl_->agent, shutdown_atom::value);
   if (!impl_->wait_down(impl_->agent, deadline)) {
     log::warn("shutdown deadline passed; stopping jobs by force");

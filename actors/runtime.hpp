@@ -54,6 +54,9 @@ public:
   job_result trigger(std::int64_t user_id, std::int64_t account_id, job_type type);
   /// Cancels the user's job; answers with the final row.
   job_result cancel(std::int64_t user_id, std::int64_t job_id);
+  /// Runs a pass of the schedules now (the scheduler runs one a second
+  /// anyway); the number of jobs it started, -1 when it did not answer.
+  std::int64_t run_schedules();
   /// Ids of the jobs running on this process's slots.
   std::vector<std::int64_t> running_jobs();
   /// Every node of the cluster, this one included.

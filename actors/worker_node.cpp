@@ -17,6 +17,7 @@
 #include "actors/node_agent.hpp"
 #include "actors/uplink.hpp"
 #include "core/log.hpp"
+#include "core/schedule_rules.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/job_store.hpp"
 #include "sync/shared_daily_quota.hpp"
@@ -85,6 +86,9 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
   // The day's quota lives in the database, shared with every node.
   auto daily = std::make_shared<sync::shared_daily_quota>(step_db, cfg.upstream_daily_limit,
                                                           cfg.upstream_day_start_minute);
+  auto scheduled_daily = std::make_shared<sync::shared_daily_quota>(
+    step_db, schedule::scheduled_limit(cfg.upstream_daily_limit, cfg.schedule_quota_share),
+    cfg.upstream_day_start_minute);
   while (!stop) {
     auto coordinator = connect_cluster(system, host, port, cfg);
     if (!coordinator) {
@@ -99,12 +103,15 @@ int run_worker_node(const config& cfg, const std::atomic<bool>& stop) {
     // flight: each holds its own share until it returns.
     auto budget = std::make_shared<leased_rate_budget>(system, up);
     budget->set_daily(daily);
+    auto scheduled = std::make_shared<upstream::shared_slots_budget>(budget);
+    scheduled->set_daily(scheduled_daily);
     auto ctx = std::make_shared<job_context>();
     ctx->cfg = cfg;
     ctx->steps = &steps;
     ctx->step_db = &step_db;
     ctx->control = &control;
     ctx->budget = budget;
+    ctx->scheduled_budget = scheduled;
     auto agent = spawn_node_agent(system, ctx, up, true);
     node_info me;
     me.node = cfg.node_id;

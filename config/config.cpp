@@ -194,6 +194,8 @@ const std::map<std::string, setter>& setters() {
      [](config& c, auto& k, auto& v) { c.job_max_attempts = parse_int(k, v, 1, 100); }},
     {"job_retention_days",
      [](config& c, auto& k, auto& v) { c.job_retention_days = parse_int(k, v, 0, 36500); }},
+    {"schedule_quota_share",
+     [](config& c, auto& k, auto& v) { c.schedule_quota_share = parse_int(k, v, 0, 100); }},
     {"log_format",
      [](config& c, auto& k, auto& v) {
        if (v != "text" && v != "json")

@@ -58,6 +58,9 @@ struct config {
   int job_max_attempts = 3;
   /// Terminal jobs older than this many days are deleted; 0 = keep for ever.
   int job_retention_days = 90;
+  /// Percent of the upstream's daily quota that scheduled syncs may use
+  /// (SPEC §1); syncs users start may use all of it.
+  int schedule_quota_share = 80;
   std::string log_format = "text";
   int http_threads = 32;
   int sse_max_streams = 16;

@@ -27,6 +27,18 @@ std::optional<job_status> parse_job_status(const std::string& s) {
   return std::nullopt;
 }
 
+const char* to_string(job_trigger t) {
+  return t == job_trigger::schedule ? "schedule" : "user";
+}
+
+std::optional<job_trigger> parse_job_trigger(const std::string& s) {
+  if (s == "user")
+    return job_trigger::user;
+  if (s == "schedule")
+    return job_trigger::schedule;
+  return std::nullopt;
+}
+
 std::optional<job_type> parse_job_type(const std::string& s) {
   if (s == "incremental_sync")
     return job_type::incremental_sync;

@@ -10,11 +10,15 @@ namespace matchsync {
 
 enum class job_status { pending, running, completed, failed, cancelled };
 enum class job_type { incremental_sync, full_sync };
+/// Who started a job: a user (the API, the dashboard) or their schedule.
+enum class job_trigger { user, schedule };
 
 const char* to_string(job_status s);
 const char* to_string(job_type t);
+const char* to_string(job_trigger t);
 std::optional<job_status> parse_job_status(const std::string& s);
 std::optional<job_type> parse_job_type(const std::string& s);
+std::optional<job_trigger> parse_job_trigger(const std::string& s);
 inline std::ostream& operator<<(std::ostream& os, job_status s) { return os << to_string(s); }
 inline std::ostream& operator<<(std::ostream& os, job_type t) { return os << to_string(t); }
 
@@ -51,6 +55,7 @@ struct sync_job {
   /// Set while a running job waits for the upstream's daily quota (phase
   /// "waiting_quota" in the API); `phase` keeps the phase it resumes in.
   std::optional<std::string> resume_at;
+  job_trigger triggered_by = job_trigger::user;
 
   /// Share of the work done, 0..100 with one decimal; 100 once completed.
   double progress_percentage() const;

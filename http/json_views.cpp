@@ -36,6 +36,7 @@ json job_view(const sync_job& job) {
     {"status", to_string(job.status)},
     {"phase", or_null(phase)},
     {"resume_at", or_null(resume_at)},
+    {"triggered_by", to_string(job.triggered_by)},
     {"total_matches", job.total_matches},
     {"processed_matches", job.processed_matches},
     {"new_matches", job.new_matches},
@@ -95,6 +96,20 @@ json stats_view(const db::match_stats& s) {
     {"avg_kills", round_to(s.avg_kills, 2)},
     {"avg_deaths", round_to(s.avg_deaths, 2)},
     {"avg_assists", round_to(s.avg_assists, 2)},
+  };
+}
+
+json schedule_view(const db::schedule_row& s) {
+  auto when = [](const std::optional<std::int64_t>& t) -> json {
+    if (!t)
+      return nullptr;
+    return iso_time(std::chrono::system_clock::time_point(std::chrono::seconds(*t)));
+  };
+  return json{
+    {"enabled", s.enabled},
+    {"interval_minutes", s.interval_minutes},
+    {"next_run_at", s.enabled ? when(s.next_run_at) : json(nullptr)},
+    {"last_run_job_id", s.last_run_job_id ? json(*s.last_run_job_id) : json(nullptr)},
   };
 }
 

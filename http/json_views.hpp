@@ -9,6 +9,7 @@
 
 #include "core/sync_job.hpp"
 #include "persistence/match_store.hpp"
+#include "persistence/schedule_store.hpp"
 
 namespace matchsync::http {
 
@@ -25,5 +26,9 @@ nlohmann::ordered_json stats_view(const db::match_stats& s);
 
 /// ISO-8601 UTC, seconds precision: "2026-11-28T10:00:00Z".
 std::string iso_time(std::chrono::system_clock::time_point t);
+
+/// GET/PUT /sync/schedule's answer: enabled, interval_minutes, next_run_at
+/// (null while off), last_run_job_id.
+nlohmann::ordered_json schedule_view(const db::schedule_row& s);
 
 }  // namespace matchsync::http

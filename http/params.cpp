@@ -1,5 +1,7 @@
 #include "http/params.hpp"
 
+#include "core/schedule_rules.hpp"
+
 #include <cctype>
 #include <limits>
 
@@ -72,6 +74,28 @@ parsed<job_type> parse_trigger_body(const std::string& body) {
   if (!type)
     return {std::nullopt, allowed};
   return {type, {}};
+}
+
+parsed<schedule_request> parse_schedule_body(const std::string& body) {
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (doc.is_discarded())
+    return {std::nullopt, "Request body is not valid JSON"};
+  if (!doc.is_object())
+    return {std::nullopt, "Request body must be a JSON object"};
+  schedule_request r;
+  auto enabled = doc.find("enabled");
+  if (enabled == doc.end() || !enabled->is_boolean())
+    return {std::nullopt, "enabled must be true or false"};
+  r.enabled = enabled->get<bool>();
+  auto interval = doc.find("interval_minutes");
+  if (interval != doc.end() && !interval->is_null()) {
+    // 60.0 is not an integer in JSON's eyes here: minutes are whole.
+    if (!interval->is_number_integer() ||
+        !schedule::valid_interval(interval->get<std::int64_t>()))
+      return {std::nullopt, "interval_minutes must be an integer from 15 to 10080"};
+    r.interval_minutes = static_cast<int>(interval->get<std::int64_t>());
+  }
+  return {r, {}};
 }
 
 std::optional<std::string> bearer_token(const std::string& authorization) {

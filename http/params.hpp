@@ -19,6 +19,14 @@ struct parsed {
   bool ok() const { return value.has_value(); }
 };
 
+/// A PUT /sync/schedule body: `enabled` (required) and `interval_minutes`
+/// (15..10080; absent: the schedule's current one).
+struct schedule_request {
+  bool enabled = false;
+  std::optional<int> interval_minutes;
+};
+parsed<schedule_request> parse_schedule_body(const std::string& body);
+
 /// Parses a query value as an integer in [min, max]: decimal digits only (no
 /// sign, no fraction, no blanks). `present` false means the parameter was
 /// absent: `fallback` is used.

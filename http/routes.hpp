@@ -69,6 +69,8 @@ route make_route(const char* method, const char* pattern, const char* openapi_pa
 /// POST /sync/trigger, POST /sync/cancel/{job_id}, GET /sync/status,
 /// /sync/jobs, /sync/jobs/{job_id}, /sync/events.
 std::vector<route> sync_routes(api_context& ctx);
+/// GET and PUT /sync/schedule.
+std::vector<route> schedule_routes(api_context& ctx);
 /// GET /matches, /matches/{match_id}, /stats/summary.
 std::vector<route> match_routes(api_context& ctx);
 /// GET /health, /ready, /metrics, /workers, /openapi.json.

@@ -168,7 +168,7 @@ api_server::~api_server() {
 
 void api_server::install_routes() {
   std::vector<route> table;
-  for (auto* part : {&sync_routes, &match_routes, &ops_routes})
+  for (auto* part : {&sync_routes, &schedule_routes, &match_routes, &ops_routes})
     for (auto& r : (*part)(*ctx_))
       table.push_back(std::move(r));
 
@@ -205,6 +205,8 @@ void api_server::install_routes() {
       server_->Get(r.info.pattern, handler);
     else if (r.info.method == "POST")
       server_->Post(r.info.pattern, handler);
+    else if (r.info.method == "PUT")
+      server_->Put(r.info.pattern, handler);
     else
       throw std::logic_error("route method not supported: " + r.info.method);
   }
@@ -225,8 +227,9 @@ void api_server::install_routes() {
         send_detail(res, 403, "Host or Origin is not this service's own address");
         return httplib::Server::HandlerResponse::Handled;
       }
-      if (req.method == "POST" && !is_json_content_type(req.get_header_value("Content-Type"))) {
-        send_detail(res, 415, "POST needs Content-Type: application/json");
+      if ((req.method == "POST" || req.method == "PUT") &&
+          !is_json_content_type(req.get_header_value("Content-Type"))) {
+        send_detail(res, 415, req.method + " needs Content-Type: application/json");
         return httplib::Server::HandlerResponse::Handled;
       }
     }

@@ -17,11 +17,19 @@ namespace {
   "failed_matches, node, attempt, list_offset, list_top_match_id, "           \
   "detail_cursor, " MS_TS("created_at") ", " MS_TS("started_at") ", "         \
   MS_TS("completed_at") ", " MS_TS("cancel_requested_at") ", error_message, " \
-  MS_TS("resume_at")
+  MS_TS("resume_at") ", triggered_by"
 
 constexpr const char* insert_sql =
   "INSERT INTO sync_jobs (user_id, account_id, job_type) "
   "VALUES ($1, $2, $3::job_type) RETURNING " MS_JOB_COLUMNS;
+// A schedule's job: refused without an error (no row) when the user has an
+// active job, the partial unique index saying so inside the scheduler's
+// transaction, which an error would abort.
+constexpr const char* insert_scheduled_sql =
+  "INSERT INTO sync_jobs (user_id, account_id, job_type, triggered_by) "
+  "VALUES ($1, $2, 'incremental_sync', 'schedule') "
+  "ON CONFLICT (user_id) WHERE status IN ('pending', 'running') DO NOTHING "
+  "RETURNING " MS_JOB_COLUMNS;
 constexpr const char* find_sql =
   "SELECT " MS_JOB_COLUMNS " FROM sync_jobs WHERE id = $1";
 constexpr const char* find_for_user_sql =
@@ -218,6 +226,7 @@ sync_job job_store::from_row(const pqxx::row& r) {
   j.cancel_requested_at = r[19].get<std::string>();
   j.error_message = r[20].get<std::string>();
   j.resume_at = r[21].get<std::string>();
+  j.triggered_by = parse_job_trigger(r[22].as<std::string>()).value_or(job_trigger::user);
   return j;
 }
 
@@ -233,6 +242,15 @@ sync_job job_store::create(std::int64_t user_id, std::int64_t account_id,
       throw domain_error(errc::conflict, "A sync job is already active");
     }
   });
+}
+
+std::optional<sync_job> job_store::create_scheduled(pqxx::transaction_base& tx,
+                                                    std::int64_t user_id,
+                                                    std::int64_t account_id) {
+  auto r = tx.exec_params(insert_scheduled_sql, user_id, account_id);
+  if (r.empty())
+    return std::nullopt;
+  return from_row(r[0]);
 }
 
 std::optional<sync_job> job_store::find(std::int64_t job_id) {

@@ -48,6 +48,11 @@ public:
   /// Inserts a pending job. The user's active job makes it
   /// domain_error(conflict) (the partial unique index decides).
   sync_job create(std::int64_t user_id, std::int64_t account_id, job_type type);
+  /// An incremental job of the user's schedule (triggered_by "schedule"),
+  /// in the caller's transaction; nullopt when the user has an active job.
+  static std::optional<sync_job> create_scheduled(pqxx::transaction_base& tx,
+                                                  std::int64_t user_id,
+                                                  std::int64_t account_id);
 
   std::optional<sync_job> find(std::int64_t job_id);
   std::optional<sync_job> find_for_user(std::int64_t user_id, std::int64_t job_id);

@@ -41,6 +41,19 @@ private:
   std::shared_ptr<daily_quota> daily_;
 };
 
+/// Another budget's slots under a daily quota of its own: scheduled syncs
+/// take their requests from the node's budget like every job, but count them
+/// against the smaller share of the day that scheduled runs may use.
+class shared_slots_budget final : public rate_budget {
+public:
+  explicit shared_slots_budget(std::shared_ptr<rate_budget> slots) : slots_(std::move(slots)) {}
+  bool acquire(cancel_token& token) override { return slots_->acquire(token); }
+  void hold_until_next_minute() override { slots_->hold_until_next_minute(); }
+
+private:
+  std::shared_ptr<rate_budget> slots_;
+};
+
 /// A budget of `per_minute` requests spread evenly over time: starts are at
 /// least 60 s / per_minute apart, so in any window of T seconds at most
 /// `per_minute * T / 60 + 1` requests start; and by the clock-minute rule

@@ -23,6 +23,13 @@ std::string error_of(F fn) {
 
 BOOST_AUTO_TEST_SUITE(config_loading)
 
+BOOST_AUTO_TEST_CASE(schedule_quota_share_defaults_to_80_percent_within_0_to_100) {
+  BOOST_TEST(load_config({}, {}, {}).schedule_quota_share == 80);
+  BOOST_TEST(load_config({}, {{"schedule_quota_share", "50"}}, {}).schedule_quota_share == 50);
+  auto e = error_of([] { load_config({}, {{"schedule_quota_share", "101"}}, {}); });
+  BOOST_TEST(e.find("MATCHSYNC_SCHEDULE_QUOTA_SHARE") != std::string::npos, e);
+}
+
 BOOST_AUTO_TEST_CASE(job_retention_days_defaults_to_90_and_0_keeps_for_ever) {
   BOOST_TEST(load_config({}, {}, {}).job_retention_days == 90);
   BOOST_TEST(load_config({}, {{"job_retention_days", "0"}}, {}).job_retention_days == 0);

@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(two_clients_see_a_job_go_from_pending_through_progress_to_c
   BOOST_TEST(first_running < seen.size() - 1);
   BOOST_TEST(progress, "no progress event between running and completed");
   for (auto& e : seen)
-    BOOST_TEST(e.size() == 19u);  // SPEC §4 SyncJob, resume_at included
+    BOOST_TEST(e.size() == 20u);  // SPEC §4 SyncJob, resume_at and triggered_by included
 
   // The second client saw the very same changes.
   auto other = of_job(second.events(), id);

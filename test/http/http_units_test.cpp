@@ -106,6 +106,31 @@ BOOST_AUTO_TEST_CASE(an_unknown_or_mistyped_job_type_is_refused) {
                "body " << body);
 }
 
+BOOST_AUTO_TEST_CASE(a_schedule_body_needs_enabled_and_a_whole_interval_in_range) {
+  auto on = parse_schedule_body(R"({"enabled": true, "interval_minutes": 15})");
+  BOOST_REQUIRE(on.ok());
+  BOOST_TEST(on.value->enabled);
+  BOOST_TEST(*on.value->interval_minutes == 15);
+  auto off = parse_schedule_body(R"({"enabled": false})");
+  BOOST_REQUIRE(off.ok());
+  BOOST_TEST(!off.value->enabled);
+  BOOST_TEST(!off.value->interval_minutes.has_value());
+  BOOST_TEST(parse_schedule_body(R"({"enabled": true, "interval_minutes": 10080})").ok());
+  for (std::string body :
+       {R"({"enabled": true, "interval_minutes": 14})", R"({"enabled": true, "interval_minutes": 10081})",
+        R"({"enabled": true, "interval_minutes": 60.5})", R"({"enabled": true, "interval_minutes": "60"})",
+        R"({"enabled": true, "interval_minutes": -15})"})
+    BOOST_TEST(parse_schedule_body(body).error ==
+                 "interval_minutes must be an integer from 15 to 10080",
+               "body " << body);
+  for (std::string body : {R"({"interval_minutes": 60})", R"({"enabled": "yes"})",
+                           R"({"enabled": 1})", R"({"enabled": null})"})
+    BOOST_TEST(parse_schedule_body(body).error == "enabled must be true or false",
+               "body " << body);
+  BOOST_TEST(parse_schedule_body("").error == "Request body is not valid JSON");
+  BOOST_TEST(parse_schedule_body("[]").error == "Request body must be a JSON object");
+}
+
 BOOST_AUTO_TEST_CASE(bearer_tokens_are_read_from_the_authorization_header) {
   BOOST_TEST(*bearer_token("Bearer abc") == "abc");
   BOOST_TEST(*bearer_token("bearer   abc  ") == "abc");
@@ -153,8 +178,8 @@ BOOST_AUTO_TEST_SUITE(json_views)
 BOOST_AUTO_TEST_CASE(a_sync_job_has_exactly_the_spec_keys_in_order) {
   auto v = job_view(sample_job());
   std::vector<std::string> expected{
-    "id", "account_id", "job_type", "status", "phase", "resume_at", "total_matches",
-    "processed_matches",
+    "id", "account_id", "job_type", "status", "phase", "resume_at", "triggered_by",
+    "total_matches", "processed_matches",
     "new_matches", "updated_matches", "failed_matches", "progress_percentage", "node",
     "attempt", "created_at", "started_at", "completed_at", "cancel_requested_at",
     "error_message"};
