@@ -59,7 +59,7 @@ void refresh_job_gauges(api_context& ctx) {
   auto day = upstream::quota_day_of(std::chrono::system_clock::now().time_since_epoch(),
                                     ctx.cfg.upstream_day_start_minute);
   db::upstream_quota_store::day_state quota;
-  ctx.reads().run([&](pqxx::connection& c) {
+  ctx.reads().read([&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
     quota = db::upstream_quota_store::read(tx, upstream::quota_day_date(day));
   });
