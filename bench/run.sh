@@ -11,7 +11,8 @@
 #                in production; scripts/pg.sh uses off for tests)
 #   NAME         run only these: ingest incremental cancel many_jobs dispatch
 #                http (bench_http.sh: a real `serve` driven by wrk)
-#                cluster front_door
+#                cluster front_door quota (bench_quota: 10 whole clock minutes
+#                at 60/min against the fake's limiter, ~12 min; --quick: 2)
 #
 # The cluster is started like scripts/pg.sh does, but with max_connections
 # 1100: bench_many_jobs opens one connection per slot (see README.md).
@@ -39,7 +40,8 @@ if [[ $do_build == 1 ]]; then
   cmake --build "$build" -j2 --target benchmarks
 fi
 for b in bench_ingest bench_incremental bench_cancel bench_many_jobs bench_dispatch bench_cluster \
-    bench_front_door; do
+    bench_front_door bench_quota; do
+  wanted "${b#bench_}" || continue
   [[ -x "$build/bench/$b" ]] || { echo "run.sh: $build/bench/$b missing: use --build" >&2; exit 2; }
 done
 
@@ -120,9 +122,10 @@ if [[ $quick == 1 ]]; then
   inc=(--stored 2000 --rounds 3) can=(--cancels 20 --background 10)
   many=(--jobs 100 --measure-s 5) dis=(--jobs 20) clu=(--jobs 20 --cancels 10)
   fd=(--duration 5)
+  quo=(--minutes 2 --matches 1000)
 else
   sizes=(2000 20000) bd=(--breakdown 1)
-  inc=() can=() many=() dis=() clu=() fd=()
+  inc=() can=() many=() dis=() clu=() fd=() quo=()
 fi
 if wanted ingest; then
   # A fresh process per size, so that VmHWM belongs to that size alone.
@@ -148,6 +151,7 @@ if wanted http; then
 fi
 if wanted cluster; then run bench_cluster cluster "${clu[@]}"; fi
 if wanted front_door; then run bench_front_door front_door "${fd[@]}"; fi
+if wanted quota; then run bench_quota quota "${quo[@]}"; fi
 
 echo
 echo "matchsync benchmarks — $(nproc) cores, PostgreSQL fsync=$fsync, $(date -u +%Y-%m-%dT%H:%MZ)"

@@ -193,14 +193,24 @@ step_result sync_engine::details_step(db::connection_source& source,
   }
   ahead_.clear();
   ahead_ids_.clear();
-  // The day spent: the batch waits whole (what was fetched of it is fetched
-  // again after the wait; at most one batch of requests).
   for (auto& r : results)
     if (r.kind == upstream::result_kind::key_refused)
       throw domain_error(errc::upstream_failed, r.error);
-  for (auto& r : results)
-    if (r.kind == upstream::result_kind::daily_limit)
-      return quota_wait(source, r.resume_at);
+  // The day spent: what was fetched before the first refused request is
+  // committed (its quota is spent and would be spent again), the rest of
+  // the batch waits for the next day. Answers after it (other lanes) are
+  // dropped: the cursor only moves over an unbroken prefix.
+  std::optional<std::optional<std::chrono::system_clock::duration>> day_spent;
+  for (std::size_t k = 0; k < results.size(); ++k)
+    if (results[k].kind == upstream::result_kind::daily_limit) {
+      day_spent = results[k].resume_at;
+      ids.resize(k);
+      results.resize(k);
+      next.clear();
+      break;
+    }
+  if (day_spent && ids.empty())
+    return quota_wait(source, *day_spent);
 
   std::vector<db::detail_write> batch;
   batch.reserve(ids.size());
@@ -250,6 +260,8 @@ step_result sync_engine::details_step(db::connection_source& source,
     last_fetch_ = fetch.took();
   for (auto& r : ahead_)
     add_stats(r.stats);
+  if (day_spent)
+    return quota_wait(source, *day_spent);
   return step_result::more;
 }
 

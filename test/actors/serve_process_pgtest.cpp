@@ -5,14 +5,17 @@
 
 #include <httplib.h>
 
+#include <cmath>
 #include <csignal>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <regex>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "core/token.hpp"
 #include "persistence/job_store.hpp"
 #include "persistence/migrator.hpp"
 #include "persistence/user_store.hpp"
@@ -253,6 +256,35 @@ std::string hh_mm(std::time_t t) {
 }
 
 std::size_t api_requests(test::fake_opendota& fake) { return fake.log().size(); }
+
+// A token for the account's user (made without one by pending_job).
+std::string token_for(const std::string& url, std::int64_t account) {
+  auto token = generate_token();
+  pqxx::connection c(url);
+  db::user_store(c).replace_token(account, hash_token(token));
+  return token;
+}
+
+// GET /sync/jobs/{id} as the job's user.
+nlohmann::json job_view(int port, std::int64_t id, const std::string& token) {
+  httplib::Client cli("127.0.0.1", port);
+  auto r = cli.Get(("/sync/jobs/" + std::to_string(id)).c_str(),
+                   {{"Authorization", "Bearer " + token}});
+  BOOST_REQUIRE(r);
+  BOOST_REQUIRE_MESSAGE(r->status == 200, r->body);
+  return nlohmann::json::parse(r->body);
+}
+
+// A gauge of GET /metrics ("+Inf" as infinity); NaN when it is missing.
+double metric(int port, const std::string& name) {
+  httplib::Client cli("127.0.0.1", port);
+  auto r = cli.Get("/metrics");
+  BOOST_REQUIRE(r && r->status == 200);
+  std::smatch m;
+  if (!std::regex_search(r->body, m, std::regex("(^|\\n)" + name + " (\\S+)")))
+    return std::nan("");
+  return m[2] == "+Inf" ? std::numeric_limits<double>::infinity() : std::stod(m[2]);
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(two_jobs_stop_at_the_daily_limit_wait_through_a_restart_and_resume_at_the_day_start) {
@@ -273,9 +305,22 @@ BOOST_AUTO_TEST_CASE(two_jobs_stop_at_the_daily_limit_wait_through_a_restart_and
   env["MATCHSYNC_UPSTREAM_DAY_START_UTC"] = hh_mm(day_start);
   auto a = pending_job(url, 40, job_type::full_sync);
   auto b = pending_job(url, 41, job_type::full_sync);
+  std::map<std::int64_t, std::string> token{{a, token_for(url, 40)}, {b, token_for(url, 41)}};
   auto waiting = [&](std::int64_t id) {
     auto r = row(url, id);
     return r.status == job_status::running && r.resume_at.has_value();
+  };
+  // What a user and an operator see of the wait (SPEC §4): each job running
+  // in phase waiting_quota until the day's start, the day's quota all used.
+  auto check_seen_waiting = [&](int port) {
+    for (auto id : {a, b}) {
+      auto job = job_view(port, id, token[id]);
+      BOOST_TEST(job.at("status") == "running");
+      BOOST_TEST(job.at("phase") == "waiting_quota");
+      BOOST_TEST(job.at("resume_at") == iso_utc(day_start));
+    }
+    BOOST_TEST(metric(port, "matchsync_upstream_daily_quota_used") == 50);
+    BOOST_TEST(metric(port, "matchsync_upstream_daily_quota_left") == 0);
   };
   {
     auto first = start_serve(env);
@@ -285,6 +330,7 @@ BOOST_AUTO_TEST_CASE(two_jobs_stop_at_the_daily_limit_wait_through_a_restart_and
     BOOST_TEST(api_requests(fake) == 50u);
     BOOST_TEST(*row(url, a).resume_at == iso_utc(day_start));
     BOOST_TEST(*row(url, b).resume_at == iso_utc(day_start));
+    check_seen_waiting(http_port(*first));
     first->signal(SIGTERM);
     BOOST_TEST(first->wait_exit(20s) == 0);
   }
@@ -301,10 +347,15 @@ BOOST_AUTO_TEST_CASE(two_jobs_stop_at_the_daily_limit_wait_through_a_restart_and
     30s));
   BOOST_TEST(api_requests(fake) == 50u);
   BOOST_TEST(*row(url, a).resume_at == iso_utc(day_start));
+  check_seen_waiting(http_port(*second));
   // At the day's start both go on by themselves and complete.
-  BOOST_REQUIRE(test::wait_until(
-    [&] { return is_terminal(row(url, a).status) && is_terminal(row(url, b).status); },
-    std::chrono::seconds(day_start - std::time(nullptr) + 60)));
+  BOOST_REQUIRE_MESSAGE(
+    test::wait_until(
+      [&] { return is_terminal(row(url, a).status) && is_terminal(row(url, b).status); },
+      std::chrono::seconds(day_start - std::time(nullptr) + 60)),
+    "jobs " << to_string(row(url, a).status) << " " << row(url, a).processed_matches << ", "
+            << to_string(row(url, b).status) << " " << row(url, b).processed_matches << "; "
+            << api_requests(fake) << " requests; serve: " << second->output());
   BOOST_TEST(row(url, a).status == job_status::completed);
   BOOST_TEST(row(url, b).status == job_status::completed);
   BOOST_TEST(!row(url, a).resume_at.has_value());
@@ -312,6 +363,11 @@ BOOST_AUTO_TEST_CASE(two_jobs_stop_at_the_daily_limit_wait_through_a_restart_and
   BOOST_TEST(stored_with_details(url, 41) == 30);
   for (const auto& r : fake.log(50))
     BOOST_TEST(r.status != 429);
+  // The new day's count: the requests made since it started.
+  BOOST_TEST(metric(http_port(*second), "matchsync_upstream_daily_quota_used") ==
+             static_cast<double>(api_requests(fake) - 50));
+  BOOST_TEST(metric(http_port(*second), "matchsync_upstream_daily_quota_left") ==
+             50.0 - static_cast<double>(api_requests(fake) - 50));
   second->signal(SIGTERM);
   BOOST_TEST(second->wait_exit(20s) == 0);
 }

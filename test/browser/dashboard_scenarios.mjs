@@ -141,12 +141,12 @@ export function dashboardScenarios(config) {
     });
 
     /** A page whose uncaught errors fail the test; with a token stored when `withToken`. */
-    async function openPage({ width = 1280, height = 900, withToken = true } = {}) {
+    async function openPage({ width = 1280, height = 900, withToken = true, locale = 'en-US', timezoneId } = {}) {
       const origin = new URL(config.baseUrl).origin;
       const storageState = withToken && config.token
         ? { cookies: [], origins: [{ origin, localStorage: [{ name: TOKEN_KEY, value: config.token }] }] }
         : undefined;
-      const context = await browser.newContext({ viewport: { width, height }, locale: 'en-US', storageState });
+      const context = await browser.newContext({ viewport: { width, height }, locale, timezoneId, storageState });
       contexts.push(context);
       const page = await context.newPage();
       page.errors = [];
@@ -322,6 +322,54 @@ export function dashboardScenarios(config) {
       await page.locator('#sync-type-selector').waitFor({ state: 'visible', timeout: WAIT_MS });
       assert.equal(await page.isVisible('#progress-waits'), false);
       await setFakeUpstreamLatency(config, 0);
+      assertNoPageErrors(page);
+    });
+
+    it('says in words when a sync waits for the daily quota, and cancels the wait at once', async (t) => {
+      if (!config.quotaWait) {
+        t.skip('needs a server whose daily quota runs out (MATCHSYNC_TEST_QUOTA_WAIT=1)');
+        return;
+      }
+      await ensureIdle(config);
+      const started = await apiCall(config, 'POST', '/sync/trigger', { job_type: 'full_sync' });
+      assert.equal(started.status, 201, `trigger answered ${started.status}`);
+      const id = started.body.id;
+      const waiting = await eventually(async () => {
+        const job = (await apiCall(config, 'GET', `/sync/jobs/${id}`)).body;
+        return job.phase === 'waiting_quota' ? job : null;
+      }, 'the job did not reach a quota wait');
+      // The page in a zone where the upstream's next day starts at 01:00
+      // local time (Etc/GMT-N is UTC+N), the issue's own example.
+      const resume = new Date(waiting.resume_at);
+      assert.equal(resume.getUTCMinutes(), 0, `resume_at ${waiting.resume_at} is not on the hour`);
+      const ahead = (((1 - resume.getUTCHours()) % 24) + 24) % 24;
+      const offset = ahead > 14 ? ahead - 24 : ahead;
+      const timezoneId = offset === 0 ? 'Etc/GMT' : offset > 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`;
+      const page = await openPage({ locale: 'en-GB', timezoneId });
+      await loadReady(page);
+      await page.waitForSelector(`#sync-panel[data-active="true"][data-job-id="${id}"]`, { timeout: WAIT_MS });
+      await page.waitForSelector('#progress-phase[data-phase="waiting_quota"]', { timeout: WAIT_MS });
+      assert.equal((await page.textContent('#progress-phase')).trim(),
+        "OpenDota's daily limit is used up; this sync goes on at 01:00 your time");
+      await shot(page, 'quota-wait');
+
+      const upstreamRequests = async () => {
+        if (!config.fakeUpstreamUrl) return null;
+        const log = await (await fetch(new URL('/_control/log', config.fakeUpstreamUrl))).json();
+        return log.requests.length;
+      };
+      const before = await upstreamRequests();
+      const asked = Date.now();
+      const [cancel] = await Promise.all([
+        page.waitForResponse((r) => /\/sync\/cancel\/\d+$/.test(r.url())),
+        page.click('#cancel-button'),
+      ]);
+      assert.equal(cancel.status(), 200, `POST /sync/cancel answered ${cancel.status()}`);
+      // SPEC: a cancel is acknowledged within the cancel timeout (2 s).
+      assert.ok(Date.now() - asked < 2000, `the cancel took ${Date.now() - asked} ms`);
+      await page.waitForSelector(`#sync-outcome[data-status="cancelled"][data-job-id="${id}"]`, { timeout: WAIT_MS });
+      assert.equal(await upstreamRequests(), before, 'an upstream request followed the cancelled wait');
+      await shot(page, 'quota-wait-cancelled');
       assertNoPageErrors(page);
     });
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include <httplib.h>
@@ -121,6 +122,53 @@ BOOST_AUTO_TEST_CASE(detail_has_the_configured_size_match_id_and_players) {
   fake().set_detail_size(3000);
   auto small = get("/api/matches/" + std::to_string(id));
   BOOST_TEST(small->body.size() < 3500u);
+}
+
+// FACTS.md: what OpenDota's own answers look like, for benchmarks that
+// must meet them.
+BOOST_AUTO_TEST_CASE(real_shapes_list_unparsed_matches_with_null_version_and_weigh_details_like_opendota) {
+  fake().set_history_size(7, 200);
+  fake().set_real_shapes();
+  auto list = get_json("/api/players/7/matches");
+  BOOST_TEST_REQUIRE(list.size() == 200u);
+  int parsed = 0;
+  std::size_t small_max = 0, big_min = SIZE_MAX;
+  for (const auto& row : list) {
+    BOOST_TEST(row.contains("average_rank"));
+    BOOST_TEST(row.contains("hero_variant"));
+    auto res = get("/api/matches/" + std::to_string(row["match_id"].get<std::int64_t>()));
+    BOOST_TEST_REQUIRE(res->status == 200);
+    auto d = json::parse(res->body);
+    BOOST_TEST(d["version"] == row["version"]);
+    BOOST_TEST(d["radiant_logo"].get<std::int64_t>() > 2'000'000'000'000'000'000LL);
+    bool anonymous = false;
+    for (const auto& p : d["players"])
+      anonymous = anonymous || p["account_id"].is_null();
+    BOOST_TEST(anonymous);
+    if (row["version"].is_null()) {
+      small_max = std::max(small_max, res->body.size());
+      BOOST_TEST(!d["players"][0].contains("purchase_log"));
+    } else {
+      ++parsed;
+      big_min = std::min(big_min, res->body.size());
+      BOOST_TEST(d["players"][0]["purchase_log"].size() > 100u);
+    }
+  }
+  BOOST_TEST(parsed > 60);  // 45 % of 200, give or take the draw
+  BOOST_TEST(parsed < 120);
+  BOOST_TEST(small_max > 13000u);
+  BOOST_TEST(small_max < 16000u);
+  BOOST_TEST(big_min > 240000u);
+  BOOST_TEST(big_min < 260000u);
+  // Names outside ASCII, as UTF-8.
+  auto any = get("/api/matches/" + std::to_string(fake_opendota::match_id(7, 0)));
+  bool cjk = false;
+  for (const char* first_letter : {"\xe7\x8e\xa9", "\xe3\x82\xb2", "\xec\x84\xa0"})  // 玩 ゲ 선
+    cjk = cjk || any->body.find(first_letter) != std::string::npos;
+  BOOST_TEST(cjk);
+  // A reset brings the plain shapes back.
+  fake().reset();
+  BOOST_TEST(get_json("/api/players/7/matches")[0]["version"] == 0);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_and_marked_matches_have_no_details) {

@@ -143,6 +143,10 @@ public:
   void set_no_details(std::int64_t match_id, bool no_details = true);
   /// Detail objects of about `bytes` bytes from now on.
   void set_detail_size(int bytes);
+  /// OpenDota's own shapes from now on (`POST /_control/shapes`): list
+  /// rows and details as the real API answers them, details of ~14 KB
+  /// unparsed and ~248 KB parsed (45 %) in place of the detail size.
+  void set_real_shapes(bool real = true);
   /// "normal", "private" (lists [], profile.fh_unavailable) or "unknown"
   /// (lists [], /api/players/{id} answers 404).
   void set_account_kind(std::int64_t account_id, const std::string& kind);

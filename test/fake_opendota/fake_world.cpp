@@ -68,7 +68,7 @@ nlohmann::json fake_world::summary(std::int64_t account_id,
   auto id = match_id_of(account_id, index);
   auto v = version(id);
   int position = pick(id, 1, 0, 9);
-  return {
+  nlohmann::json out = {
     {"match_id", id},
     {"player_slot", position < 5 ? position : 128 + position - 5},
     {"radiant_win", pick(id, 2, 0, 1) == 1},
@@ -84,6 +84,27 @@ nlohmann::json fake_world::summary(std::int64_t account_id,
     {"leaver_status", 0},
     {"party_size", pick(id, 10, 1, 5)},
   };
+  if (!real_shapes_)
+    return out;
+  // OpenDota's version is null until the replay is parsed (21 since 2019);
+  // a change (a reparse) bumps it, which the other fields follow.
+  out["version"] = parsed(id) || v > 0 ? nlohmann::json(21 + v) : nlohmann::json(nullptr);
+  out["average_rank"] = pick(id, 11, 0, 3) == 0 ? nlohmann::json(nullptr)
+                                                 : nlohmann::json(pick(id, 12, 11, 80));
+  out["hero_variant"] = pick(id, 13, 1, 3);
+  return out;
+}
+
+// The fields every detail shares with the match's summary.
+nlohmann::json fake_world::detail_head(std::int64_t match_id, const nlohmann::json& s) {
+  return {{"match_id", match_id},     {"version", s["version"]},
+          {"start_time", s["start_time"]}, {"duration", s["duration"]},
+          {"radiant_win", s["radiant_win"]}, {"game_mode", s["game_mode"]},
+          {"lobby_type", s["lobby_type"]}};
+}
+
+bool fake_world::parsed(std::int64_t match_id) const {
+  return pick(match_id, 14, 0, 99) < 45;
 }
 
 void fake_world::set_kind(std::int64_t account_id, account_kind kind) {
@@ -150,9 +171,11 @@ std::optional<std::string> fake_world::detail_text(std::int64_t match_id) const 
   if (index >= size(account_id))
     return std::nullopt;
   auto s = summary(account_id, index);
-  auto players = nlohmann::json::array();
   int position = s["player_slot"].get<int>();
   position = position < 128 ? position : position - 128 + 5;
+  if (real_shapes_)
+    return real_detail(match_id, account_id, position, s).dump();
+  auto players = nlohmann::json::array();
   for (int p = 0; p < 10; ++p) {
     if (p == position) {
       players.push_back({{"account_id", account_id},
@@ -174,16 +197,8 @@ std::optional<std::string> fake_world::detail_text(std::int64_t match_id) const 
                          {"xp_per_min", pick(match_id, 80 + p, 300, 850)}});
     }
   }
-  nlohmann::json d = {
-    {"match_id", match_id},
-    {"version", s["version"]},
-    {"start_time", s["start_time"]},
-    {"duration", s["duration"]},
-    {"radiant_win", s["radiant_win"]},
-    {"game_mode", s["game_mode"]},
-    {"lobby_type", s["lobby_type"]},
-    {"players", std::move(players)},
-  };
+  auto d = detail_head(match_id, s);
+  d["players"] = std::move(players);
   // Pad with chat lines up to the configured size: real details weigh tens
   // of KB, which matters for transfer times and storage. The lines are
   // written as text (what nlohmann would dump for them, keys sorted): this
@@ -209,6 +224,91 @@ std::optional<std::string> fake_world::detail_text(std::int64_t match_id) const 
   }
   text += "]}";
   return text;
+}
+
+// The shape of a real /api/matches/{id} answer (FACTS.md; odota/web's
+// fixtures), trimmed to the fields that matter for storing it: sizes,
+// number ranges, nulls, names outside ASCII and how deep it nests.
+nlohmann::json fake_world::real_detail(std::int64_t match_id, std::int64_t account_id,
+                                       int position, const nlohmann::json& s) const {
+  bool is_parsed = parsed(match_id);
+  static const char* const names[] = {"玩家", "ゲーマー", "선수", "Игрок", "joueur"};
+  auto players = nlohmann::json::array();
+  for (int p = 0; p < 10; ++p) {
+    int slot = p < 5 ? p : 128 + p - 5;
+    bool own = p == position;
+    // About a third of the others hide their account, the next one always.
+    bool anonymous = !own && (p == (position + 1) % 10 || pick(match_id, 100 + p, 0, 2) == 0);
+    nlohmann::json pl = {
+      {"account_id", own ? nlohmann::json(account_id)
+                         : anonymous ? nlohmann::json(nullptr)
+                                     : nlohmann::json(pick(match_id, 110 + p, 1000, 999999999))},
+      {"player_slot", slot},
+      {"hero_id", own ? s["hero_id"] : nlohmann::json(pick(match_id, 30 + p, 1, 123))},
+      {"kills", own ? s["kills"] : nlohmann::json(pick(match_id, 40 + p, 0, 20))},
+      {"deaths", own ? s["deaths"] : nlohmann::json(pick(match_id, 50 + p, 0, 15))},
+      {"assists", own ? s["assists"] : nlohmann::json(pick(match_id, 60 + p, 0, 30))},
+      {"gold_per_min", pick(match_id, 70 + p, 250, 750)},
+      {"xp_per_min", pick(match_id, 80 + p, 300, 850)},
+      {"last_hits", pick(match_id, 120 + p, 10, 600)},
+      {"net_worth", pick(match_id, 130 + p, 5000, 45000)},
+      {"item_0", pick(match_id, 140 + p, 0, 300)},
+      {"personaname", anonymous ? nlohmann::json(nullptr)
+                                : nlohmann::json(std::string(names[pick(match_id, 150 + p, 0, 4)]) +
+                                                 " " + std::to_string(p))},
+      {"last_login", nullptr},
+      {"rank_tier", pick(match_id, 160 + p, 0, 1) == 0 ? nlohmann::json(nullptr)
+                                                       : nlohmann::json(pick(match_id, 170 + p, 11, 80))},
+      {"is_subscriber", false},
+      {"isRadiant", p < 5},
+      {"benchmarks",
+       {{"gold_per_min", {{"raw", pick(match_id, 70 + p, 250, 750)}, {"pct", 0.5}}},
+        {"xp_per_min", {{"raw", pick(match_id, 80 + p, 300, 850)}, {"pct", 0.4}}}}},
+    };
+    if (is_parsed) {
+      pl["lane_pos"] = {{"78", {{"128", pick(match_id, 180 + p, 1, 9)}}},
+                        {"80", {{"126", pick(match_id, 190 + p, 1, 9)}}}};
+      pl["damage"] = {{"npc_dota_hero_axe", pick(match_id, 200 + p, 0, 20000)},
+                      {"npc_dota_creep_badguys_melee", pick(match_id, 210 + p, 0, 9000)}};
+      pl["purchase_log"] = nlohmann::json::array();
+    } else {
+      pl["ability_upgrades_arr"] = nlohmann::json::array();
+    }
+    players.push_back(std::move(pl));
+  }
+  auto d = detail_head(match_id, s);
+  d.update(nlohmann::json{
+    {"match_seq_num", match_id * 7 + 3},
+    {"cluster", pick(match_id, 15, 111, 273)},
+    {"radiant_score", pick(match_id, 16, 5, 60)},
+    {"dire_score", pick(match_id, 17, 5, 60)},
+    {"radiant_team_id", nullptr},
+    {"radiant_logo", 2305843009213693951LL - pick(match_id, 18, 0, 1000000)},
+    {"dire_logo", 1152921504606846975LL + pick(match_id, 19, 0, 1000000)},
+    {"chat", nullptr},
+    {"objectives", nullptr},
+    {"teamfights", nullptr},
+    {"radiant_gold_adv", nullptr},
+    {"players", std::move(players)},
+    {"patch", 56},
+    {"region", 3},
+    {"replay_url", "http://replay" + std::to_string(pick(match_id, 22, 100, 300)) +
+                     ".valve.net/570/" + std::to_string(match_id) + "_1.dem.bz2"},
+  });
+  // Up to the size OpenDota's answers have: purchases of a parsed match,
+  // ability upgrades of an unparsed one, spread over the ten players.
+  auto target = is_parsed ? std::size_t{248000} : std::size_t{14000};
+  auto size = d.dump().size();
+  for (int n = 0; size < target; ++n) {
+    auto& pl = d["players"][n % 10];
+    auto& log = pl[is_parsed ? "purchase_log" : "ability_upgrades_arr"];
+    if (is_parsed)
+      log.push_back({{"time", n * 3 - 90}, {"key", "tango"}, {"charges", 3}});
+    else
+      log.push_back(5000 + pick(match_id, 300 + n % 40, 0, 999));
+    size += log.back().dump().size() + 1;
+  }
+  return d;
 }
 
 std::optional<nlohmann::json> fake_world::detail(std::int64_t match_id) const {

@@ -56,6 +56,14 @@ public:
 
   /// Approximate size of a detail's JSON text.
   void set_detail_bytes(int bytes) { detail_bytes_ = bytes; }
+  /// OpenDota's own shapes (FACTS.md), in place of the configured size:
+  /// list rows with `version` null until a match is parsed (45 % are) and
+  /// `average_rank`, `hero_variant`; details of about 14 KB unparsed and
+  /// 248 KB parsed (per-player `purchase_log`, `lane_pos`, `damage`),
+  /// `radiant_logo`/`dire_logo` up to ~2.3e18, CJK names, anonymous players
+  /// with `account_id: null`, request-time fields (`benchmarks`,
+  /// `rank_tier`, `personaname`, `last_login`).
+  void set_real_shapes(bool on) { real_shapes_ = on; }
 
   /// The page of the history, newest first; `limit` < 0 = to the end.
   nlohmann::json page(std::int64_t account_id, std::int64_t limit,
@@ -70,7 +78,14 @@ private:
   nlohmann::json summary(std::int64_t account_id, std::int64_t index) const;
   int version(std::int64_t match_id) const;
 
+  /// Under real shapes: whether OpenDota has parsed the match.
+  bool parsed(std::int64_t match_id) const;
+  static nlohmann::json detail_head(std::int64_t match_id, const nlohmann::json& summary);
+  nlohmann::json real_detail(std::int64_t match_id, std::int64_t account_id, int position,
+                             const nlohmann::json& summary) const;
+
   int detail_bytes_;
+  bool real_shapes_ = false;
   std::map<std::int64_t, std::int64_t> sizes_;
   std::map<std::int64_t, int> versions_;
   std::map<std::int64_t, account_kind> kinds_;

@@ -491,6 +491,12 @@ void register_control_routes(httplib::Server& server, fake_state& state) {
             state.world.set_detail_bytes(body.at("bytes").get<int>());
             return json{{"ok", true}};
           });
+  control(server, "POST", "/_control/shapes", state,
+          [&state](const httplib::Request&, const json& body) {
+            bool real = body.at("real").get<bool>();
+            state.world.set_real_shapes(real);
+            return json{{"real", real}};
+          });
   control(server, "POST", "/_control/script", state,
           [&state](const httplib::Request&, const json& body) {
             std::vector<planned_answer> answers;

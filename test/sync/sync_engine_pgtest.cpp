@@ -54,6 +54,7 @@ struct harness {
     o.backoff.cap = 40ms;
     o.seed = 7;
     o.api_key = api_key;
+    o.detail_lanes = detail_lanes;
     return std::make_unique<upstream::http_client>(o, budget);
   }
 
@@ -132,6 +133,7 @@ struct harness {
   db::single_connection single;
   int page_size;
   std::string api_key;
+  int detail_lanes = 4;
   upstream::local_rate_budget budget{0};
 };
 
@@ -521,6 +523,34 @@ BOOST_AUTO_TEST_CASE(our_own_daily_limit_waits_before_the_upstream_refuses) {
   sync::shared_daily_quota other(h.single, 3, 0);
   BOOST_TEST(other.take().has_value());
   BOOST_TEST(other.usage().used == 3);
+}
+
+// Issue 15: the day's quota is not spent twice. A batch the day cuts
+// short commits what was fetched before the cut; after the wait only the
+// rest is asked for (it was the whole batch again: up to 19 requests of the
+// next day per job, and two jobs cut short could not finish in it).
+BOOST_AUTO_TEST_CASE(a_batch_cut_by_the_daily_limit_keeps_what_was_fetched_before_the_cut) {
+  harness h("engine_cut_batch");
+  h.detail_lanes = 1;  // requests in order: the cut falls after exactly two
+  h.fake.set_detail_size(300);
+  std::atomic<int> days{0};
+  auto wall = [&] {
+    return std::chrono::system_clock::now().time_since_epoch() + days.load() * std::chrono::hours(24);
+  };
+  // The list, a batch of 5, then 2 of the next batch of 5.
+  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 8, 0, wall);
+  h.budget.set_daily(quota);
+  auto r = h.sync_to_end(12, job_type::incremental_sync);
+  BOOST_TEST((r.last == sync::step_result::waiting_quota));
+  BOOST_TEST(r.job.processed_matches == 7);
+  BOOST_TEST(h.fake.log().size() == 8u);
+  days = 1;
+  auto rest = h.run(*db::job_store(h.conn).find(r.job.id));
+  BOOST_TEST(rest.error == errc::none, rest.message);
+  BOOST_TEST(rest.job.status == job_status::completed);
+  BOOST_TEST(rest.job.processed_matches == 12);
+  BOOST_TEST(h.count_requests(0, "/api/matches/") == 12u);  // each detail asked once
+  h.check_complete(12);
 }
 
 BOOST_AUTO_TEST_CASE(a_400_about_the_key_fails_the_job_at_once_naming_the_setting) {
