@@ -156,4 +156,7 @@ export const api = {
   jobs: (limit = 10) => request('GET', `/sync/jobs?limit=${limit}`),
   matches: (limit = 50, offset = 0) => request('GET', `/matches?limit=${limit}&offset=${offset}`),
   stats: () => request('GET', '/stats/summary'),
+  schedule: () => request('GET', '/sync/schedule'),
+  setSchedule: (enabled, intervalMinutes) =>
+    request('PUT', '/sync/schedule', { body: { enabled, interval_minutes: intervalMinutes } }),
 };

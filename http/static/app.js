@@ -7,6 +7,7 @@ import { TokenDialog } from './auth.js';
 import { WeeklyChart } from './chart.js';
 import { JobHistory } from './history.js';
 import { RecentMatches, StatsSummary } from './match_views.js';
+import { ScheduleCard } from './schedule.js';
 import { JobStream } from './sse.js';
 import { SyncPanel } from './panel.js';
 
@@ -26,6 +27,7 @@ const history = new JobHistory($('#job-history'), { onLoaded: (jobs) => panel.no
 const stats = new StatsSummary($('#stats'));
 const recent = new RecentMatches($('#recent-matches'));
 const chart = new WeeklyChart($('#weekly-chart'), $('#weekly-chart-caption'));
+const schedule = new ScheduleCard($('#schedule-card'));
 
 const panel = new SyncPanel($('#sync-panel'), {
   onJobSeen(job) {
@@ -85,6 +87,7 @@ function showAppError(text) {
 }
 
 function refreshAll() {
+  schedule.load();
   history.load();
   stats.load();
   recent.load();

@@ -92,7 +92,9 @@ export class JobHistory {
       const problem = !isActiveStatus(job.status) && job.status !== 'completed' && job.error_message;
       return el('tr', { 'data-job-id': job.id, 'data-status': job.status },
         el('td', { 'data-label': 'Job' }, `#${job.id}`),
-        el('td', { 'data-label': 'Type' }, jobTypeLabel(job.job_type)),
+        el('td', { 'data-label': 'Type' }, jobTypeLabel(job.job_type),
+          job.triggered_by === 'schedule'
+            ? el('span', { class: 'row-note', 'data-testid': 'scheduled-mark', text: 'scheduled' }) : null),
         el('td', { 'data-label': 'Status' },
           el('span', { class: 'badge', 'data-status': job.status, text: statusLabel(job.status) }),
           problem ? el('span', { class: 'row-note', text: job.error_message }) : null),

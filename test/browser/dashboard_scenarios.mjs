@@ -402,6 +402,37 @@ export function dashboardScenarios(config) {
       assertNoPageErrors(page);
     });
 
+    it('turns automatic sync on with an interval, shows the next run in local time, and keeps it after a reload', async () => {
+      const off = await apiCall(config, 'PUT', '/sync/schedule', { enabled: false, interval_minutes: 60 });
+      assert.equal(off.status, 200, `PUT /sync/schedule answered ${off.status}`);
+      const page = await openPage();
+      await loadReady(page);
+      await page.waitForFunction(() => !document.querySelector('#schedule-enabled').disabled, null, { timeout: WAIT_MS });
+      assert.equal(await page.isChecked('#schedule-enabled'), false);
+      assert.match(await page.textContent('#schedule-next'), /off/);
+      await page.selectOption('#schedule-interval', '30');
+      await page.check('#schedule-enabled');
+      await page.waitForFunction(() => document.querySelector('#schedule-card').dataset.enabled === 'true', null, { timeout: WAIT_MS });
+      const stored = await apiCall(config, 'GET', '/sync/schedule');
+      assert.equal(stored.body.enabled, true);
+      assert.equal(stored.body.interval_minutes, 30);
+      assert.ok(stored.body.next_run_at, 'no next run after turning it on');
+      const expected = await page.evaluate((iso) => new Date(iso).toLocaleString(undefined, {
+        weekday: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }), stored.body.next_run_at);
+      assert.equal(await page.textContent('#schedule-next'), `Next automatic sync: ${expected}.`);
+      await shot(page, 'schedule-on');
+
+      // It survives a reload.
+      await loadReady(page);
+      await page.waitForFunction(() => document.querySelector('#schedule-card').dataset.enabled === 'true', null, { timeout: WAIT_MS });
+      assert.equal(await page.isChecked('#schedule-enabled'), true);
+      assert.equal(await page.inputValue('#schedule-interval'), '30');
+      await page.uncheck('#schedule-enabled');
+      await page.waitForFunction(() => document.querySelector('#schedule-card').dataset.enabled === 'false', null, { timeout: WAIT_MS });
+      assert.equal((await apiCall(config, 'GET', '/sync/schedule')).body.enabled, false);
+      assertNoPageErrors(page);
+    });
+
     it('asks for the token once, rejects a wrong one, remembers the right one and forgets it', async (t) => {
       const page = await openPage({ withToken: false });
       if (!config.token) {
