@@ -291,9 +291,7 @@ BOOST_AUTO_TEST_CASE(two_jobs_stop_at_the_daily_limit_wait_through_a_restart_and
   test::fake_opendota fake;
   fake.set_detail_size(300);
   // 2 x 30 matches: more than the day's 50 requests, and the rest (about
-  // 12, plus a batch or two fetched again after the wait) well inside the
-  // next day's 50. With 2 x 40 the refetched batches could spend the second
-  // day too under load, and the jobs waited a third time.
+  // 12) well inside the next day's 50, whatever the timing of the cut.
   for (std::int64_t a : {40, 41})
     fake.set_history_size(a, 30);
   auto url = test::fresh_database("quota_wait_resume");
