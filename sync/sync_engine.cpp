@@ -205,10 +205,12 @@ step_result sync_engine::details_step(db::connection_source& source,
   std::vector<db::detail_write> batch;
   batch.reserve(ids.size());
   std::int64_t failed = 0;
+  std::int64_t repaired = 0;
   for (std::size_t k = 0; k < ids.size(); ++k) {
     auto& r = results[k];
     switch (r.kind) {
       case upstream::result_kind::ok:
+        repaired += r.repaired_escapes > 0 ? 1 : 0;
         batch.push_back({ids[k], db::detail_outcome::fetched, std::move(r.text)});
         break;
       case upstream::result_kind::not_found:
@@ -239,6 +241,7 @@ step_result sync_engine::details_step(db::connection_source& source,
     pqxx::work tx(conn);
     next_job.updated_matches += db::match_store::store_details(tx, job_.account_id, job_.id, batch);
     next_job.failed_matches += failed;
+    next_job.repaired_matches += repaired;
     next_job.processed_matches += static_cast<std::int64_t>(batch.size());
     next_job.detail_cursor = ids.back();
     commit_as(tx, next_job);
@@ -261,6 +264,7 @@ db::job_progress sync_engine::progress_of(const sync_job& job) {
   p.new_matches = job.new_matches;
   p.updated_matches = job.updated_matches;
   p.failed_matches = job.failed_matches;
+  p.repaired_matches = job.repaired_matches;
   p.list_offset = job.list_offset;
   p.list_top_match_id = job.list_top_match_id;
   p.detail_cursor = job.detail_cursor;
@@ -302,6 +306,7 @@ void sync_engine::add_stats(const upstream::request_stats& s) {
   stats_.rate_limited += s.rate_limited;
   stats_.budget_wait += s.budget_wait;
   stats_.backoff_wait += s.backoff_wait;
+  stats_.repaired_details += s.repaired_details;
 }
 
 upstream::request_stats sync_engine::take_stats() {

@@ -194,6 +194,8 @@ struct http_client::impl {
           result.kind = result_kind::ok;
           result.data = std::move(verdict.data);
           result.text = std::move(verdict.text);
+          result.repaired_escapes = verdict.repaired_escapes;
+          result.stats.repaired_details += verdict.repaired_escapes > 0 ? 1 : 0;
           return result;
         case answer_kind::not_found:
           // A detail or an account may be missing; a player's match list

@@ -133,6 +133,20 @@ BOOST_AUTO_TEST_CASE(unknown_and_marked_matches_have_no_details) {
   BOOST_TEST(get("/api/matches/" + std::to_string(id))->status == 200);
 }
 
+BOOST_AUTO_TEST_CASE(bad_escapes_put_a_lone_surrogate_and_a_nul_escape_in_the_detail_text) {
+  auto id = fake_opendota::match_id(42, 4);
+  fake().set_bad_escapes(id);
+  auto res = get("/api/matches/" + std::to_string(id));
+  BOOST_TEST_REQUIRE(res->status == 200);
+  BOOST_TEST(res->body.find(R"("personaname":"ab\ud83d")") != std::string::npos);
+  BOOST_TEST(res->body.find(R"("chat":"gg\u0000wp")") != std::string::npos);
+  BOOST_TEST(res->body.find(R"("escaped":"\\ud83d")") != std::string::npos);
+  // A strict parser refuses it, as PostgreSQL's jsonb does.
+  BOOST_TEST(!json::accept(res->body));
+  fake().set_bad_escapes(id, false);
+  BOOST_TEST(json::accept(get("/api/matches/" + std::to_string(id))->body));
+}
+
 BOOST_AUTO_TEST_CASE(scripted_answers_come_in_order_then_normal_ones) {
   fake().script("/api/matches/.*",
                 {scripted_answer::http_status(503),

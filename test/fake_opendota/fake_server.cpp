@@ -164,6 +164,12 @@ void fake_opendota::set_no_details(std::int64_t match_id, bool no_details) {
           {{"no_details", no_details}});
 }
 
+void fake_opendota::set_bad_escapes(std::int64_t match_id, bool bad) {
+  control("POST",
+          "/_control/matches/" + std::to_string(match_id) + "/bad_escapes",
+          {{"bad_escapes", bad}});
+}
+
 void fake_opendota::set_detail_size(int bytes) {
   control("POST", "/_control/detail_size", {{"bytes", bytes}});
 }

@@ -141,6 +141,9 @@ public:
   int change_match(std::int64_t match_id);
   /// The match's detail answers 404 (or, with false, normally again).
   void set_no_details(std::int64_t match_id, bool no_details = true);
+  /// The match's detail text holds a lone surrogate escape and a `\u0000`
+  /// (fake_world::set_bad_escapes), or, with false, none again.
+  void set_bad_escapes(std::int64_t match_id, bool bad = true);
   /// Detail objects of about `bytes` bytes from now on.
   void set_detail_size(int bytes);
   /// "normal", "private" (lists [], profile.fh_unavailable) or "unknown"

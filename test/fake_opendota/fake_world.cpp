@@ -7,6 +7,7 @@ namespace matchsync::fake {
 namespace {
 
 constexpr std::int64_t first_start_time = 1700000000;
+constexpr const char* cut_name_placeholder = "@cut name@";
 
 std::uint64_t mix(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -56,6 +57,13 @@ void fake_world::set_no_details(std::int64_t match_id, bool no_details) {
     no_details_.insert(match_id);
   else
     no_details_.erase(match_id);
+}
+
+void fake_world::set_bad_escapes(std::int64_t match_id, bool bad) {
+  if (bad)
+    bad_escapes_.insert(match_id);
+  else
+    bad_escapes_.erase(match_id);
 }
 
 int fake_world::version(std::int64_t match_id) const {
@@ -174,6 +182,8 @@ std::optional<std::string> fake_world::detail_text(std::int64_t match_id) const 
                          {"xp_per_min", pick(match_id, 80 + p, 300, 850)}});
     }
   }
+  if (bad_escapes_.count(match_id) != 0)
+    players[0]["personaname"] = cut_name_placeholder;
   nlohmann::json d = {
     {"match_id", match_id},
     {"version", s["version"]},
@@ -208,6 +218,14 @@ std::optional<std::string> fake_world::detail_text(std::int64_t match_id) const 
     text += entry;
   }
   text += "]}";
+  if (bad_escapes_.count(match_id) != 0) {
+    // Written as text: no JSON library emits a lone surrogate escape, Node
+    // does. The cut name where a real one is, in a player's line.
+    static const std::string placeholder = "\"" + std::string(cut_name_placeholder) + "\"";
+    text.replace(text.find(placeholder), placeholder.size(), R"("ab\ud83d")");
+    text.pop_back();
+    text += R"(,"odd_text":{"chat":"gg\u0000wp","emoji":"\ud83d\ude00","escaped":"\\ud83d"}})";
+  }
   return text;
 }
 

@@ -53,6 +53,12 @@ public:
   int change(std::int64_t match_id);
   /// A match whose detail answers 404 (or answers normally again).
   void set_no_details(std::int64_t match_id, bool no_details);
+  /// A match whose detail text holds the escapes PostgreSQL's jsonb refuses,
+  /// as Node's JSON.stringify writes them: its player's `personaname` a
+  /// Steam name cut inside an emoji (`"ab\ud83d"`, a lone surrogate), a
+  /// chat line with `\u0000`; beside them a valid pair and an escaped
+  /// backslash (`"\\ud83d"`, no escape at all) that must stay as they are.
+  void set_bad_escapes(std::int64_t match_id, bool bad);
 
   /// Approximate size of a detail's JSON text.
   void set_detail_bytes(int bytes) { detail_bytes_ = bytes; }
@@ -75,6 +81,7 @@ private:
   std::map<std::int64_t, int> versions_;
   std::map<std::int64_t, account_kind> kinds_;
   std::set<std::int64_t> no_details_;
+  std::set<std::int64_t> bad_escapes_;
 };
 
 }  // namespace matchsync::fake

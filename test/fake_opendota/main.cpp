@@ -479,6 +479,13 @@ void register_control_routes(httplib::Server& server, fake_state& state) {
             state.world.set_no_details(id, on);
             return json{{"match_id", id}, {"no_details", on}};
           });
+  control(server, "POST", R"(/_control/matches/(-?\d+)/bad_escapes)", state,
+          [&state](const httplib::Request& req, const json& body) {
+            auto id = std::stoll(req.matches[1]);
+            bool on = body.value("bad_escapes", true);
+            state.world.set_bad_escapes(id, on);
+            return json{{"match_id", id}, {"bad_escapes", on}};
+          });
   control(server, "POST", "/_control/latency", state,
           [&state](const httplib::Request&, const json& body) {
             state.plan.set_latency(body.value("fixed_ms", 0),

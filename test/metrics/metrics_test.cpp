@@ -43,3 +43,12 @@ BOOST_AUTO_TEST_CASE(http_requests_are_counted_per_method_route_and_status_acros
   BOOST_TEST(sample(text, R"(matchsync_http_request_duration_seconds_count{route="/sync/status"})") == 8001);
   BOOST_TEST(sample(text, R"(matchsync_http_request_duration_seconds_bucket{route="/sync/status",le="0.0005"})") == 8000);
 }
+
+BOOST_AUTO_TEST_CASE(repaired_details_are_counted) {
+  matchsync::metrics m;
+  BOOST_TEST(sample(m.serialize(), "matchsync_upstream_details_repaired_total") == 0);
+  m.details_repaired(2);
+  m.details_repaired(0);
+  m.details_repaired(1);
+  BOOST_TEST(sample(m.serialize(), "matchsync_upstream_details_repaired_total") == 3);
+}

@@ -642,6 +642,43 @@ BOOST_AUTO_TEST_CASE(a_404_detail_is_recorded_and_not_asked_again) {
   h.check_complete(account, {missing});
 }
 
+// SPEC §2: a detail whose text jsonb refuses (a lone surrogate escape, a
+// \u0000) is stored with those escapes as U+FFFD and nothing else changed,
+// counted as repaired, never failed, never asked again for it.
+BOOST_AUTO_TEST_CASE(escapes_jsonb_refuses_are_stored_as_u_fffd_once_and_not_asked_again) {
+  harness h("engine_bad_escapes");
+  h.fake.set_detail_size(2000);
+  const std::int64_t account = 6;
+  auto odd = test::fake_opendota::match_id(account, 2);
+  h.fake.set_bad_escapes(odd);
+  auto r = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(r.job.status == job_status::completed);
+  BOOST_TEST(r.job.failed_matches == 0);
+  BOOST_TEST(r.job.repaired_matches == 1);
+  BOOST_TEST(db::job_store(h.conn).find(r.job.id)->repaired_matches == 1);
+  h.check_complete(account);
+  {
+    pqxx::nontransaction tx(h.conn);
+    auto row = tx.exec_params1(
+      "SELECT details->'players'->0->>'personaname', details->'odd_text'->>'chat', "
+      "details->'odd_text'->>'emoji', details->'odd_text'->>'escaped', "
+      "details->>'match_id' FROM matches WHERE match_id = $1", odd);
+    BOOST_TEST(row[0].as<std::string>() == "ab\xef\xbf\xbd");
+    BOOST_TEST(row[1].as<std::string>() == "gg\xef\xbf\xbdwp");
+    BOOST_TEST(row[2].as<std::string>() == "\xf0\x9f\x98\x80");
+    BOOST_TEST(row[3].as<std::string>() == "\\ud83d");
+    BOOST_TEST(row[4].as<std::int64_t>() == odd);
+  }
+  // Asked once: the first sync's requests for it were one, the next sync's none.
+  BOOST_TEST(h.count_requests(0, "/api/matches/" + std::to_string(odd)) == 1u);
+  auto since = h.fake.log().size();
+  auto again = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(again.job.status == job_status::completed);
+  BOOST_TEST(again.job.total_matches == 0);
+  BOOST_TEST(again.job.repaired_matches == 0);
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_cancelled_token_drops_the_request_in_flight) {
   harness h("engine_cancel");
   h.fake.set_latency(5000);
