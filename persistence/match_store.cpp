@@ -38,22 +38,31 @@ RETURNING (xmax = 0) AS inserted
 // detail is taken from the array by its position where it is written: rows
 // carrying 20 KB details through a join would be copied into its tables.
 // Counts the matches whose stored details changed and that this job had not
-// yet changed: the old values are read in the same statement.
+// yet changed: the old values are read in the same statement. "Changed" is
+// told by the fingerprint of what OpenDota does not compute per request
+// (sync/detail_fingerprint.hpp), so the old details are never read back;
+// details stored before migration 006, or given without a fingerprint,
+// compare the details themselves.
 constexpr const char* store_details_name = "match_store_details";
 constexpr const char* store_details_sql = R"sql(
 WITH input AS (
-  SELECT u.match_id, u.outcome, u.n::int - 1 AS at
-  FROM unnest($3::bigint[], $4::text[]) WITH ORDINALITY AS u(match_id, outcome, n)
+  SELECT u.match_id, u.outcome, u.fp, u.n::int - 1 AS at
+  FROM unnest($3::bigint[], $4::text[], $6::bigint[]) WITH ORDINALITY
+    AS u(match_id, outcome, fp, n)
 ), old AS (
   SELECT m.match_id, m.changed_by_job,
          CASE WHEN i.outcome = 'fetched' AND m.details IS NOT NULL
-              THEN m.details IS DISTINCT FROM $5::jsonb -> i.at
+              THEN CASE WHEN m.details_fingerprint IS NULL OR i.fp IS NULL
+                        THEN m.details IS DISTINCT FROM $5::jsonb -> i.at
+                        ELSE m.details_fingerprint IS DISTINCT FROM i.fp END
               ELSE false END AS differs
   FROM matches m JOIN input i ON m.match_id = i.match_id
   WHERE m.account_id = $1 AND m.match_id = ANY($3::bigint[])
 ), upd AS (
   UPDATE matches m SET
     details = CASE WHEN i.outcome = 'fetched' THEN $5::jsonb -> i.at ELSE m.details END,
+    details_fingerprint = CASE WHEN i.outcome = 'fetched' THEN i.fp
+                               ELSE m.details_fingerprint END,
     details_state = CASE WHEN i.outcome IN ('failed', 'none') AND m.details_state = 'fetched'
                          THEN m.details_state ELSE i.outcome END,
     changed_by_job = CASE WHEN o.differs THEN $2 ELSE m.changed_by_job END,
@@ -151,7 +160,7 @@ std::int64_t match_store::store_details(pqxx::transaction_base& tx,
     return 0;
   // Array literals need no escaping: ids are numbers, outcomes fixed words,
   // and the details travel as one JSON array of the upstream's own text.
-  std::string ids = "{", outcomes = "{", details = "[";
+  std::string ids = "{", outcomes = "{", fingerprints = "{", details = "[";
   std::size_t bytes = 2;
   for (auto& w : batch)
     bytes += w.json.size() + 1;
@@ -162,17 +171,23 @@ std::int64_t match_store::store_details(pqxx::transaction_base& tx,
     ids += sep + std::to_string(w.match_id);
     outcomes += sep;
     outcomes += outcome_name(w.outcome);
+    fingerprints += sep;
+    fingerprints += w.outcome == detail_outcome::fetched && w.fingerprint
+                      ? std::to_string(*w.fingerprint)
+                      : "NULL";
     details += sep;
     details += w.outcome == detail_outcome::fetched ? w.json : "null";
   }
   ids += "}";
   outcomes += "}";
+  fingerprints += "}";
   details += "]";
   // Prepared once per connection (a repeated definition is a no-op).
   tx.conn().prepare(store_details_name, store_details_sql);
   // Moved in: libpqxx copies a parameter passed as an lvalue (400 KB here).
   return tx.exec_prepared1(store_details_name, account_id, job_id, std::move(ids),
-                           std::move(outcomes), std::move(details))[0]
+                           std::move(outcomes), std::move(details),
+                           std::move(fingerprints))[0]
     .as<std::int64_t>();
 }
 

@@ -4,6 +4,7 @@
 #include "persistence/database.hpp"
 #include "persistence/match_store.hpp"
 #include "persistence/sync_state_store.hpp"
+#include "sync/detail_fingerprint.hpp"
 #include "sync/details_ahead.hpp"
 #include "sync/sync_plan.hpp"
 #include "upstream/cancel_token.hpp"
@@ -211,13 +212,15 @@ step_result sync_engine::details_step(db::connection_source& source,
     switch (r.kind) {
       case upstream::result_kind::ok:
         repaired += r.repaired_escapes > 0 ? 1 : 0;
-        batch.push_back({ids[k], db::detail_outcome::fetched, std::move(r.text)});
+        batch.emplace_back(ids[k], db::detail_outcome::fetched, std::move(r.text));
+        batch.back().fingerprint =
+          static_cast<std::int64_t>(detail_fingerprint(batch.back().json));
         break;
       case upstream::result_kind::not_found:
-        batch.push_back({ids[k], db::detail_outcome::none, {}});
+        batch.emplace_back(ids[k], db::detail_outcome::none);
         break;
       case upstream::result_kind::failed:
-        batch.push_back({ids[k], db::detail_outcome::failed, {}});
+        batch.emplace_back(ids[k], db::detail_outcome::failed);
         ++failed;
         break;
       case upstream::result_kind::daily_limit:

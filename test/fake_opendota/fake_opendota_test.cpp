@@ -147,6 +147,33 @@ BOOST_AUTO_TEST_CASE(bad_escapes_put_a_lone_surrogate_and_a_nul_escape_in_the_de
   BOOST_TEST(json::accept(get("/api/matches/" + std::to_string(id))->body));
 }
 
+BOOST_AUTO_TEST_CASE(request_time_fields_differ_on_every_answer_and_nothing_else_does) {
+  auto id = fake_opendota::match_id(42, 5);
+  auto plain = get_json("/api/matches/" + std::to_string(id));
+  BOOST_TEST(!plain["players"][0].contains("benchmarks"));
+  fake().set_request_time_fields();
+  auto a = get_json("/api/matches/" + std::to_string(id));
+  auto b = get_json("/api/matches/" + std::to_string(id));
+  BOOST_TEST(a != b);
+  for (auto* field : {"benchmarks", "personaname", "last_login", "rank_tier", "is_subscriber"})
+    BOOST_TEST(a["players"][3][field] != b["players"][3][field], field);
+  BOOST_TEST(a["od_data"] != b["od_data"]);
+  BOOST_TEST(a["radiant_team"] != b["radiant_team"]);
+  // Without them both answers are the match as it was.
+  for (auto* j : {&a, &b}) {
+    for (auto* field : {"od_data", "league", "radiant_team", "dire_team"})
+      j->erase(field);
+    for (auto& p : (*j)["players"])
+      for (auto* field : {"benchmarks", "personaname", "name", "last_login", "rank_tier",
+                          "computed_mmr", "is_subscriber", "is_contributor", "cosmetics"})
+        p.erase(field);
+    j->erase("chat");
+  }
+  plain.erase("chat");  // padding, sized around what precedes it
+  BOOST_TEST(a == plain);
+  BOOST_TEST(b == plain);
+}
+
 BOOST_AUTO_TEST_CASE(scripted_answers_come_in_order_then_normal_ones) {
   fake().script("/api/matches/.*",
                 {scripted_answer::http_status(503),

@@ -170,6 +170,10 @@ void fake_opendota::set_bad_escapes(std::int64_t match_id, bool bad) {
           {{"bad_escapes", bad}});
 }
 
+void fake_opendota::set_request_time_fields(bool on) {
+  control("POST", "/_control/request_time_fields", {{"on", on}});
+}
+
 void fake_opendota::set_detail_size(int bytes) {
   control("POST", "/_control/detail_size", {{"bytes", bytes}});
 }

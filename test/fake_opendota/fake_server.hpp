@@ -144,6 +144,10 @@ public:
   /// The match's detail text holds a lone surrogate escape and a `\u0000`
   /// (fake_world::set_bad_escapes), or, with false, none again.
   void set_bad_escapes(std::int64_t match_id, bool bad = true);
+  /// Details carry fields OpenDota computes per request (benchmarks,
+  /// rank_tier, personaname, last_login, od_data, teams...), different on
+  /// every answer (fake_world::set_request_time_fields); false: none.
+  void set_request_time_fields(bool on = true);
   /// Detail objects of about `bytes` bytes from now on.
   void set_detail_size(int bytes);
   /// "normal", "private" (lists [], profile.fh_unavailable) or "unknown"

@@ -150,7 +150,8 @@ nlohmann::json fake_world::page(std::int64_t account_id, std::int64_t limit,
   return out;
 }
 
-std::optional<std::string> fake_world::detail_text(std::int64_t match_id) const {
+std::optional<std::string> fake_world::detail_text(std::int64_t match_id,
+                                                   std::uint64_t answer) const {
   if (match_id < 1 || no_details_.count(match_id) != 0)
     return std::nullopt;
   auto account_id = (match_id - 1) / max_history;
@@ -182,6 +183,23 @@ std::optional<std::string> fake_world::detail_text(std::int64_t match_id) const 
                          {"xp_per_min", pick(match_id, 80 + p, 300, 850)}});
     }
   }
+  if (request_time_fields_) {
+    // As buildMatch.ts adds them: looked up (or computed against the
+    // current benchmark epoch) when the request comes.
+    auto a = static_cast<int>(answer % 1000);
+    for (auto& p : players) {
+      p["benchmarks"] = {{"gold_per_min", {{"raw", p["gold_per_min"]}, {"pct", a / 1000.0}}},
+                         {"kills_per_min", {{"raw", 0.2}, {"pct", (a % 7) / 7.0}}}};
+      p["personaname"] = "player name " + std::to_string(a);
+      p["name"] = nullptr;
+      p["last_login"] = "2026-12-03T10:" + std::to_string(10 + a % 50) + ":00.000Z";
+      p["rank_tier"] = 11 + a % 70;
+      p["computed_mmr"] = 2000 + a;
+      p["is_subscriber"] = a % 2 == 1;
+      p["is_contributor"] = false;
+      p["cosmetics"] = nlohmann::json::array({{{"item_id", 4000 + a}}});
+    }
+  }
   if (bad_escapes_.count(match_id) != 0)
     players[0]["personaname"] = cut_name_placeholder;
   nlohmann::json d = {
@@ -194,6 +212,14 @@ std::optional<std::string> fake_world::detail_text(std::int64_t match_id) const 
     {"lobby_type", s["lobby_type"]},
     {"players", std::move(players)},
   };
+  if (request_time_fields_) {
+    auto a = static_cast<int>(answer % 1000);
+    d["od_data"] = {{"has_api", true}, {"has_gcdata", true}, {"has_parsed", false},
+                    {"has_archive", a % 2 == 1}};
+    d["league"] = {{"leagueid", 15000}, {"name", "League"}, {"tier", a % 2 ? "premium" : "professional"}};
+    d["radiant_team"] = {{"team_id", 1}, {"name", "Radiant"}, {"rating", 1000 + a}};
+    d["dire_team"] = {{"team_id", 2}, {"name", "Dire"}, {"wins", a}};
+  }
   // Pad with chat lines up to the configured size: real details weigh tens
   // of KB, which matters for transfer times and storage. The lines are
   // written as text (what nlohmann would dump for them, keys sorted): this

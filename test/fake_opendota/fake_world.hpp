@@ -59,6 +59,11 @@ public:
   /// chat line with `\u0000`; beside them a valid pair and an escaped
   /// backslash (`"\\ud83d"`, no escape at all) that must stay as they are.
   void set_bad_escapes(std::int64_t match_id, bool bad);
+  /// Details carry the fields OpenDota computes when it answers (odota/core
+  /// svc/util/buildMatch.ts: players' benchmarks, rank_tier, personaname,
+  /// last_login, is_subscriber...; od_data, league and teams), with values
+  /// drawn from the answer's serial number: they differ on every answer.
+  void set_request_time_fields(bool on) { request_time_fields_ = on; }
 
   /// Approximate size of a detail's JSON text.
   void set_detail_bytes(int bytes) { detail_bytes_ = bytes; }
@@ -69,14 +74,17 @@ public:
   /// The detail object, or nullopt when the upstream "has none" (unknown
   /// match, or marked with set_no_details).
   std::optional<nlohmann::json> detail(std::int64_t match_id) const;
-  /// The same as JSON text, as the fake serves it (cheaper than dumping).
-  std::optional<std::string> detail_text(std::int64_t match_id) const;
+  /// The same as JSON text, as the fake serves it (cheaper than dumping);
+  /// `answer` (a serial number per answer) draws the request-time fields.
+  std::optional<std::string> detail_text(std::int64_t match_id,
+                                         std::uint64_t answer = 0) const;
 
 private:
   nlohmann::json summary(std::int64_t account_id, std::int64_t index) const;
   int version(std::int64_t match_id) const;
 
   int detail_bytes_;
+  bool request_time_fields_ = false;
   std::map<std::int64_t, std::int64_t> sizes_;
   std::map<std::int64_t, int> versions_;
   std::map<std::int64_t, account_kind> kinds_;

@@ -460,6 +460,44 @@ BOOST_AUTO_TEST_CASE(full_sync_counts_changed_matches_as_updated_once) {
   BOOST_TEST(third.job.updated_matches == 0);
 }
 
+// SPEC §3: a full sync counts a match updated only when its summary, its
+// parse state or a detail field OpenDota does not compute per request
+// changed, though every answer differs in those fields; the details stored
+// are still the newest.
+BOOST_AUTO_TEST_CASE(full_sync_ignores_request_time_fields_when_counting_updates) {
+  harness h("engine_request_time");
+  h.fake.set_detail_size(1500);
+  h.fake.set_request_time_fields();
+  const std::int64_t account = 60;
+  auto first = h.sync_to_end(account, job_type::full_sync);
+  BOOST_REQUIRE(first.job.status == job_status::completed);
+  BOOST_TEST(first.job.new_matches == 60);
+  auto second = h.sync_to_end(account, job_type::full_sync);
+  BOOST_TEST(second.job.status == job_status::completed);
+  BOOST_TEST(second.job.processed_matches == 60);
+  BOOST_TEST(second.job.updated_matches == 0);
+  // Each answer's benchmark percentile is its serial number / 1000: the
+  // stored details of an unchanged match are those of the newest answer.
+  auto history = h.fake.history(account);
+  auto unchanged = history[3]["match_id"].get<std::int64_t>();
+  auto pct = [&](std::int64_t id) {
+    pqxx::nontransaction tx(h.conn);
+    return tx.exec_params1("SELECT details->'players'->0->'benchmarks'->'gold_per_min'->>'pct' "
+                           "FROM matches WHERE account_id = $1 AND match_id = $2", account, id)[0]
+      .as<std::string>();
+  };
+  auto before = pct(unchanged);
+  auto changed = history[7]["match_id"].get<std::int64_t>();
+  h.fake.change_match(changed);  // its kill count grows
+  auto third = h.sync_to_end(account, job_type::full_sync);
+  BOOST_TEST(third.job.updated_matches == 1);
+  BOOST_TEST(pct(unchanged) != before);
+  pqxx::nontransaction tx(h.conn);
+  BOOST_TEST(tx.exec_params1("SELECT match_id FROM matches WHERE account_id = $1 "
+                             "AND changed_by_job = $2", account, third.job.id)[0]
+               .as<std::int64_t>() == changed);
+}
+
 // SPEC §2/§3: the daily-limit body and X-Rate-Limit-Remaining-Day: 0 each
 // put the job into the same quota wait until the upstream's day starts
 // (here 00:00 UTC), never a failure; the wait is written to the job's row.
