@@ -9,7 +9,10 @@ namespace matchsync::db {
 namespace {
 
 // One statement per page: the items are unpacked inside PostgreSQL.
-// `changed_by_job` lets a resumed job count an update only once.
+// `changed_by_job` lets a resumed job count an update only once. A listed
+// parse `version` (not null) other than the one the stored details were
+// fetched with makes them `stale`: fetched again, shown meanwhile. Only a
+// changed summary is written, so an unchanged page costs no write.
 constexpr const char* upsert_summaries_sql = R"sql(
 INSERT INTO matches AS m (account_id, match_id, player_slot, radiant_win,
   duration, game_mode, lobby_type, hero_id, start_time, kills, deaths, assists,
@@ -27,6 +30,12 @@ ON CONFLICT (account_id, match_id) DO UPDATE SET
   start_time = EXCLUDED.start_time, kills = EXCLUDED.kills,
   deaths = EXCLUDED.deaths, assists = EXCLUDED.assists,
   summary = EXCLUDED.summary, changed_by_job = EXCLUDED.changed_by_job,
+  details_state = CASE
+    WHEN m.details_state = 'fetched'
+     AND nullif(EXCLUDED.summary->'version', 'null') IS NOT NULL
+     AND nullif(EXCLUDED.summary->'version', 'null')
+         IS DISTINCT FROM nullif(m.details_version, 'null')
+    THEN 'stale' ELSE m.details_state END,
   updated_at = now()
 WHERE m.summary IS DISTINCT FROM EXCLUDED.summary
 RETURNING (xmax = 0) AS inserted
@@ -63,8 +72,14 @@ WITH input AS (
     details = CASE WHEN i.outcome = 'fetched' THEN $5::jsonb -> i.at ELSE m.details END,
     details_fingerprint = CASE WHEN i.outcome = 'fetched' THEN i.fp
                                ELSE m.details_fingerprint END,
-    details_state = CASE WHEN i.outcome IN ('failed', 'none') AND m.details_state = 'fetched'
-                         THEN m.details_state ELSE i.outcome END,
+    -- Details once fetched are kept: a failure leaves them as they were
+    -- (a stale one is asked again later), a 404 leaves them as they are.
+    details_state = CASE
+      WHEN i.outcome = 'failed' AND m.details_state IN ('fetched', 'stale') THEN m.details_state
+      WHEN i.outcome = 'none' AND m.details_state IN ('fetched', 'stale') THEN 'fetched'
+      ELSE i.outcome END,
+    details_version = CASE WHEN i.outcome = 'fetched' THEN m.summary->'version'
+                           ELSE m.details_version END,
     changed_by_job = CASE WHEN o.differs THEN $2 ELSE m.changed_by_job END,
     updated_at = now()
   FROM input i JOIN old o USING (match_id)
@@ -81,14 +96,14 @@ constexpr const char* ids_below_all_sql =
   "AND ($2::bigint IS NULL OR match_id < $2) ORDER BY match_id DESC LIMIT $3";
 constexpr const char* ids_below_lacking_sql =
   "SELECT match_id FROM matches WHERE account_id = $1 "
-  "AND details_state IN ('missing', 'failed') "
+  "AND details_state IN ('missing', 'failed', 'stale') "
   "AND ($2::bigint IS NULL OR match_id < $2) ORDER BY match_id DESC LIMIT $3";
 constexpr const char* count_below_all_sql =
   "SELECT count(*) FROM matches WHERE account_id = $1 "
   "AND ($2::bigint IS NULL OR match_id < $2)";
 constexpr const char* count_below_lacking_sql =
   "SELECT count(*) FROM matches WHERE account_id = $1 "
-  "AND details_state IN ('missing', 'failed') "
+  "AND details_state IN ('missing', 'failed', 'stale') "
   "AND ($2::bigint IS NULL OR match_id < $2)";
 
 #define MS_MATCH_COLUMNS                                                     \
@@ -123,7 +138,8 @@ match_row to_match(const pqxx::row& r) {
   m.assists = r[8].get<std::int32_t>();
   m.game_mode = r[9].get<std::int32_t>();
   m.lobby_type = r[10].get<std::int32_t>();
-  m.has_details = r[11].as<std::string>() == "fetched";
+  auto state = r[11].as<std::string>();
+  m.has_details = state == "fetched" || state == "stale";
   m.details_json = r[12].get<std::string>();
   return m;
 }

@@ -86,7 +86,8 @@ public:
                                     const std::vector<detail_write>& batch);
 
   /// Match ids below `below` (all when nullopt), newest first: every one when
-  /// `only_lacking` is false, else those without details (missing or failed).
+  /// `only_lacking` is false, else those without details (missing or failed)
+  /// or whose details are stale (parsed since they were fetched).
   static std::vector<std::int64_t> ids_below(pqxx::transaction_base& tx,
                                              std::int64_t account_id,
                                              std::optional<std::int64_t> below,

@@ -174,6 +174,28 @@ BOOST_AUTO_TEST_CASE(request_time_fields_differ_on_every_answer_and_nothing_else
   BOOST_TEST(b == plain);
 }
 
+BOOST_AUTO_TEST_CASE(an_unparsed_match_lists_version_null_until_parsed_then_grows) {
+  fake().set_detail_size(3000);
+  fake().set_unparsed(42);
+  auto id = fake_opendota::match_id(42, 40);
+  auto listed = get_json("/api/players/42/matches?limit=3");
+  BOOST_TEST(listed[1]["match_id"].get<std::int64_t>() == id);
+  BOOST_TEST(listed[1]["version"].is_null());
+  auto before = get("/api/matches/" + std::to_string(id))->body;
+  BOOST_TEST(json::parse(before)["version"].is_null());
+  BOOST_TEST(fake().parse_match(id) == 21);
+  auto after = get_json("/api/players/42/matches?limit=3");
+  BOOST_TEST(after[1]["version"] == 21);
+  BOOST_TEST(after[0] == listed[0]);  // the others stay unparsed
+  BOOST_TEST(after[0]["version"].is_null());
+  auto parsed = get("/api/matches/" + std::to_string(id))->body;
+  BOOST_TEST(parsed.size() > 4 * before.size());
+  auto d = json::parse(parsed);
+  BOOST_TEST(d["version"] == 21);
+  BOOST_TEST(d["players"][0]["purchase_log"].size() == 40u);
+  BOOST_TEST(!json::parse(before)["players"][0].contains("purchase_log"));
+}
+
 BOOST_AUTO_TEST_CASE(scripted_answers_come_in_order_then_normal_ones) {
   fake().script("/api/matches/.*",
                 {scripted_answer::http_status(503),

@@ -158,6 +158,17 @@ int fake_opendota::change_match(std::int64_t match_id) {
     .get<int>();
 }
 
+void fake_opendota::set_unparsed(std::int64_t account_id, bool unparsed) {
+  control("POST", "/_control/accounts/" + std::to_string(account_id) + "/unparsed",
+          {{"unparsed", unparsed}});
+}
+
+int fake_opendota::parse_match(std::int64_t match_id) {
+  return control("POST", "/_control/matches/" + std::to_string(match_id) + "/parse")
+    .at("version")
+    .get<int>();
+}
+
 void fake_opendota::set_no_details(std::int64_t match_id, bool no_details) {
   control("POST",
           "/_control/matches/" + std::to_string(match_id) + "/no_details",

@@ -139,6 +139,12 @@ public:
                                            std::int64_t count);
   /// Bumps the match's version (summary and detail change); returns it.
   int change_match(std::int64_t match_id);
+  /// The account's matches list `version: null` with short unparsed
+  /// details until parsed (fake_world::set_unparsed); false: as before.
+  void set_unparsed(std::int64_t account_id, bool unparsed = true);
+  /// The match's replay is parsed: it lists a number as `version` and its
+  /// details grow fivefold. Returns the version.
+  int parse_match(std::int64_t match_id);
   /// The match's detail answers 404 (or, with false, normally again).
   void set_no_details(std::int64_t match_id, bool no_details = true);
   /// The match's detail text holds a lone surrogate escape and a `\u0000`

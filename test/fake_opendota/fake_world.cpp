@@ -21,6 +21,8 @@ int pick(std::int64_t match_id, int field, int lo, int hi) {
   return lo + static_cast<int>(r % static_cast<std::uint64_t>(hi - lo + 1));
 }
 
+int k_damage(std::int64_t match_id) { return pick(match_id, 90, 0, 5000); }
+
 }  // namespace
 
 std::int64_t match_id_of(std::int64_t account_id, std::int64_t index) {
@@ -66,6 +68,30 @@ void fake_world::set_bad_escapes(std::int64_t match_id, bool bad) {
     bad_escapes_.erase(match_id);
 }
 
+void fake_world::set_unparsed(std::int64_t account_id, bool unparsed) {
+  if (unparsed)
+    unparsed_accounts_.insert(account_id);
+  else
+    unparsed_accounts_.erase(account_id);
+}
+
+int fake_world::parse(std::int64_t match_id) {
+  parsed_.insert(match_id);
+  return listed_version(match_id).get<int>();
+}
+
+bool fake_world::unparsed(std::int64_t match_id) const {
+  return match_id >= 1 && parsed_.count(match_id) == 0 &&
+         unparsed_accounts_.count((match_id - 1) / max_history) != 0;
+}
+
+nlohmann::json fake_world::listed_version(std::int64_t match_id) const {
+  if (unparsed(match_id))
+    return nullptr;
+  // OpenDota's parser version (21 at the time of writing) once parsed.
+  return (parsed_.count(match_id) != 0 ? 21 : 0) + version(match_id);
+}
+
 int fake_world::version(std::int64_t match_id) const {
   auto it = versions_.find(match_id);
   return it == versions_.end() ? 0 : it->second;
@@ -85,7 +111,7 @@ nlohmann::json fake_world::summary(std::int64_t account_id,
     {"lobby_type", pick(id, 5, 0, 1) == 0 ? 0 : 7},
     {"hero_id", pick(id, 6, 1, 123)},
     {"start_time", first_start_time + index * 3600},
-    {"version", v},
+    {"version", listed_version(id)},
     {"kills", pick(id, 7, 0, 20) + v},
     {"deaths", pick(id, 8, 0, 15)},
     {"assists", pick(id, 9, 0, 30)},
@@ -200,6 +226,18 @@ std::optional<std::string> fake_world::detail_text(std::int64_t match_id,
       p["cosmetics"] = nlohmann::json::array({{{"item_id", 4000 + a}}});
     }
   }
+  bool parsed = parsed_.count(match_id) != 0;
+  if (parsed) {
+    // What a replay parse adds per player (odota/core's parsed match).
+    for (auto& p : players) {
+      auto purchases = nlohmann::json::array();
+      for (int k = 0; k < 40; ++k)
+        purchases.push_back({{"time", k * 60 - 90}, {"key", "item_" + std::to_string(k)}});
+      p["purchase_log"] = std::move(purchases);
+      p["lane_pos"] = {{"72", {{"80", 3}, {"81", 5}}}, {"74", {{"90", 1}}}};
+      p["damage"] = {{"npc_dota_hero_axe", 1200 + k_damage(match_id)}, {"npc_dota_creep", 40000}};
+    }
+  }
   if (bad_escapes_.count(match_id) != 0)
     players[0]["personaname"] = cut_name_placeholder;
   nlohmann::json d = {
@@ -230,8 +268,10 @@ std::optional<std::string> fake_world::detail_text(std::int64_t match_id,
   text.pop_back();  // the closing brace
   text += ",\"chat\":[";
   bool first = true;
-  for (int line = 0; current + 100 < static_cast<std::size_t>(detail_bytes_);
-       ++line) {
+  // A parsed detail is much bigger (real ones: 14 KB unparsed, 140-250 KB
+  // parsed); here five times the configured size.
+  auto target = static_cast<std::size_t>(detail_bytes_) * (parsed ? 5 : 1);
+  for (int line = 0; current + 100 < target; ++line) {
     std::string entry = "{\"key\":\"gg wp line " + std::to_string(line) +
                         " of match " + std::to_string(match_id) +
                         "\",\"player_slot\":" + std::to_string(line % 10) +

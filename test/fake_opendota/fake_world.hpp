@@ -51,6 +51,15 @@ public:
   /// Bumps the match's version: its summary and detail change (the version
   /// field, and kills grow by the version). Returns the new version.
   int change(std::int64_t match_id);
+
+  /// An account whose matches are not parsed yet, as most of a real
+  /// history is at first: they list `version: null` and their details are
+  /// the short unparsed kind, until `parse` (or, with false, as before).
+  void set_unparsed(std::int64_t account_id, bool unparsed);
+  /// The match's replay is parsed now: it lists `version` 21 (plus its
+  /// changes), and its details grow about fivefold with what a parse adds
+  /// (per player `purchase_log`, `lane_pos`, `damage`). Returns the version.
+  int parse(std::int64_t match_id);
   /// A match whose detail answers 404 (or answers normally again).
   void set_no_details(std::int64_t match_id, bool no_details);
   /// A match whose detail text holds the escapes PostgreSQL's jsonb refuses,
@@ -82,6 +91,9 @@ public:
 private:
   nlohmann::json summary(std::int64_t account_id, std::int64_t index) const;
   int version(std::int64_t match_id) const;
+  /// The listed `version`: null while the match waits for its parse.
+  nlohmann::json listed_version(std::int64_t match_id) const;
+  bool unparsed(std::int64_t match_id) const;
 
   int detail_bytes_;
   bool request_time_fields_ = false;
@@ -90,6 +102,8 @@ private:
   std::map<std::int64_t, account_kind> kinds_;
   std::set<std::int64_t> no_details_;
   std::set<std::int64_t> bad_escapes_;
+  std::set<std::int64_t> unparsed_accounts_;
+  std::set<std::int64_t> parsed_;
 };
 
 }  // namespace matchsync::fake

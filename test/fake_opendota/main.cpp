@@ -474,6 +474,18 @@ void register_control_routes(httplib::Server& server, fake_state& state) {
             auto id = std::stoll(req.matches[1]);
             return json{{"match_id", id}, {"version", state.world.change(id)}};
           });
+  control(server, "POST", R"(/_control/accounts/(-?\d+)/unparsed)", state,
+          [&state](const httplib::Request& req, const json& body) {
+            auto account = std::stoll(req.matches[1]);
+            bool on = body.value("unparsed", true);
+            state.world.set_unparsed(account, on);
+            return json{{"account_id", account}, {"unparsed", on}};
+          });
+  control(server, "POST", R"(/_control/matches/(-?\d+)/parse)", state,
+          [&state](const httplib::Request& req, const json&) {
+            auto id = std::stoll(req.matches[1]);
+            return json{{"match_id", id}, {"version", state.world.parse(id)}};
+          });
   control(server, "POST", R"(/_control/matches/(-?\d+)/no_details)", state,
           [&state](const httplib::Request& req, const json& body) {
             auto id = std::stoll(req.matches[1]);

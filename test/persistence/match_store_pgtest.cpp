@@ -150,6 +150,44 @@ BOOST_AUTO_TEST_CASE(fingerprints_decide_what_counts_as_changed) {
                .as<std::int64_t>() == 101);
 }
 
+// A listing that shows a parse version the stored details were not fetched
+// with makes them stale: still shown, lacking for the next sync, kept
+// through a failed re-fetch, fresh again once fetched.
+BOOST_AUTO_TEST_CASE(a_newly_listed_parse_version_makes_stored_details_stale) {
+  auto with_version = [](std::int64_t id, const std::string& version) {
+    auto s = item(id, 1);
+    return "[" + s.substr(0, s.size() - 1) + ",\"version\":" + version + "}]";
+  };
+  upsert(1, with_version(5, "null"));
+  upsert(1, with_version(4, "null"));
+  store(1, {{5, db::detail_outcome::fetched, R"({"v": 1})"},
+            {4, db::detail_outcome::fetched, R"({"v": 1})"}});
+  BOOST_TEST(upsert(2, with_version(5, "null")).updated == 0);
+  BOOST_TEST(state_of(5) == "fetched");
+  BOOST_TEST(upsert(2, with_version(5, "21")).updated == 1);
+  BOOST_TEST(state_of(5) == "stale");
+  BOOST_TEST(state_of(4) == "fetched");
+  BOOST_TEST(matches.get(7, 5)->has_details);
+  {
+    pqxx::work tx(conn);
+    BOOST_TEST(db::match_store::ids_below(tx, 7, std::nullopt, true, 10) ==
+               (std::vector<std::int64_t>{5}));
+    BOOST_TEST(db::match_store::count_below(tx, 7, std::nullopt, true) == 1);
+  }
+  store(2, {{5, db::detail_outcome::failed, ""}});
+  BOOST_TEST(state_of(5) == "stale");
+  store(2, {{5, db::detail_outcome::fetched, R"({"v": 2})"}});
+  BOOST_TEST(state_of(5) == "fetched");
+  // Listed again with the version its details were fetched with: nothing to do.
+  auto again = upsert(3, with_version(5, "21") + "");
+  BOOST_TEST(again.updated == 0);
+  BOOST_TEST(state_of(5) == "fetched");
+  // A summary change that keeps the version (kills) does not make it stale.
+  auto s = item(5, 9);
+  upsert(4, "[" + s.substr(0, s.size() - 1) + ",\"version\":21}]");
+  BOOST_TEST(state_of(5) == "fetched");
+}
+
 BOOST_AUTO_TEST_CASE(stats_count_wins_by_the_players_side) {
   // slot 0 is Radiant, 128 is Dire.
   upsert(1, "[" + item(4, 10, true, 0) + "," + item(3, 0, false, 0) + "," +

@@ -498,6 +498,53 @@ BOOST_AUTO_TEST_CASE(full_sync_ignores_request_time_fields_when_counting_updates
                .as<std::int64_t>() == changed);
 }
 
+// SPEC §3: a replay parsed days later shows in the listing as a `version`
+// where there was null; an incremental that lists the match fetches its
+// details again (counted updated), and spends nothing on the others.
+BOOST_AUTO_TEST_CASE(matches_parsed_later_are_fetched_again_once_and_counted_updated) {
+  harness h("engine_parsed_later");
+  h.fake.set_detail_size(1500);
+  const std::int64_t account = 150;
+  h.fake.set_unparsed(account);
+  auto first = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_REQUIRE(first.job.status == job_status::completed);
+  BOOST_TEST(first.job.new_matches == 150);
+  // 50 of the newest 100 (the page an incremental lists) are parsed now.
+  auto history = h.fake.history(account);
+  std::set<std::string> parsed;
+  for (int i = 0; i < 100; i += 2) {
+    auto id = history[i]["match_id"].get<std::int64_t>();
+    h.fake.parse_match(id);
+    parsed.insert("/api/matches/" + std::to_string(id));
+  }
+  auto since = h.fake.log().size();
+  auto second = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(second.job.status == job_status::completed);
+  BOOST_TEST(second.job.new_matches == 0);
+  BOOST_TEST(second.job.updated_matches == 50);
+  BOOST_TEST(second.job.processed_matches == 50);
+  std::set<std::string> fetched;
+  for (auto& r : h.fake.log(since))
+    if (r.path.rfind("/api/matches/", 0) == 0)
+      fetched.insert(r.path);
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 50u);
+  BOOST_TEST((fetched == parsed));
+  {
+    pqxx::nontransaction tx(h.conn);
+    auto row = tx.exec_params1(
+      "SELECT count(*) FILTER (WHERE details->'players'->0 ? 'purchase_log'), "
+      "count(*) FILTER (WHERE details_state = 'fetched') FROM matches WHERE account_id = $1",
+      account);
+    BOOST_TEST(row[0].as<int>() == 50);
+    BOOST_TEST(row[1].as<int>() == 150);
+  }
+  h.check_complete(account);
+  since = h.fake.log().size();
+  auto third = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(third.job.updated_matches == 0);
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 0u);
+}
+
 // SPEC §2/§3: the daily-limit body and X-Rate-Limit-Remaining-Day: 0 each
 // put the job into the same quota wait until the upstream's day starts
 // (here 00:00 UTC), never a failure; the wait is written to the job's row.
