@@ -127,6 +127,12 @@ public:
   /// know.
   virtual fetch_result account(std::int64_t account_id, cancel_token& token) = 0;
 
+  /// The history's win/loss counts: `GET /api/players/{account_id}/wl
+  /// ?significant=0`, `ok` with `data` `{"win", "lose"}` (their sum is the
+  /// size of the history the listing shows). Clients that cannot ask
+  /// answer `failed` without a request (this default).
+  virtual fetch_result win_loss(std::int64_t account_id, cancel_token& token);
+
   /// The whole match object: `GET /api/matches/{match_id}`. `not_found` when
   /// the upstream has no details for it.
   virtual detail_result match_detail(std::int64_t match_id,

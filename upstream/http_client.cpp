@@ -326,6 +326,12 @@ fetch_result http_client::account(std::int64_t account_id, cancel_token& token) 
                       expected_shape::account, token, true);
 }
 
+fetch_result http_client::win_loss(std::int64_t account_id, cancel_token& token) {
+  // The same matches as the listing (significant=0, SPEC §2).
+  return impl_->fetch(impl_->lane(0), "/api/players/" + std::to_string(account_id) + "/wl",
+                      "significant=0", expected_shape::account, token, true);
+}
+
 detail_result http_client::match_detail(std::int64_t match_id,
                                         cancel_token& token) {
   return impl_->fetch_detail(impl_->lane(0), match_id, token, true);

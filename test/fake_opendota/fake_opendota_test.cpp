@@ -174,6 +174,22 @@ BOOST_AUTO_TEST_CASE(request_time_fields_differ_on_every_answer_and_nothing_else
   BOOST_TEST(b == plain);
 }
 
+BOOST_AUTO_TEST_CASE(a_hidden_match_is_not_listed_nor_counted_until_revealed_in_its_place) {
+  auto id = fake_opendota::match_id(42, 39);
+  fake().set_hidden(id);
+  auto without = get_json("/api/players/42/matches");
+  BOOST_TEST(without.size() == 41u);
+  auto wl = get_json("/api/players/42/wl");
+  BOOST_TEST(wl["win"].get<int>() + wl["lose"].get<int>() == 41);
+  // Offsets count listed matches: the second page starts past the gap.
+  auto page = get_json("/api/players/42/matches?limit=2&offset=2");
+  BOOST_TEST(page[0]["match_id"].get<std::int64_t>() == fake_opendota::match_id(42, 38));
+  fake().set_hidden(id, false);
+  auto with = get_json("/api/players/42/matches");
+  BOOST_TEST(with.size() == 42u);
+  BOOST_TEST(with[2]["match_id"].get<std::int64_t>() == id);
+}
+
 BOOST_AUTO_TEST_CASE(an_unparsed_match_lists_version_null_until_parsed_then_grows) {
   fake().set_detail_size(3000);
   fake().set_unparsed(42);

@@ -158,6 +158,11 @@ int fake_opendota::change_match(std::int64_t match_id) {
     .get<int>();
 }
 
+void fake_opendota::set_hidden(std::int64_t match_id, bool hidden) {
+  control("POST", "/_control/matches/" + std::to_string(match_id) + "/hidden",
+          {{"hidden", hidden}});
+}
+
 void fake_opendota::set_unparsed(std::int64_t account_id, bool unparsed) {
   control("POST", "/_control/accounts/" + std::to_string(account_id) + "/unparsed",
           {{"unparsed", unparsed}});

@@ -139,6 +139,9 @@ public:
                                            std::int64_t count);
   /// Bumps the match's version (summary and detail change); returns it.
   int change_match(std::int64_t match_id);
+  /// The match is not listed (nor counted by /wl) until revealed with
+  /// false: an older match OpenDota backfills below the newest ones.
+  void set_hidden(std::int64_t match_id, bool hidden = true);
   /// The account's matches list `version: null` with short unparsed
   /// details until parsed (fake_world::set_unparsed); false: as before.
   void set_unparsed(std::int64_t account_id, bool unparsed = true);

@@ -68,6 +68,13 @@ void fake_world::set_bad_escapes(std::int64_t match_id, bool bad) {
     bad_escapes_.erase(match_id);
 }
 
+void fake_world::set_hidden(std::int64_t match_id, bool hidden) {
+  if (hidden)
+    hidden_.insert(match_id);
+  else
+    hidden_.erase(match_id);
+}
+
 void fake_world::set_unparsed(std::int64_t account_id, bool unparsed) {
   if (unparsed)
     unparsed_accounts_.insert(account_id);
@@ -171,8 +178,18 @@ nlohmann::json fake_world::page(std::int64_t account_id, std::int64_t limit,
     return out;
   auto n = size(account_id);
   offset = std::max<std::int64_t>(offset, 0);
-  for (std::int64_t i = 0; (limit < 0 || i < limit) && offset + i < n; ++i)
-    out.push_back(summary(account_id, n - 1 - offset - i));
+  // Hidden matches are skipped, as if OpenDota did not have them yet: the
+  // offset counts listed matches only.
+  std::int64_t skipped = 0;
+  for (std::int64_t index = n - 1; index >= 0 && (limit < 0 || static_cast<std::int64_t>(out.size()) < limit); --index) {
+    if (hidden_.count(match_id_of(account_id, index)) != 0)
+      continue;
+    if (skipped < offset) {
+      ++skipped;
+      continue;
+    }
+    out.push_back(summary(account_id, index));
+  }
   return out;
 }
 

@@ -60,6 +60,10 @@ public:
   /// changes), and its details grow about fivefold with what a parse adds
   /// (per player `purchase_log`, `lane_pos`, `damage`). Returns the version.
   int parse(std::int64_t match_id);
+  /// A match the history does not list (yet): revealed later, it is a
+  /// backfill, an older match OpenDota adds below the newest ones
+  /// (odota/core svc/fullhistory.ts). /wl counts only what is listed.
+  void set_hidden(std::int64_t match_id, bool hidden);
   /// A match whose detail answers 404 (or answers normally again).
   void set_no_details(std::int64_t match_id, bool no_details);
   /// A match whose detail text holds the escapes PostgreSQL's jsonb refuses,
@@ -104,6 +108,7 @@ private:
   std::set<std::int64_t> bad_escapes_;
   std::set<std::int64_t> unparsed_accounts_;
   std::set<std::int64_t> parsed_;
+  std::set<std::int64_t> hidden_;
 };
 
 }  // namespace matchsync::fake

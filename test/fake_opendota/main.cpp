@@ -474,6 +474,13 @@ void register_control_routes(httplib::Server& server, fake_state& state) {
             auto id = std::stoll(req.matches[1]);
             return json{{"match_id", id}, {"version", state.world.change(id)}};
           });
+  control(server, "POST", R"(/_control/matches/(-?\d+)/hidden)", state,
+          [&state](const httplib::Request& req, const json& body) {
+            auto id = std::stoll(req.matches[1]);
+            bool on = body.value("hidden", true);
+            state.world.set_hidden(id, on);
+            return json{{"match_id", id}, {"hidden", on}};
+          });
   control(server, "POST", R"(/_control/accounts/(-?\d+)/unparsed)", state,
           [&state](const httplib::Request& req, const json& body) {
             auto account = std::stoll(req.matches[1]);

@@ -189,6 +189,11 @@ struct watching_client : upstream::client {
     note();
     return inner.account(account_id, token);
   }
+  upstream::fetch_result win_loss(std::int64_t account_id,
+                                  upstream::cancel_token& token) override {
+    note();
+    return inner.win_loss(account_id, token);
+  }
   upstream::detail_result match_detail(std::int64_t match_id,
                                        upstream::cancel_token& token) override {
     note();
@@ -496,6 +501,67 @@ BOOST_AUTO_TEST_CASE(full_sync_ignores_request_time_fields_when_counting_updates
   BOOST_TEST(tx.exec_params1("SELECT match_id FROM matches WHERE account_id = $1 "
                              "AND changed_by_job = $2", account, third.job.id)[0]
                .as<std::int64_t>() == changed);
+}
+
+// SPEC §3: OpenDota adds older matches to a history after the fact. An
+// incremental that stops at the known-complete part asks the history's size
+// (/wl, one request); only when the upstream lists more than is stored does
+// it list the whole history, and it stores exactly what arrived with
+// details. Matches that vanish upstream are kept.
+BOOST_AUTO_TEST_CASE(backfilled_matches_below_the_mark_are_found_and_stored) {
+  harness h("engine_backfill");
+  h.fake.set_detail_size(800);
+  const std::int64_t account = 300;
+  std::set<std::string> backfilled;
+  for (int index = 5; index < 200; index += 10) {
+    auto id = test::fake_opendota::match_id(account, index);
+    h.fake.set_hidden(id);
+    backfilled.insert("/api/matches/" + std::to_string(id));
+  }
+  BOOST_REQUIRE(backfilled.size() == 20u);
+  auto first = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_REQUIRE(first.job.status == job_status::completed);
+  BOOST_TEST(first.job.new_matches == 280);
+
+  // Nothing inserted: one request more than the page, no detail request.
+  auto since = h.fake.log().size();
+  auto quiet = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(quiet.job.status == job_status::completed);
+  BOOST_TEST(quiet.job.new_matches == 0);
+  BOOST_TEST(h.count_requests(since, "/api/players/") == 2u);
+  BOOST_TEST(h.count_requests(since, "/api/players/300/wl") == 1u);
+  for (auto& r : h.fake.log(since))
+    if (r.path == "/api/players/300/wl")
+      BOOST_TEST(r.params["significant"] == "0");  // the listing's matches
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 0u);
+
+  for (int index = 5; index < 200; index += 10)
+    h.fake.set_hidden(test::fake_opendota::match_id(account, index), false);
+  since = h.fake.log().size();
+  auto second = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(second.job.status == job_status::completed);
+  BOOST_TEST(second.job.new_matches == 20);
+  BOOST_TEST(second.job.updated_matches == 0);
+  std::set<std::string> fetched;
+  for (auto& r : h.fake.log(since))
+    if (r.path.rfind("/api/matches/", 0) == 0)
+      fetched.insert(r.path);
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 20u);
+  BOOST_TEST((fetched == backfilled));
+  // The page, the size, the whole history once.
+  BOOST_TEST(h.count_requests(since, "/api/players/") == 3u);
+  h.check_complete(account);
+
+  // Gone upstream (a profile hiding part of it): kept, nothing listed whole.
+  for (int index = 0; index < 5; ++index)
+    h.fake.set_hidden(test::fake_opendota::match_id(account, index));
+  since = h.fake.log().size();
+  auto third = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(third.job.status == job_status::completed);
+  BOOST_TEST(h.count_requests(since, "/api/players/") == 2u);
+  pqxx::nontransaction tx(h.conn);
+  BOOST_TEST(tx.exec_params1("SELECT count(*) FROM matches WHERE account_id = $1", account)[0]
+               .as<int>() == 300);
 }
 
 // SPEC §3: a replay parsed days later shows in the listing as a `version`
