@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz/require.hpp"
 #include "upstream/classify.hpp"
 
 namespace matchsync::fuzz {
@@ -47,10 +48,6 @@ inline upstream_answer split_answer(const std::uint8_t* data, std::size_t size) 
   return out;
 }
 
-inline void require(bool ok) {
-  if (!ok)
-    std::abort();
-}
 
 // Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
 inline bool valid_utf8(const std::string& s) {

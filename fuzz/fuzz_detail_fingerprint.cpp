@@ -6,15 +6,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "fuzz/require.hpp"
 #include "sync/detail_fingerprint.hpp"
 #include "upstream/json_check.hpp"
 
-namespace {
-void require(bool ok) {
-  if (!ok)
-    std::abort();
-}
-}  // namespace
+using matchsync::fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace matchsync;

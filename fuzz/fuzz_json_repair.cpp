@@ -7,15 +7,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "fuzz/require.hpp"
 #include "upstream/json_check.hpp"
 #include "upstream/json_repair.hpp"
 
-namespace {
-void require(bool ok) {
-  if (!ok)
-    std::abort();
-}
-}  // namespace
+using matchsync::fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace matchsync::upstream;
