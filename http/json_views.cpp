@@ -41,7 +41,6 @@ json job_view(const sync_job& job) {
     {"new_matches", job.new_matches},
     {"updated_matches", job.updated_matches},
     {"failed_matches", job.failed_matches},
-    {"repaired_matches", job.repaired_matches},
     {"progress_percentage", job.progress_percentage()},
     {"node", or_null(job.node)},
     {"attempt", job.attempt},
