@@ -87,6 +87,7 @@ void launch_step(job_actor_t* self) {
         stats->rate_limit_wait(s.budget_wait.count() / 1000.0);
       if (s.backoff_wait.count() > 0)
         stats->backoff_wait(s.backoff_wait.count() / 1000.0);
+      stats->details_repaired(s.repaired_details);
     }
     caf::anon_send(me, step_done_atom::value, std::move(r));
   });

@@ -102,7 +102,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sync_job& x) {
   return f(caf::meta::type_name("sync_job"), x.id, x.user_id, x.account_id,
            x.type, x.status, x.phase, x.total_matches, x.processed_matches,
-           x.new_matches, x.updated_matches, x.failed_matches, x.node, x.attempt,
+           x.new_matches, x.updated_matches, x.failed_matches, x.repaired_matches, x.node, x.attempt,
            x.list_offset, x.list_top_match_id, x.detail_cursor, x.created_at,
            x.started_at, x.completed_at, x.cancel_requested_at, x.error_message,
            x.resume_at, x.triggered_by);

@@ -41,6 +41,9 @@ struct sync_job {
   std::int64_t new_matches = 0;
   std::int64_t updated_matches = 0;
   std::int64_t failed_matches = 0;
+  /// Matches whose details were stored with the escapes jsonb refuses
+  /// replaced by U+FFFD (SPEC §2).
+  std::int64_t repaired_matches = 0;
   std::optional<std::string> node;
   std::int32_t attempt = 0;
   // Resume point of the sync engine (not part of the API).

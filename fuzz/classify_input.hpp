@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz/require.hpp"
 #include "upstream/classify.hpp"
 
 namespace matchsync::fuzz {
@@ -47,10 +48,6 @@ inline upstream_answer split_answer(const std::uint8_t* data, std::size_t size) 
   return out;
 }
 
-inline void require(bool ok) {
-  if (!ok)
-    std::abort();
-}
 
 // Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
 inline bool valid_utf8(const std::string& s) {
@@ -106,6 +103,10 @@ inline void check_answer(const std::uint8_t* data, std::size_t size,
       // must see one object in it.
       require(a.data.is_null());
       require(nlohmann::json::parse(a.text, nullptr, false).is_object());
+      // As received, but for the escapes mended to U+FFFD (json_repair.hpp).
+      require(a.text.size() == in.body.size());
+      if (a.repaired_escapes == 0)
+        require(a.text == in.body);
     } else {
       require(a.data.is_array());
       for (const auto& item : a.data)

@@ -11,14 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz/require.hpp"
 #include "upstream/json_check.hpp"
 
-namespace {
-void require(bool ok) {
-  if (!ok)
-    std::abort();
-}
-}  // namespace
+using matchsync::fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using matchsync::upstream::json_verdict;

@@ -36,6 +36,11 @@ struct metrics::impl {
     .Name("matchsync_matches_upserted_total")
     .Help("Match rows inserted or changed")
     .Register(*registry).Add({});
+  Counter& repaired = BuildCounter()
+    .Name("matchsync_upstream_details_repaired_total")
+    .Help("Match details stored with the escapes jsonb refuses (\\u0000, lone "
+          "surrogates) replaced by U+FFFD")
+    .Register(*registry).Add({});
   Counter& pruned = BuildCounter()
     .Name("matchsync_jobs_pruned_total")
     .Help("Terminal sync jobs deleted by job retention (matches never are)")
@@ -124,6 +129,8 @@ void metrics::backoff_wait(double seconds) { impl_->backoff_seconds.Increment(se
 void metrics::matches_upserted(double n) { impl_->upserted.Increment(n); }
 
 void metrics::jobs_pruned(double n) { impl_->pruned.Increment(n); }
+
+void metrics::details_repaired(double n) { impl_->repaired.Increment(n); }
 
 void metrics::cancel_latency(double seconds) { impl_->cancel.Observe(seconds); }
 

@@ -23,6 +23,8 @@ public:
   void backoff_wait(double seconds);
   void matches_upserted(double n);
   void cancel_latency(double seconds);
+  /// Upstream details whose unstorable escapes were replaced by U+FFFD.
+  void details_repaired(double n);
   /// Terminal jobs deleted by job retention.
   void jobs_pruned(double n);
   void http_request(const std::string& method, const std::string& route,

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <pqxx/pqxx>
@@ -89,16 +90,21 @@ public:
 };
 
 /// The same connection lent every time: for tests and single-threaded tools.
+/// Lent to one caller at a time: a daily quota shared by parallel detail
+/// lanes asks from several threads, and two transactions at once on one
+/// connection fail (the quota then let requests through uncounted).
 class single_connection : public connection_source {
 public:
   explicit single_connection(pqxx::connection& conn) : conn_(conn) {}
 
   void with_connection(const std::function<void(pqxx::connection&)>& fn) override {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);  // a lender may lend again
     translate_errors([&] { fn(conn_); });
   }
 
 private:
   pqxx::connection& conn_;
+  std::recursive_mutex mutex_;
 };
 
 }  // namespace matchsync::db

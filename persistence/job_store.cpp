@@ -17,7 +17,7 @@ namespace {
   "failed_matches, node, attempt, list_offset, list_top_match_id, "           \
   "detail_cursor, " MS_TS("created_at") ", " MS_TS("started_at") ", "         \
   MS_TS("completed_at") ", " MS_TS("cancel_requested_at") ", error_message, " \
-  MS_TS("resume_at") ", triggered_by"
+  MS_TS("resume_at") ", triggered_by, repaired_matches"
 
 constexpr const char* insert_sql =
   "INSERT INTO sync_jobs (user_id, account_id, job_type) "
@@ -99,7 +99,8 @@ constexpr const char* update_progress_sql =
   "UPDATE sync_jobs SET phase = $4, total_matches = $5, processed_matches = $6, "
   "new_matches = $7, updated_matches = $8, failed_matches = $9, "
   "list_offset = $10, list_top_match_id = $11, detail_cursor = $12, "
-  "lease_expires_at = now() + make_interval(secs => $13), resume_at = NULL "
+  "lease_expires_at = now() + make_interval(secs => $13), resume_at = NULL, "
+  "repaired_matches = $14 "
   "WHERE id = $1 AND status = 'running' AND node = $2 AND attempt = $3 "
   "AND cancel_requested_at IS NULL";
 // A quota wait: the job stays running (its phase kept for the resume), and
@@ -227,6 +228,7 @@ sync_job job_store::from_row(const pqxx::row& r) {
   j.error_message = r[20].get<std::string>();
   j.resume_at = r[21].get<std::string>();
   j.triggered_by = parse_job_trigger(r[22].as<std::string>()).value_or(job_trigger::user);
+  j.repaired_matches = r[23].as<std::int64_t>();
   return j;
 }
 
@@ -320,7 +322,7 @@ bool job_store::update_progress(pqxx::transaction_base& tx, const job_fence& f,
                           p.phase, p.total_matches, p.processed_matches,
                           p.new_matches, p.updated_matches, p.failed_matches,
                           p.list_offset, p.list_top_match_id, p.detail_cursor,
-                          lease_s);
+                          lease_s, p.repaired_matches);
   return r.affected_rows() == 1;
 }
 

@@ -36,6 +36,7 @@ struct job_progress {
   std::int64_t new_matches = 0;
   std::int64_t updated_matches = 0;
   std::int64_t failed_matches = 0;
+  std::int64_t repaired_matches = 0;
   std::int64_t list_offset = 0;
   std::optional<std::int64_t> list_top_match_id;
   std::optional<std::int64_t> detail_cursor;

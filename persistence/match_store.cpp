@@ -9,7 +9,10 @@ namespace matchsync::db {
 namespace {
 
 // One statement per page: the items are unpacked inside PostgreSQL.
-// `changed_by_job` lets a resumed job count an update only once.
+// `changed_by_job` lets a resumed job count an update only once. A listed
+// parse `version` (not null) other than the one the stored details were
+// fetched with makes them `stale`: fetched again, shown meanwhile. Only a
+// changed summary is written, so an unchanged page costs no write.
 constexpr const char* upsert_summaries_sql = R"sql(
 INSERT INTO matches AS m (account_id, match_id, player_slot, radiant_win,
   duration, game_mode, lobby_type, hero_id, start_time, kills, deaths, assists,
@@ -27,6 +30,12 @@ ON CONFLICT (account_id, match_id) DO UPDATE SET
   start_time = EXCLUDED.start_time, kills = EXCLUDED.kills,
   deaths = EXCLUDED.deaths, assists = EXCLUDED.assists,
   summary = EXCLUDED.summary, changed_by_job = EXCLUDED.changed_by_job,
+  details_state = CASE
+    WHEN m.details_state = 'fetched'
+     AND nullif(EXCLUDED.summary->'version', 'null') IS NOT NULL
+     AND nullif(EXCLUDED.summary->'version', 'null')
+         IS DISTINCT FROM nullif(m.details_version, 'null')
+    THEN 'stale' ELSE m.details_state END,
   updated_at = now()
 WHERE m.summary IS DISTINCT FROM EXCLUDED.summary
 RETURNING (xmax = 0) AS inserted
@@ -38,24 +47,39 @@ RETURNING (xmax = 0) AS inserted
 // detail is taken from the array by its position where it is written: rows
 // carrying 20 KB details through a join would be copied into its tables.
 // Counts the matches whose stored details changed and that this job had not
-// yet changed: the old values are read in the same statement.
+// yet changed: the old values are read in the same statement. "Changed" is
+// told by the fingerprint of what OpenDota does not compute per request
+// (sync/detail_fingerprint.hpp), so the old details are never read back;
+// details stored before migration 006, or given without a fingerprint,
+// compare the details themselves.
 constexpr const char* store_details_name = "match_store_details";
 constexpr const char* store_details_sql = R"sql(
 WITH input AS (
-  SELECT u.match_id, u.outcome, u.n::int - 1 AS at
-  FROM unnest($3::bigint[], $4::text[]) WITH ORDINALITY AS u(match_id, outcome, n)
+  SELECT u.match_id, u.outcome, u.fp, u.n::int - 1 AS at
+  FROM unnest($3::bigint[], $4::text[], $6::bigint[]) WITH ORDINALITY
+    AS u(match_id, outcome, fp, n)
 ), old AS (
   SELECT m.match_id, m.changed_by_job,
          CASE WHEN i.outcome = 'fetched' AND m.details IS NOT NULL
-              THEN m.details IS DISTINCT FROM $5::jsonb -> i.at
+              THEN CASE WHEN m.details_fingerprint IS NULL OR i.fp IS NULL
+                        THEN m.details IS DISTINCT FROM $5::jsonb -> i.at
+                        ELSE m.details_fingerprint IS DISTINCT FROM i.fp END
               ELSE false END AS differs
   FROM matches m JOIN input i ON m.match_id = i.match_id
   WHERE m.account_id = $1 AND m.match_id = ANY($3::bigint[])
 ), upd AS (
   UPDATE matches m SET
     details = CASE WHEN i.outcome = 'fetched' THEN $5::jsonb -> i.at ELSE m.details END,
-    details_state = CASE WHEN i.outcome IN ('failed', 'none') AND m.details_state = 'fetched'
-                         THEN m.details_state ELSE i.outcome END,
+    details_fingerprint = CASE WHEN i.outcome = 'fetched' THEN i.fp
+                               ELSE m.details_fingerprint END,
+    -- Details once fetched are kept: a failure leaves them as they were
+    -- (a stale one is asked again later), a 404 leaves them as they are.
+    details_state = CASE
+      WHEN i.outcome = 'failed' AND m.details_state IN ('fetched', 'stale') THEN m.details_state
+      WHEN i.outcome = 'none' AND m.details_state IN ('fetched', 'stale') THEN 'fetched'
+      ELSE i.outcome END,
+    details_version = CASE WHEN i.outcome = 'fetched' THEN m.summary->'version'
+                           ELSE m.details_version END,
     changed_by_job = CASE WHEN o.differs THEN $2 ELSE m.changed_by_job END,
     updated_at = now()
   FROM input i JOIN old o USING (match_id)
@@ -72,14 +96,14 @@ constexpr const char* ids_below_all_sql =
   "AND ($2::bigint IS NULL OR match_id < $2) ORDER BY match_id DESC LIMIT $3";
 constexpr const char* ids_below_lacking_sql =
   "SELECT match_id FROM matches WHERE account_id = $1 "
-  "AND details_state IN ('missing', 'failed') "
+  "AND details_state IN ('missing', 'failed', 'stale') "
   "AND ($2::bigint IS NULL OR match_id < $2) ORDER BY match_id DESC LIMIT $3";
 constexpr const char* count_below_all_sql =
   "SELECT count(*) FROM matches WHERE account_id = $1 "
   "AND ($2::bigint IS NULL OR match_id < $2)";
 constexpr const char* count_below_lacking_sql =
   "SELECT count(*) FROM matches WHERE account_id = $1 "
-  "AND details_state IN ('missing', 'failed') "
+  "AND details_state IN ('missing', 'failed', 'stale') "
   "AND ($2::bigint IS NULL OR match_id < $2)";
 
 #define MS_MATCH_COLUMNS                                                     \
@@ -114,7 +138,8 @@ match_row to_match(const pqxx::row& r) {
   m.assists = r[8].get<std::int32_t>();
   m.game_mode = r[9].get<std::int32_t>();
   m.lobby_type = r[10].get<std::int32_t>();
-  m.has_details = r[11].as<std::string>() == "fetched";
+  auto state = r[11].as<std::string>();
+  m.has_details = state == "fetched" || state == "stale";
   m.details_json = r[12].get<std::string>();
   return m;
 }
@@ -151,7 +176,7 @@ std::int64_t match_store::store_details(pqxx::transaction_base& tx,
     return 0;
   // Array literals need no escaping: ids are numbers, outcomes fixed words,
   // and the details travel as one JSON array of the upstream's own text.
-  std::string ids = "{", outcomes = "{", details = "[";
+  std::string ids = "{", outcomes = "{", fingerprints = "{", details = "[";
   std::size_t bytes = 2;
   for (auto& w : batch)
     bytes += w.json.size() + 1;
@@ -162,17 +187,23 @@ std::int64_t match_store::store_details(pqxx::transaction_base& tx,
     ids += sep + std::to_string(w.match_id);
     outcomes += sep;
     outcomes += outcome_name(w.outcome);
+    fingerprints += sep;
+    fingerprints += w.outcome == detail_outcome::fetched && w.fingerprint
+                      ? std::to_string(*w.fingerprint)
+                      : "NULL";
     details += sep;
     details += w.outcome == detail_outcome::fetched ? w.json : "null";
   }
   ids += "}";
   outcomes += "}";
+  fingerprints += "}";
   details += "]";
   // Prepared once per connection (a repeated definition is a no-op).
   tx.conn().prepare(store_details_name, store_details_sql);
   // Moved in: libpqxx copies a parameter passed as an lvalue (400 KB here).
   return tx.exec_prepared1(store_details_name, account_id, job_id, std::move(ids),
-                           std::move(outcomes), std::move(details))[0]
+                           std::move(outcomes), std::move(details),
+                           std::move(fingerprints))[0]
     .as<std::int64_t>();
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -47,10 +48,19 @@ enum class detail_outcome { fetched, none, failed };
 
 /// One match's details outcome, as a batch of them is stored.
 struct detail_write {
+  detail_write() = default;
+  detail_write(std::int64_t id, detail_outcome o, std::string text = {},
+               std::optional<std::int64_t> fp = std::nullopt)
+    : match_id(id), outcome(o), json(std::move(text)), fingerprint(fp) {}
+
   std::int64_t match_id = 0;
   detail_outcome outcome = detail_outcome::failed;
   /// fetched only: the detail object as JSON text (checked by the client).
   std::string json;
+  /// fetched only: what of it does not vary per request
+  /// (sync::detail_fingerprint); equal fingerprints = an unchanged match.
+  /// Without one, the details themselves are compared.
+  std::optional<std::int64_t> fingerprint;
 };
 
 class match_store {
@@ -67,7 +77,8 @@ public:
 
   /// Stores a batch of details outcomes (distinct match ids) in one
   /// statement; returns how many matches' stored details changed for the
-  /// first time in this job (updates). `none` (a 404) and `failed` leave
+  /// first time in this job (updates): a fingerprint that differs from the
+  /// stored one (where either is missing: details that differ). `none` (a 404) and `failed` leave
   /// stored details as they are, and a match that has them stays
   /// `fetched`: an upstream that lost or failed a detail loses us nothing.
   static std::int64_t store_details(pqxx::transaction_base& tx,
@@ -75,7 +86,8 @@ public:
                                     const std::vector<detail_write>& batch);
 
   /// Match ids below `below` (all when nullopt), newest first: every one when
-  /// `only_lacking` is false, else those without details (missing or failed).
+  /// `only_lacking` is false, else those without details (missing or failed)
+  /// or whose details are stale (parsed since they were fetched).
   static std::vector<std::int64_t> ids_below(pqxx::transaction_base& tx,
                                              std::int64_t account_id,
                                              std::optional<std::int64_t> below,

@@ -12,7 +12,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-20}
 build=$root/build-fuzz
 targets=(fuzz_trigger_body fuzz_upstream_list fuzz_upstream_detail
-         fuzz_json_check fuzz_retry_after fuzz_config)
+         fuzz_json_check fuzz_json_repair fuzz_detail_fingerprint fuzz_retry_after
+         fuzz_config)
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMATCHSYNC_FUZZ=ON -DMATCHSYNC_BENCH=OFF >/dev/null

@@ -4,6 +4,7 @@
 #include "persistence/database.hpp"
 #include "persistence/match_store.hpp"
 #include "persistence/sync_state_store.hpp"
+#include "sync/detail_fingerprint.hpp"
 #include "sync/details_ahead.hpp"
 #include "sync/sync_plan.hpp"
 #include "upstream/cancel_token.hpp"
@@ -30,6 +31,8 @@ step_result sync_engine::step(db::connection_source& source,
                               upstream::cancel_token& token) {
   if (token.cancelled())
     return step_result::cancelled;
+  if (check_backfill_)
+    return backfill_step(source, token);
   return *job_.phase == "details" ? details_step(source, token)
                                   : list_step(source, token);
 }
@@ -112,7 +115,9 @@ step_result sync_engine::list_step(db::connection_source& source,
   if (token.cancelled())
     return step_result::cancelled;  // no commit, so no wait for a connection
 
+  bool backfill_due = false;
   source.with_connection([&](pqxx::connection& conn) {
+    backfill_due = false;  // a retried commit decides again
     sync_job next = job_;
     pqxx::work tx(conn);
     auto counts = db::match_store::upsert_summaries(tx, job_.account_id, job_.id, summaries);
@@ -137,6 +142,7 @@ step_result sync_engine::list_step(db::connection_source& source,
       next.total_matches += counts.inserted;
     if (plan_after_page(job_.type, ids, settings_.page_size, mark) ==
         after_page::stop_listing) {
+      backfill_due = backfill_check_due(job_.type, ids, settings_.page_size, mark);
       if (auto raised = raised_mark(mark, next.list_top_match_id))
         db::sync_state_store::raise_complete_through(tx, job_.account_id, *raised);
       next.phase = "details";
@@ -148,6 +154,66 @@ step_result sync_engine::list_step(db::connection_source& source,
     } else {
       next.list_offset = offset + static_cast<std::int64_t>(ids.size());
     }
+    commit_as(tx, next);
+  });
+  check_backfill_ = backfill_due;
+  return step_result::more;
+}
+
+step_result sync_engine::backfill_step(db::connection_source& source,
+                                       upstream::cancel_token& token) {
+  std::int64_t stored = 0;
+  source.with_connection([&](pqxx::connection& conn) {
+    pqxx::nontransaction tx(conn);
+    stored = db::match_store::count_below(tx, job_.account_id, std::nullopt, false);
+  });
+  // What cannot be asked now is asked by the next incremental: a failed
+  // check never fails the job. The day spent waits, then asks again.
+  auto wl = upstream_.win_loss(job_.account_id, token);
+  add_stats(wl.stats);
+  switch (wl.kind) {
+    case upstream::result_kind::cancelled: return step_result::cancelled;
+    case upstream::result_kind::daily_limit: return quota_wait(source, wl.resume_at);
+    case upstream::result_kind::key_refused: throw domain_error(errc::upstream_failed, wl.error);
+    default: break;
+  }
+  check_backfill_ = false;
+  if (!wl.ok() || !wl.data.is_object())
+    return step_result::more;
+  auto count = [&](const char* key) -> std::optional<std::int64_t> {
+    auto it = wl.data.find(key);
+    if (it == wl.data.end() || !it->is_number_integer())
+      return std::nullopt;
+    return it->get<std::int64_t>();
+  };
+  auto upstream_size = history_size_of(count("win"), count("lose"));
+  if (!upstream_size || !backfill_listing_due(*upstream_size, stored))
+    return step_result::more;
+  auto all = upstream_.list_matches(job_.account_id, 0, 0, token);
+  add_stats(all.stats);
+  switch (all.kind) {
+    case upstream::result_kind::ok: break;
+    case upstream::result_kind::cancelled: return step_result::cancelled;
+    case upstream::result_kind::daily_limit:
+      check_backfill_ = true;
+      return quota_wait(source, all.resume_at);
+    case upstream::result_kind::key_refused: throw domain_error(errc::upstream_failed, all.error);
+    default: return step_result::more;
+  }
+  auto summaries = all.data.dump();
+  all.data = nullptr;
+  if (token.cancelled())
+    return step_result::cancelled;
+  // One statement: rows already stored and unchanged are not written; the
+  // new ones (the backfill) lack details, which this job's details phase
+  // fetches next.
+  source.with_connection([&](pqxx::connection& conn) {
+    sync_job next = job_;
+    pqxx::work tx(conn);
+    auto counts = db::match_store::upsert_summaries(tx, job_.account_id, job_.id, summaries);
+    next.new_matches += counts.inserted;
+    next.updated_matches += counts.updated;
+    next.total_matches = db::match_store::count_below(tx, job_.account_id, std::nullopt, true);
     commit_as(tx, next);
   });
   return step_result::more;
@@ -215,17 +281,21 @@ step_result sync_engine::details_step(db::connection_source& source,
   std::vector<db::detail_write> batch;
   batch.reserve(ids.size());
   std::int64_t failed = 0;
+  std::int64_t repaired = 0;
   for (std::size_t k = 0; k < ids.size(); ++k) {
     auto& r = results[k];
     switch (r.kind) {
       case upstream::result_kind::ok:
-        batch.push_back({ids[k], db::detail_outcome::fetched, std::move(r.text)});
+        repaired += r.repaired_escapes > 0 ? 1 : 0;
+        batch.emplace_back(ids[k], db::detail_outcome::fetched, std::move(r.text));
+        batch.back().fingerprint =
+          static_cast<std::int64_t>(detail_fingerprint(batch.back().json));
         break;
       case upstream::result_kind::not_found:
-        batch.push_back({ids[k], db::detail_outcome::none, {}});
+        batch.emplace_back(ids[k], db::detail_outcome::none);
         break;
       case upstream::result_kind::failed:
-        batch.push_back({ids[k], db::detail_outcome::failed, {}});
+        batch.emplace_back(ids[k], db::detail_outcome::failed);
         ++failed;
         break;
       case upstream::result_kind::daily_limit:
@@ -249,6 +319,7 @@ step_result sync_engine::details_step(db::connection_source& source,
     pqxx::work tx(conn);
     next_job.updated_matches += db::match_store::store_details(tx, job_.account_id, job_.id, batch);
     next_job.failed_matches += failed;
+    next_job.repaired_matches += repaired;
     next_job.processed_matches += static_cast<std::int64_t>(batch.size());
     next_job.detail_cursor = ids.back();
     commit_as(tx, next_job);
@@ -273,6 +344,7 @@ db::job_progress sync_engine::progress_of(const sync_job& job) {
   p.new_matches = job.new_matches;
   p.updated_matches = job.updated_matches;
   p.failed_matches = job.failed_matches;
+  p.repaired_matches = job.repaired_matches;
   p.list_offset = job.list_offset;
   p.list_top_match_id = job.list_top_match_id;
   p.detail_cursor = job.detail_cursor;
@@ -314,6 +386,7 @@ void sync_engine::add_stats(const upstream::request_stats& s) {
   stats_.rate_limited += s.rate_limited;
   stats_.budget_wait += s.budget_wait;
   stats_.backoff_wait += s.backoff_wait;
+  stats_.repaired_details += s.repaired_details;
 }
 
 upstream::request_stats sync_engine::take_stats() {

@@ -82,6 +82,10 @@ public:
 private:
   step_result list_step(db::connection_source& source, upstream::cancel_token& token);
   step_result details_step(db::connection_source& source, upstream::cancel_token& token);
+  /// After an incremental stopped listing at the mark: asks the history's
+  /// size (/wl) and, when the upstream lists more than is stored, lists the
+  /// whole history once and stores what arrived below the mark.
+  step_result backfill_step(db::connection_source& source, upstream::cancel_token& token);
   static db::job_progress progress_of(const sync_job& job);
   /// Writes `next`'s progress (fenced), commits, and makes `next` the job.
   void commit_as(pqxx::work& tx, const sync_job& next);
@@ -108,6 +112,10 @@ private:
   /// A full sync's whole history as listed (one request), committed a page
   /// per step; dropped once listing ends.
   std::optional<nlohmann::json> whole_;
+  /// The backfill check is due before the details (backfill_check_due).
+  /// Kept in memory only: an engine rebuilt from the row skips it, and the
+  /// next incremental asks again.
+  bool check_backfill_ = false;
   /// The next batch's details, fetched during the last step's commit, and
   /// the ids they answer (empty: none).
   std::vector<std::int64_t> ahead_ids_;

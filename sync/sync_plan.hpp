@@ -28,6 +28,27 @@ enum class after_page { list_next, stop_listing };
 after_page plan_after_page(job_type type, const std::vector<std::int64_t>& page_ids,
                            int limit, std::optional<std::int64_t> complete_through);
 
+/// Backfills (OpenDota adds older matches to a history after the fact,
+/// svc/fullhistory.ts): an incremental that stopped listing at the known-
+/// complete part of history, on a full page (the history goes on below
+/// it), asks the upstream's history size once (/wl). A listing that ended
+/// on a short page saw every match: nothing to ask.
+bool backfill_check_due(job_type type, const std::vector<std::int64_t>& page_ids, int limit,
+                        std::optional<std::int64_t> complete_through);
+
+/// The history size a /wl answer gives (win + lose), or nullopt when it is
+/// not two counts.
+std::optional<std::int64_t> history_size_of(std::optional<std::int64_t> win,
+                                            std::optional<std::int64_t> lose);
+
+/// Whether the whole history must be listed to find matches that arrived
+/// below the mark: the upstream lists more than is stored. (Matches that
+/// vanished upstream are kept, so a history that lost as many as it gained
+/// looks unchanged; the next full sync finds those.)
+inline bool backfill_listing_due(std::int64_t upstream_size, std::int64_t stored) {
+  return upstream_size > stored;
+}
+
 /// The mark a completed listing leaves: the newest id seen, never lower
 /// than the old mark; nullopt when nothing is known.
 std::optional<std::int64_t> raised_mark(std::optional<std::int64_t> old_mark,

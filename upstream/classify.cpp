@@ -7,6 +7,7 @@
 
 #include "upstream/backoff.hpp"
 #include "upstream/json_check.hpp"
+#include "upstream/json_repair.hpp"
 
 namespace matchsync::upstream {
 
@@ -139,20 +140,31 @@ answer classify_response(int status, std::string body,
   auto head = "HTTP " + std::to_string(status);
   if (status == 200 && shape == expected_shape::match_detail) {
     // Checked without building a tree (json_check.hpp): the text is stored
-    // as received.
-    switch (check_json_object(body)) {
+    // as received, but for the escapes jsonb refuses (a \u0000, a lone
+    // surrogate from a Steam name cut inside an emoji), which become U+FFFD
+    // (SPEC §2): asking again would only bring them back.
+    auto verdict = check_json_object(body);
+    std::size_t repaired = 0;
+    if (verdict == json_verdict::malformed || verdict == json_verdict::unstorable) {
+      repaired = repair_unstorable_escapes(body);
+      if (repaired > 0)
+        verdict = check_json_object(body);
+    }
+    switch (verdict) {
       case json_verdict::object: {
         answer a;
         a.kind = answer_kind::ok;
         a.text = std::move(body);
+        a.repaired_escapes = repaired;
         return a;
       }
       case json_verdict::not_object:
         return make(answer_kind::retryable, "match detail is not a JSON object");
       case json_verdict::unstorable:
         return make(answer_kind::retryable,
-                    "match detail cannot be stored (a \\u0000 escape, or nested "
-                    "deeper than " + std::to_string(max_json_depth) + ")");
+                    "match detail cannot be stored (nested deeper than " +
+                      std::to_string(max_json_depth) +
+                      ", or a number out of PostgreSQL's range)");
       case json_verdict::malformed:
         break;
     }

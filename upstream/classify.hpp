@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -41,6 +42,9 @@ struct answer {
   /// The body as received, for `ok` of a match detail only: checked to be
   /// well-formed JSON and an object, but not parsed into a tree.
   std::string text;
+  /// For `ok` of a match detail: how many escapes jsonb refuses (`\u0000`,
+  /// unpaired surrogates) `text` had replaced by U+FFFD (json_repair.hpp).
+  std::size_t repaired_escapes = 0;
   /// The parsed `Retry-After`, for `rate_limited` only.
   std::optional<std::chrono::seconds> retry_after;
   /// Why, for every kind but `ok`: one line, safe to log and to show a user

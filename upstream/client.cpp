@@ -33,6 +33,13 @@ std::vector<detail_result> client::match_details(
   return results;
 }
 
+fetch_result client::win_loss(std::int64_t, cancel_token&) {
+  fetch_result r;
+  r.kind = result_kind::failed;
+  r.error = "this upstream has no win/loss counts";
+  return r;
+}
+
 const char* to_string(wait_notice::cause why) {
   return why == wait_notice::cause::budget ? "budget" : "rate_limited";
 }

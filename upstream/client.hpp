@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -45,6 +46,8 @@ struct request_stats {
   std::chrono::milliseconds budget_wait{0};
   /// Time spent waiting between attempts (backoff or Retry-After).
   std::chrono::milliseconds backoff_wait{0};
+  /// Detail answers whose unstorable escapes were replaced by U+FFFD.
+  int repaired_details = 0;
 };
 
 /// The outcome of `list_matches` or `match_detail`.
@@ -57,6 +60,9 @@ struct fetch_result {
   /// (checked to be a JSON object). Kept as text: it goes to the database
   /// as is, without a parse and a dump on the way.
   std::string text;
+  /// ok, detail only: how many `\u0000` and unpaired surrogate escapes,
+  /// which jsonb refuses, `text` had replaced by U+FFFD (json_repair.hpp).
+  std::size_t repaired_escapes = 0;
   /// daily_limit and failed: one line for the job's error message; never
   /// contains the api key. Empty otherwise.
   std::string error;
@@ -120,6 +126,12 @@ public:
   /// match history can be read), `not_found` for an account it does not
   /// know.
   virtual fetch_result account(std::int64_t account_id, cancel_token& token) = 0;
+
+  /// The history's win/loss counts: `GET /api/players/{account_id}/wl
+  /// ?significant=0`, `ok` with `data` `{"win", "lose"}` (their sum is the
+  /// size of the history the listing shows). Clients that cannot ask
+  /// answer `failed` without a request (this default).
+  virtual fetch_result win_loss(std::int64_t account_id, cancel_token& token);
 
   /// The whole match object: `GET /api/matches/{match_id}`. `not_found` when
   /// the upstream has no details for it.

@@ -194,6 +194,8 @@ struct http_client::impl {
           result.kind = result_kind::ok;
           result.data = std::move(verdict.data);
           result.text = std::move(verdict.text);
+          result.repaired_escapes = verdict.repaired_escapes;
+          result.stats.repaired_details += verdict.repaired_escapes > 0 ? 1 : 0;
           return result;
         case answer_kind::not_found:
           // A detail or an account may be missing; a player's match list
@@ -322,6 +324,12 @@ list_result http_client::list_matches(std::int64_t account_id, int limit,
 fetch_result http_client::account(std::int64_t account_id, cancel_token& token) {
   return impl_->fetch(impl_->lane(0), "/api/players/" + std::to_string(account_id), "",
                       expected_shape::account, token, true);
+}
+
+fetch_result http_client::win_loss(std::int64_t account_id, cancel_token& token) {
+  // The same matches as the listing (significant=0, SPEC §2).
+  return impl_->fetch(impl_->lane(0), "/api/players/" + std::to_string(account_id) + "/wl",
+                      "significant=0", expected_shape::account, token, true);
 }
 
 detail_result http_client::match_detail(std::int64_t match_id,

@@ -69,6 +69,7 @@ public:
   detail_result match_detail(std::int64_t match_id,
                              cancel_token& token) override;
   fetch_result account(std::int64_t account_id, cancel_token& token) override;
+  fetch_result win_loss(std::int64_t account_id, cancel_token& token) override;
   std::vector<detail_result> match_details(
     const std::vector<std::int64_t>& match_ids, cancel_token& token) override;
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "upstream/json_hex.hpp"
+
 namespace matchsync::upstream {
 
 namespace {
@@ -127,20 +129,9 @@ private:
 
   // Four hex digits after "\u"; -1 when they are not.
   long hex4() {
-    if (s_.size() - i_ < 4)
-      return -1;
-    long v = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = s_[i_ + k];
-      int d = c >= '0' && c <= '9'   ? c - '0'
-              : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                     : -1;
-      if (d < 0)
-        return -1;
-      v = v * 16 + d;
-    }
-    i_ += 4;
+    auto v = hex4_at(s_, i_);
+    if (v >= 0)
+      i_ += 4;
     return v;
   }
 

@@ -181,6 +181,85 @@ BOOST_AUTO_TEST_CASE(unknown_and_marked_matches_have_no_details) {
   BOOST_TEST(get("/api/matches/" + std::to_string(id))->status == 200);
 }
 
+BOOST_AUTO_TEST_CASE(bad_escapes_put_a_lone_surrogate_and_a_nul_escape_in_the_detail_text) {
+  auto id = fake_opendota::match_id(42, 4);
+  fake().set_bad_escapes(id);
+  auto res = get("/api/matches/" + std::to_string(id));
+  BOOST_TEST_REQUIRE(res->status == 200);
+  BOOST_TEST(res->body.find(R"("personaname":"ab\ud83d")") != std::string::npos);
+  BOOST_TEST(res->body.find(R"("chat":"gg\u0000wp")") != std::string::npos);
+  BOOST_TEST(res->body.find(R"("escaped":"\\ud83d")") != std::string::npos);
+  // A strict parser refuses it, as PostgreSQL's jsonb does.
+  BOOST_TEST(!json::accept(res->body));
+  fake().set_bad_escapes(id, false);
+  BOOST_TEST(json::accept(get("/api/matches/" + std::to_string(id))->body));
+}
+
+BOOST_AUTO_TEST_CASE(request_time_fields_differ_on_every_answer_and_nothing_else_does) {
+  auto id = fake_opendota::match_id(42, 5);
+  auto plain = get_json("/api/matches/" + std::to_string(id));
+  BOOST_TEST(!plain["players"][0].contains("benchmarks"));
+  fake().set_request_time_fields();
+  auto a = get_json("/api/matches/" + std::to_string(id));
+  auto b = get_json("/api/matches/" + std::to_string(id));
+  BOOST_TEST(a != b);
+  for (auto* field : {"benchmarks", "personaname", "last_login", "rank_tier", "is_subscriber"})
+    BOOST_TEST(a["players"][3][field] != b["players"][3][field], field);
+  BOOST_TEST(a["od_data"] != b["od_data"]);
+  BOOST_TEST(a["radiant_team"] != b["radiant_team"]);
+  // Without them both answers are the match as it was.
+  for (auto* j : {&a, &b}) {
+    for (auto* field : {"od_data", "league", "radiant_team", "dire_team"})
+      j->erase(field);
+    for (auto& p : (*j)["players"])
+      for (auto* field : {"benchmarks", "personaname", "name", "last_login", "rank_tier",
+                          "computed_mmr", "is_subscriber", "is_contributor", "cosmetics"})
+        p.erase(field);
+    j->erase("chat");
+  }
+  plain.erase("chat");  // padding, sized around what precedes it
+  BOOST_TEST(a == plain);
+  BOOST_TEST(b == plain);
+}
+
+BOOST_AUTO_TEST_CASE(a_hidden_match_is_not_listed_nor_counted_until_revealed_in_its_place) {
+  auto id = fake_opendota::match_id(42, 39);
+  fake().set_hidden(id);
+  auto without = get_json("/api/players/42/matches");
+  BOOST_TEST(without.size() == 41u);
+  auto wl = get_json("/api/players/42/wl");
+  BOOST_TEST(wl["win"].get<int>() + wl["lose"].get<int>() == 41);
+  // Offsets count listed matches: the second page starts past the gap.
+  auto page = get_json("/api/players/42/matches?limit=2&offset=2");
+  BOOST_TEST(page[0]["match_id"].get<std::int64_t>() == fake_opendota::match_id(42, 38));
+  fake().set_hidden(id, false);
+  auto with = get_json("/api/players/42/matches");
+  BOOST_TEST(with.size() == 42u);
+  BOOST_TEST(with[2]["match_id"].get<std::int64_t>() == id);
+}
+
+BOOST_AUTO_TEST_CASE(an_unparsed_match_lists_version_null_until_parsed_then_grows) {
+  fake().set_detail_size(3000);
+  fake().set_unparsed(42);
+  auto id = fake_opendota::match_id(42, 40);
+  auto listed = get_json("/api/players/42/matches?limit=3");
+  BOOST_TEST(listed[1]["match_id"].get<std::int64_t>() == id);
+  BOOST_TEST(listed[1]["version"].is_null());
+  auto before = get("/api/matches/" + std::to_string(id))->body;
+  BOOST_TEST(json::parse(before)["version"].is_null());
+  BOOST_TEST(fake().parse_match(id) == 21);
+  auto after = get_json("/api/players/42/matches?limit=3");
+  BOOST_TEST(after[1]["version"] == 21);
+  BOOST_TEST(after[0] == listed[0]);  // the others stay unparsed
+  BOOST_TEST(after[0]["version"].is_null());
+  auto parsed = get("/api/matches/" + std::to_string(id))->body;
+  BOOST_TEST(parsed.size() > 4 * before.size());
+  auto d = json::parse(parsed);
+  BOOST_TEST(d["version"] == 21);
+  BOOST_TEST(d["players"][0]["purchase_log"].size() == 40u);
+  BOOST_TEST(!json::parse(before)["players"][0].contains("purchase_log"));
+}
+
 BOOST_AUTO_TEST_CASE(scripted_answers_come_in_order_then_normal_ones) {
   fake().script("/api/matches/.*",
                 {scripted_answer::http_status(503),

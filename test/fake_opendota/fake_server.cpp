@@ -158,10 +158,36 @@ int fake_opendota::change_match(std::int64_t match_id) {
     .get<int>();
 }
 
+void fake_opendota::set_hidden(std::int64_t match_id, bool hidden) {
+  control("POST", "/_control/matches/" + std::to_string(match_id) + "/hidden",
+          {{"hidden", hidden}});
+}
+
+void fake_opendota::set_unparsed(std::int64_t account_id, bool unparsed) {
+  control("POST", "/_control/accounts/" + std::to_string(account_id) + "/unparsed",
+          {{"unparsed", unparsed}});
+}
+
+int fake_opendota::parse_match(std::int64_t match_id) {
+  return control("POST", "/_control/matches/" + std::to_string(match_id) + "/parse")
+    .at("version")
+    .get<int>();
+}
+
 void fake_opendota::set_no_details(std::int64_t match_id, bool no_details) {
   control("POST",
           "/_control/matches/" + std::to_string(match_id) + "/no_details",
           {{"no_details", no_details}});
+}
+
+void fake_opendota::set_bad_escapes(std::int64_t match_id, bool bad) {
+  control("POST",
+          "/_control/matches/" + std::to_string(match_id) + "/bad_escapes",
+          {{"bad_escapes", bad}});
+}
+
+void fake_opendota::set_request_time_fields(bool on) {
+  control("POST", "/_control/request_time_fields", {{"on", on}});
 }
 
 void fake_opendota::set_detail_size(int bytes) {

@@ -139,8 +139,24 @@ public:
                                            std::int64_t count);
   /// Bumps the match's version (summary and detail change); returns it.
   int change_match(std::int64_t match_id);
+  /// The match is not listed (nor counted by /wl) until revealed with
+  /// false: an older match OpenDota backfills below the newest ones.
+  void set_hidden(std::int64_t match_id, bool hidden = true);
+  /// The account's matches list `version: null` with short unparsed
+  /// details until parsed (fake_world::set_unparsed); false: as before.
+  void set_unparsed(std::int64_t account_id, bool unparsed = true);
+  /// The match's replay is parsed: it lists a number as `version` and its
+  /// details grow fivefold. Returns the version.
+  int parse_match(std::int64_t match_id);
   /// The match's detail answers 404 (or, with false, normally again).
   void set_no_details(std::int64_t match_id, bool no_details = true);
+  /// The match's detail text holds a lone surrogate escape and a `\u0000`
+  /// (fake_world::set_bad_escapes), or, with false, none again.
+  void set_bad_escapes(std::int64_t match_id, bool bad = true);
+  /// Details carry fields OpenDota computes per request (benchmarks,
+  /// rank_tier, personaname, last_login, od_data, teams...), different on
+  /// every answer (fake_world::set_request_time_fields); false: none.
+  void set_request_time_fields(bool on = true);
   /// Detail objects of about `bytes` bytes from now on.
   void set_detail_size(int bytes);
   /// OpenDota's own shapes from now on (`POST /_control/shapes`): list

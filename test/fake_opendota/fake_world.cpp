@@ -7,6 +7,7 @@ namespace matchsync::fake {
 namespace {
 
 constexpr std::int64_t first_start_time = 1700000000;
+constexpr const char* cut_name_placeholder = "@cut name@";
 
 std::uint64_t mix(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -19,6 +20,8 @@ int pick(std::int64_t match_id, int field, int lo, int hi) {
   auto r = mix(static_cast<std::uint64_t>(match_id) * 64 + field);
   return lo + static_cast<int>(r % static_cast<std::uint64_t>(hi - lo + 1));
 }
+
+int k_damage(std::int64_t match_id) { return pick(match_id, 90, 0, 5000); }
 
 }  // namespace
 
@@ -58,6 +61,44 @@ void fake_world::set_no_details(std::int64_t match_id, bool no_details) {
     no_details_.erase(match_id);
 }
 
+void fake_world::set_bad_escapes(std::int64_t match_id, bool bad) {
+  if (bad)
+    bad_escapes_.insert(match_id);
+  else
+    bad_escapes_.erase(match_id);
+}
+
+void fake_world::set_hidden(std::int64_t match_id, bool hidden) {
+  if (hidden)
+    hidden_.insert(match_id);
+  else
+    hidden_.erase(match_id);
+}
+
+void fake_world::set_unparsed(std::int64_t account_id, bool unparsed) {
+  if (unparsed)
+    unparsed_accounts_.insert(account_id);
+  else
+    unparsed_accounts_.erase(account_id);
+}
+
+int fake_world::parse(std::int64_t match_id) {
+  parsed_.insert(match_id);
+  return listed_version(match_id).get<int>();
+}
+
+bool fake_world::unparsed(std::int64_t match_id) const {
+  return match_id >= 1 && parsed_.count(match_id) == 0 &&
+         unparsed_accounts_.count((match_id - 1) / max_history) != 0;
+}
+
+nlohmann::json fake_world::listed_version(std::int64_t match_id) const {
+  if (unparsed(match_id))
+    return nullptr;
+  // OpenDota's parser version (21 at the time of writing) once parsed.
+  return (parsed_.count(match_id) != 0 ? 21 : 0) + version(match_id);
+}
+
 int fake_world::version(std::int64_t match_id) const {
   auto it = versions_.find(match_id);
   return it == versions_.end() ? 0 : it->second;
@@ -77,7 +118,7 @@ nlohmann::json fake_world::summary(std::int64_t account_id,
     {"lobby_type", pick(id, 5, 0, 1) == 0 ? 0 : 7},
     {"hero_id", pick(id, 6, 1, 123)},
     {"start_time", first_start_time + index * 3600},
-    {"version", v},
+    {"version", listed_version(id)},
     {"kills", pick(id, 7, 0, 20) + v},
     {"deaths", pick(id, 8, 0, 15)},
     {"assists", pick(id, 9, 0, 30)},
@@ -158,12 +199,23 @@ nlohmann::json fake_world::page(std::int64_t account_id, std::int64_t limit,
     return out;
   auto n = size(account_id);
   offset = std::max<std::int64_t>(offset, 0);
-  for (std::int64_t i = 0; (limit < 0 || i < limit) && offset + i < n; ++i)
-    out.push_back(summary(account_id, n - 1 - offset - i));
+  // Hidden matches are skipped, as if OpenDota did not have them yet: the
+  // offset counts listed matches only.
+  std::int64_t skipped = 0;
+  for (std::int64_t index = n - 1; index >= 0 && (limit < 0 || static_cast<std::int64_t>(out.size()) < limit); --index) {
+    if (hidden_.count(match_id_of(account_id, index)) != 0)
+      continue;
+    if (skipped < offset) {
+      ++skipped;
+      continue;
+    }
+    out.push_back(summary(account_id, index));
+  }
   return out;
 }
 
-std::optional<std::string> fake_world::detail_text(std::int64_t match_id) const {
+std::optional<std::string> fake_world::detail_text(std::int64_t match_id,
+                                                   std::uint64_t answer) const {
   if (match_id < 1 || no_details_.count(match_id) != 0)
     return std::nullopt;
   auto account_id = (match_id - 1) / max_history;
@@ -197,8 +249,47 @@ std::optional<std::string> fake_world::detail_text(std::int64_t match_id) const 
                          {"xp_per_min", pick(match_id, 80 + p, 300, 850)}});
     }
   }
+  if (request_time_fields_) {
+    // As buildMatch.ts adds them: looked up (or computed against the
+    // current benchmark epoch) when the request comes.
+    auto a = static_cast<int>(answer % 1000);
+    for (auto& p : players) {
+      p["benchmarks"] = {{"gold_per_min", {{"raw", p["gold_per_min"]}, {"pct", a / 1000.0}}},
+                         {"kills_per_min", {{"raw", 0.2}, {"pct", (a % 7) / 7.0}}}};
+      p["personaname"] = "player name " + std::to_string(a);
+      p["name"] = nullptr;
+      p["last_login"] = "2026-12-03T10:" + std::to_string(10 + a % 50) + ":00.000Z";
+      p["rank_tier"] = 11 + a % 70;
+      p["computed_mmr"] = 2000 + a;
+      p["is_subscriber"] = a % 2 == 1;
+      p["is_contributor"] = false;
+      p["cosmetics"] = nlohmann::json::array({{{"item_id", 4000 + a}}});
+    }
+  }
+  bool parsed = parsed_.count(match_id) != 0;
+  if (parsed) {
+    // What a replay parse adds per player (odota/core's parsed match).
+    for (auto& p : players) {
+      auto purchases = nlohmann::json::array();
+      for (int k = 0; k < 40; ++k)
+        purchases.push_back({{"time", k * 60 - 90}, {"key", "item_" + std::to_string(k)}});
+      p["purchase_log"] = std::move(purchases);
+      p["lane_pos"] = {{"72", {{"80", 3}, {"81", 5}}}, {"74", {{"90", 1}}}};
+      p["damage"] = {{"npc_dota_hero_axe", 1200 + k_damage(match_id)}, {"npc_dota_creep", 40000}};
+    }
+  }
+  if (bad_escapes_.count(match_id) != 0)
+    players[0]["personaname"] = cut_name_placeholder;
   auto d = detail_head(match_id, s);
   d["players"] = std::move(players);
+  if (request_time_fields_) {
+    auto a = static_cast<int>(answer % 1000);
+    d["od_data"] = {{"has_api", true}, {"has_gcdata", true}, {"has_parsed", false},
+                    {"has_archive", a % 2 == 1}};
+    d["league"] = {{"leagueid", 15000}, {"name", "League"}, {"tier", a % 2 ? "premium" : "professional"}};
+    d["radiant_team"] = {{"team_id", 1}, {"name", "Radiant"}, {"rating", 1000 + a}};
+    d["dire_team"] = {{"team_id", 2}, {"name", "Dire"}, {"wins", a}};
+  }
   // Pad with chat lines up to the configured size: real details weigh tens
   // of KB, which matters for transfer times and storage. The lines are
   // written as text (what nlohmann would dump for them, keys sorted): this
@@ -209,8 +300,10 @@ std::optional<std::string> fake_world::detail_text(std::int64_t match_id) const 
   text.pop_back();  // the closing brace
   text += ",\"chat\":[";
   bool first = true;
-  for (int line = 0; current + 100 < static_cast<std::size_t>(detail_bytes_);
-       ++line) {
+  // A parsed detail is much bigger (real ones: 14 KB unparsed, 140-250 KB
+  // parsed); here five times the configured size.
+  auto target = static_cast<std::size_t>(detail_bytes_) * (parsed ? 5 : 1);
+  for (int line = 0; current + 100 < target; ++line) {
     std::string entry = "{\"key\":\"gg wp line " + std::to_string(line) +
                         " of match " + std::to_string(match_id) +
                         "\",\"player_slot\":" + std::to_string(line % 10) +
@@ -223,6 +316,14 @@ std::optional<std::string> fake_world::detail_text(std::int64_t match_id) const 
     text += entry;
   }
   text += "]}";
+  if (bad_escapes_.count(match_id) != 0) {
+    // Written as text: no JSON library emits a lone surrogate escape, Node
+    // does. The cut name where a real one is, in a player's line.
+    static const std::string placeholder = "\"" + std::string(cut_name_placeholder) + "\"";
+    text.replace(text.find(placeholder), placeholder.size(), R"("ab\ud83d")");
+    text.pop_back();
+    text += R"(,"odd_text":{"chat":"gg\u0000wp","emoji":"\ud83d\ude00","escaped":"\\ud83d"}})";
+  }
   return text;
 }
 

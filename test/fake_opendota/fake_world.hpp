@@ -51,8 +51,32 @@ public:
   /// Bumps the match's version: its summary and detail change (the version
   /// field, and kills grow by the version). Returns the new version.
   int change(std::int64_t match_id);
+
+  /// An account whose matches are not parsed yet, as most of a real
+  /// history is at first: they list `version: null` and their details are
+  /// the short unparsed kind, until `parse` (or, with false, as before).
+  void set_unparsed(std::int64_t account_id, bool unparsed);
+  /// The match's replay is parsed now: it lists `version` 21 (plus its
+  /// changes), and its details grow about fivefold with what a parse adds
+  /// (per player `purchase_log`, `lane_pos`, `damage`). Returns the version.
+  int parse(std::int64_t match_id);
+  /// A match the history does not list (yet): revealed later, it is a
+  /// backfill, an older match OpenDota adds below the newest ones
+  /// (odota/core svc/fullhistory.ts). /wl counts only what is listed.
+  void set_hidden(std::int64_t match_id, bool hidden);
   /// A match whose detail answers 404 (or answers normally again).
   void set_no_details(std::int64_t match_id, bool no_details);
+  /// A match whose detail text holds the escapes PostgreSQL's jsonb refuses,
+  /// as Node's JSON.stringify writes them: its player's `personaname` a
+  /// Steam name cut inside an emoji (`"ab\ud83d"`, a lone surrogate), a
+  /// chat line with `\u0000`; beside them a valid pair and an escaped
+  /// backslash (`"\\ud83d"`, no escape at all) that must stay as they are.
+  void set_bad_escapes(std::int64_t match_id, bool bad);
+  /// Details carry the fields OpenDota computes when it answers (odota/core
+  /// svc/util/buildMatch.ts: players' benchmarks, rank_tier, personaname,
+  /// last_login, is_subscriber...; od_data, league and teams), with values
+  /// drawn from the answer's serial number: they differ on every answer.
+  void set_request_time_fields(bool on) { request_time_fields_ = on; }
 
   /// Approximate size of a detail's JSON text.
   void set_detail_bytes(int bytes) { detail_bytes_ = bytes; }
@@ -71,12 +95,17 @@ public:
   /// The detail object, or nullopt when the upstream "has none" (unknown
   /// match, or marked with set_no_details).
   std::optional<nlohmann::json> detail(std::int64_t match_id) const;
-  /// The same as JSON text, as the fake serves it (cheaper than dumping).
-  std::optional<std::string> detail_text(std::int64_t match_id) const;
+  /// The same as JSON text, as the fake serves it (cheaper than dumping);
+  /// `answer` (a serial number per answer) draws the request-time fields.
+  std::optional<std::string> detail_text(std::int64_t match_id,
+                                         std::uint64_t answer = 0) const;
 
 private:
   nlohmann::json summary(std::int64_t account_id, std::int64_t index) const;
   int version(std::int64_t match_id) const;
+  /// The listed `version`: null while the match waits for its parse.
+  nlohmann::json listed_version(std::int64_t match_id) const;
+  bool unparsed(std::int64_t match_id) const;
 
   /// Under real shapes: whether OpenDota has parsed the match.
   bool parsed(std::int64_t match_id) const;
@@ -86,10 +115,15 @@ private:
 
   int detail_bytes_;
   bool real_shapes_ = false;
+  bool request_time_fields_ = false;
   std::map<std::int64_t, std::int64_t> sizes_;
   std::map<std::int64_t, int> versions_;
   std::map<std::int64_t, account_kind> kinds_;
   std::set<std::int64_t> no_details_;
+  std::set<std::int64_t> bad_escapes_;
+  std::set<std::int64_t> unparsed_accounts_;
+  std::set<std::int64_t> parsed_;
+  std::set<std::int64_t> hidden_;
 };
 
 }  // namespace matchsync::fake

@@ -90,6 +90,8 @@ struct fake_state {
   fake_quota quota;
   std::set<std::string> revoked_keys;
   std::vector<json> log;
+  // Detail answers so far: draws the request-time fields.
+  std::uint64_t detail_answers = 0;
   // Bumped by reset, so that an answer still delayed from before a reset
   // does not mark an entry of the new log.
   std::uint64_t generation = 0;
@@ -373,7 +375,7 @@ void add_routes(httplib::Server& server, fake_state& state) {
                  return;
                }
                serve_api(state, req, res, [&] {
-                 auto d = state.world.detail_text(match_id);
+                 auto d = state.world.detail_text(match_id, ++state.detail_answers);
                  return d ? normal_answer{200, std::move(*d)}
                           : normal_answer{404, default_body(404)};
                });
@@ -472,12 +474,44 @@ void register_control_routes(httplib::Server& server, fake_state& state) {
             auto id = std::stoll(req.matches[1]);
             return json{{"match_id", id}, {"version", state.world.change(id)}};
           });
+  control(server, "POST", R"(/_control/matches/(-?\d+)/hidden)", state,
+          [&state](const httplib::Request& req, const json& body) {
+            auto id = std::stoll(req.matches[1]);
+            bool on = body.value("hidden", true);
+            state.world.set_hidden(id, on);
+            return json{{"match_id", id}, {"hidden", on}};
+          });
+  control(server, "POST", R"(/_control/accounts/(-?\d+)/unparsed)", state,
+          [&state](const httplib::Request& req, const json& body) {
+            auto account = std::stoll(req.matches[1]);
+            bool on = body.value("unparsed", true);
+            state.world.set_unparsed(account, on);
+            return json{{"account_id", account}, {"unparsed", on}};
+          });
+  control(server, "POST", R"(/_control/matches/(-?\d+)/parse)", state,
+          [&state](const httplib::Request& req, const json&) {
+            auto id = std::stoll(req.matches[1]);
+            return json{{"match_id", id}, {"version", state.world.parse(id)}};
+          });
   control(server, "POST", R"(/_control/matches/(-?\d+)/no_details)", state,
           [&state](const httplib::Request& req, const json& body) {
             auto id = std::stoll(req.matches[1]);
             bool on = body.value("no_details", true);
             state.world.set_no_details(id, on);
             return json{{"match_id", id}, {"no_details", on}};
+          });
+  control(server, "POST", R"(/_control/matches/(-?\d+)/bad_escapes)", state,
+          [&state](const httplib::Request& req, const json& body) {
+            auto id = std::stoll(req.matches[1]);
+            bool on = body.value("bad_escapes", true);
+            state.world.set_bad_escapes(id, on);
+            return json{{"match_id", id}, {"bad_escapes", on}};
+          });
+  control(server, "POST", "/_control/request_time_fields", state,
+          [&state](const httplib::Request&, const json& body) {
+            bool on = body.value("on", true);
+            state.world.set_request_time_fields(on);
+            return json{{"request_time_fields", on}};
           });
   control(server, "POST", "/_control/latency", state,
           [&state](const httplib::Request&, const json& body) {

@@ -65,3 +65,12 @@ BOOST_AUTO_TEST_CASE(the_jobs_gauge_shows_the_coordinators_counts_once_loaded) {
   BOOST_TEST(sample(text, R"(matchsync_jobs{status="pending",type="incremental_sync"})") == 0);
   BOOST_TEST(sample(text, R"(matchsync_jobs{status="running",type="incremental_sync"})") == 1);
 }
+
+BOOST_AUTO_TEST_CASE(repaired_details_are_counted) {
+  matchsync::metrics m;
+  BOOST_TEST(sample(m.serialize(), "matchsync_upstream_details_repaired_total") == 0);
+  m.details_repaired(2);
+  m.details_repaired(0);
+  m.details_repaired(1);
+  BOOST_TEST(sample(m.serialize(), "matchsync_upstream_details_repaired_total") == 3);
+}

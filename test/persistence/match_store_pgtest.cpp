@@ -130,6 +130,64 @@ BOOST_AUTO_TEST_CASE(a_batch_stores_each_match_its_own_outcome) {
   BOOST_TEST(store(3, {}) == 0);
 }
 
+// With fingerprints (what OpenDota does not compute per request), a match
+// counts as changed when its fingerprint does, whatever the details' text;
+// details stored without one are compared as they are, once.
+BOOST_AUTO_TEST_CASE(fingerprints_decide_what_counts_as_changed) {
+  upsert(1, "[" + item(6, 1) + "," + item(5, 1) + "]");
+  auto with = [](std::int64_t id, const char* json, std::int64_t fp) {
+    return db::detail_write(id, db::detail_outcome::fetched, json, fp);
+  };
+  BOOST_TEST(store(1, {with(6, R"({"rank_tier": 1})", 100), {5, db::detail_outcome::fetched, R"({"v": 1})"}}) == 0);
+  // Job 2: 6's text differs but not its fingerprint; 5 gets its first one,
+  // compared by text (same).
+  BOOST_TEST(store(2, {with(6, R"({"rank_tier": 2})", 100), with(5, R"({"v": 1})", 500)}) == 0);
+  BOOST_TEST(*matches.get(7, 6)->details_json == R"({"rank_tier": 2})");  // the newest kept
+  // Job 3: the same text, another fingerprint: changed.
+  BOOST_TEST(store(3, {with(6, R"({"rank_tier": 2})", 101), with(5, R"({"v": 1})", 500)}) == 1);
+  pqxx::nontransaction tx(conn);
+  BOOST_TEST(tx.exec1("SELECT details_fingerprint FROM matches WHERE match_id = 6")[0]
+               .as<std::int64_t>() == 101);
+}
+
+// A listing that shows a parse version the stored details were not fetched
+// with makes them stale: still shown, lacking for the next sync, kept
+// through a failed re-fetch, fresh again once fetched.
+BOOST_AUTO_TEST_CASE(a_newly_listed_parse_version_makes_stored_details_stale) {
+  auto with_version = [](std::int64_t id, const std::string& version) {
+    auto s = item(id, 1);
+    return "[" + s.substr(0, s.size() - 1) + ",\"version\":" + version + "}]";
+  };
+  upsert(1, with_version(5, "null"));
+  upsert(1, with_version(4, "null"));
+  store(1, {{5, db::detail_outcome::fetched, R"({"v": 1})"},
+            {4, db::detail_outcome::fetched, R"({"v": 1})"}});
+  BOOST_TEST(upsert(2, with_version(5, "null")).updated == 0);
+  BOOST_TEST(state_of(5) == "fetched");
+  BOOST_TEST(upsert(2, with_version(5, "21")).updated == 1);
+  BOOST_TEST(state_of(5) == "stale");
+  BOOST_TEST(state_of(4) == "fetched");
+  BOOST_TEST(matches.get(7, 5)->has_details);
+  {
+    pqxx::work tx(conn);
+    BOOST_TEST(db::match_store::ids_below(tx, 7, std::nullopt, true, 10) ==
+               (std::vector<std::int64_t>{5}));
+    BOOST_TEST(db::match_store::count_below(tx, 7, std::nullopt, true) == 1);
+  }
+  store(2, {{5, db::detail_outcome::failed, ""}});
+  BOOST_TEST(state_of(5) == "stale");
+  store(2, {{5, db::detail_outcome::fetched, R"({"v": 2})"}});
+  BOOST_TEST(state_of(5) == "fetched");
+  // Listed again with the version its details were fetched with: nothing to do.
+  auto again = upsert(3, with_version(5, "21") + "");
+  BOOST_TEST(again.updated == 0);
+  BOOST_TEST(state_of(5) == "fetched");
+  // A summary change that keeps the version (kills) does not make it stale.
+  auto s = item(5, 9);
+  upsert(4, "[" + s.substr(0, s.size() - 1) + ",\"version\":21}]");
+  BOOST_TEST(state_of(5) == "fetched");
+}
+
 BOOST_AUTO_TEST_CASE(stats_count_wins_by_the_players_side) {
   // slot 0 is Radiant, 128 is Dire.
   upsert(1, "[" + item(4, 10, true, 0) + "," + item(3, 0, false, 0) + "," +

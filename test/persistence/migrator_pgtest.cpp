@@ -7,6 +7,7 @@
 
 #include "core/errors.hpp"
 #include "persistence/job_store.hpp"
+#include "persistence/match_store.hpp"
 #include "persistence/migrator.hpp"
 #include "persistence/user_store.hpp"
 #include "test/support/pg_fixture.hpp"
@@ -82,6 +83,35 @@ BOOST_AUTO_TEST_CASE(the_cancelled_status_arrives_on_an_existing_schema) {
   BOOST_REQUIRE(cancelled);
   BOOST_TEST(cancelled->status == job_status::cancelled);
   BOOST_TEST(jobs.find(done_id)->status == job_status::completed);
+}
+
+// 006 on a deployed history: details already stored count as fetched with
+// the version their row lists, so only a parse seen later re-fetches them.
+BOOST_AUTO_TEST_CASE(details_stored_before_006_keep_the_version_they_were_listed_with) {
+  auto url = test::fresh_database("mig_details_version", 5);
+  pqxx::connection c(url);
+  {
+    pqxx::work tx(c);
+    tx.exec("INSERT INTO matches (account_id, match_id, summary, details, details_state) VALUES "
+            "(7, 1, '{\"match_id\":1,\"version\":21}', '{\"v\":1}', 'fetched'), "
+            "(7, 2, '{\"match_id\":2,\"version\":null}', '{\"v\":1}', 'fetched'), "
+            "(7, 3, '{\"match_id\":3,\"version\":null}', NULL, 'missing')");
+    tx.commit();
+  }
+  BOOST_TEST(db::migrator().apply(c).size() == db::embedded_migrations().size() - 5);
+  auto page = R"([{"match_id":1,"version":21,"kills":1},{"match_id":2,"version":21},)"
+              R"({"match_id":3,"version":21}])";
+  {
+    pqxx::work tx(c);
+    db::match_store::upsert_summaries(tx, 7, 1, page);
+    tx.commit();
+  }
+  pqxx::nontransaction tx(c);
+  std::vector<std::string> states;
+  for (auto row : tx.exec("SELECT details_state FROM matches ORDER BY match_id"))
+    states.push_back(row[0].as<std::string>());
+  BOOST_TEST(states == (std::vector<std::string>{"fetched", "stale", "missing"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(an_edited_applied_migration_is_an_error_naming_the_file) {

@@ -191,6 +191,11 @@ struct watching_client : upstream::client {
     note();
     return inner.account(account_id, token);
   }
+  upstream::fetch_result win_loss(std::int64_t account_id,
+                                  upstream::cancel_token& token) override {
+    note();
+    return inner.win_loss(account_id, token);
+  }
   upstream::detail_result match_detail(std::int64_t match_id,
                                        upstream::cancel_token& token) override {
     note();
@@ -462,6 +467,152 @@ BOOST_AUTO_TEST_CASE(full_sync_counts_changed_matches_as_updated_once) {
   BOOST_TEST(third.job.updated_matches == 0);
 }
 
+// SPEC §3: a full sync counts a match updated only when its summary, its
+// parse state or a detail field OpenDota does not compute per request
+// changed, though every answer differs in those fields; the details stored
+// are still the newest.
+BOOST_AUTO_TEST_CASE(full_sync_ignores_request_time_fields_when_counting_updates) {
+  harness h("engine_request_time");
+  h.fake.set_detail_size(1500);
+  h.fake.set_request_time_fields();
+  const std::int64_t account = 60;
+  auto first = h.sync_to_end(account, job_type::full_sync);
+  BOOST_REQUIRE(first.job.status == job_status::completed);
+  BOOST_TEST(first.job.new_matches == 60);
+  auto second = h.sync_to_end(account, job_type::full_sync);
+  BOOST_TEST(second.job.status == job_status::completed);
+  BOOST_TEST(second.job.processed_matches == 60);
+  BOOST_TEST(second.job.updated_matches == 0);
+  // Each answer's benchmark percentile is its serial number / 1000: the
+  // stored details of an unchanged match are those of the newest answer.
+  auto history = h.fake.history(account);
+  auto unchanged = history[3]["match_id"].get<std::int64_t>();
+  auto pct = [&](std::int64_t id) {
+    pqxx::nontransaction tx(h.conn);
+    return tx.exec_params1("SELECT details->'players'->0->'benchmarks'->'gold_per_min'->>'pct' "
+                           "FROM matches WHERE account_id = $1 AND match_id = $2", account, id)[0]
+      .as<std::string>();
+  };
+  auto before = pct(unchanged);
+  auto changed = history[7]["match_id"].get<std::int64_t>();
+  h.fake.change_match(changed);  // its kill count grows
+  auto third = h.sync_to_end(account, job_type::full_sync);
+  BOOST_TEST(third.job.updated_matches == 1);
+  BOOST_TEST(pct(unchanged) != before);
+  pqxx::nontransaction tx(h.conn);
+  BOOST_TEST(tx.exec_params1("SELECT match_id FROM matches WHERE account_id = $1 "
+                             "AND changed_by_job = $2", account, third.job.id)[0]
+               .as<std::int64_t>() == changed);
+}
+
+// SPEC §3: OpenDota adds older matches to a history after the fact. An
+// incremental that stops at the known-complete part asks the history's size
+// (/wl, one request); only when the upstream lists more than is stored does
+// it list the whole history, and it stores exactly what arrived with
+// details. Matches that vanish upstream are kept.
+BOOST_AUTO_TEST_CASE(backfilled_matches_below_the_mark_are_found_and_stored) {
+  harness h("engine_backfill");
+  h.fake.set_detail_size(800);
+  const std::int64_t account = 300;
+  std::set<std::string> backfilled;
+  for (int index = 5; index < 200; index += 10) {
+    auto id = test::fake_opendota::match_id(account, index);
+    h.fake.set_hidden(id);
+    backfilled.insert("/api/matches/" + std::to_string(id));
+  }
+  BOOST_REQUIRE(backfilled.size() == 20u);
+  auto first = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_REQUIRE(first.job.status == job_status::completed);
+  BOOST_TEST(first.job.new_matches == 280);
+
+  // Nothing inserted: one request more than the page, no detail request.
+  auto since = h.fake.log().size();
+  auto quiet = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(quiet.job.status == job_status::completed);
+  BOOST_TEST(quiet.job.new_matches == 0);
+  BOOST_TEST(h.count_requests(since, "/api/players/") == 2u);
+  BOOST_TEST(h.count_requests(since, "/api/players/300/wl") == 1u);
+  for (auto& r : h.fake.log(since))
+    if (r.path == "/api/players/300/wl")
+      BOOST_TEST(r.params["significant"] == "0");  // the listing's matches
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 0u);
+
+  for (int index = 5; index < 200; index += 10)
+    h.fake.set_hidden(test::fake_opendota::match_id(account, index), false);
+  since = h.fake.log().size();
+  auto second = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(second.job.status == job_status::completed);
+  BOOST_TEST(second.job.new_matches == 20);
+  BOOST_TEST(second.job.updated_matches == 0);
+  std::set<std::string> fetched;
+  for (auto& r : h.fake.log(since))
+    if (r.path.rfind("/api/matches/", 0) == 0)
+      fetched.insert(r.path);
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 20u);
+  BOOST_TEST((fetched == backfilled));
+  // The page, the size, the whole history once.
+  BOOST_TEST(h.count_requests(since, "/api/players/") == 3u);
+  h.check_complete(account);
+
+  // Gone upstream (a profile hiding part of it): kept, nothing listed whole.
+  for (int index = 0; index < 5; ++index)
+    h.fake.set_hidden(test::fake_opendota::match_id(account, index));
+  since = h.fake.log().size();
+  auto third = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(third.job.status == job_status::completed);
+  BOOST_TEST(h.count_requests(since, "/api/players/") == 2u);
+  pqxx::nontransaction tx(h.conn);
+  BOOST_TEST(tx.exec_params1("SELECT count(*) FROM matches WHERE account_id = $1", account)[0]
+               .as<int>() == 300);
+}
+
+// SPEC §3: a replay parsed days later shows in the listing as a `version`
+// where there was null; an incremental that lists the match fetches its
+// details again (counted updated), and spends nothing on the others.
+BOOST_AUTO_TEST_CASE(matches_parsed_later_are_fetched_again_once_and_counted_updated) {
+  harness h("engine_parsed_later");
+  h.fake.set_detail_size(1500);
+  const std::int64_t account = 150;
+  h.fake.set_unparsed(account);
+  auto first = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_REQUIRE(first.job.status == job_status::completed);
+  BOOST_TEST(first.job.new_matches == 150);
+  // 50 of the newest 100 (the page an incremental lists) are parsed now.
+  auto history = h.fake.history(account);
+  std::set<std::string> parsed;
+  for (int i = 0; i < 100; i += 2) {
+    auto id = history[i]["match_id"].get<std::int64_t>();
+    h.fake.parse_match(id);
+    parsed.insert("/api/matches/" + std::to_string(id));
+  }
+  auto since = h.fake.log().size();
+  auto second = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(second.job.status == job_status::completed);
+  BOOST_TEST(second.job.new_matches == 0);
+  BOOST_TEST(second.job.updated_matches == 50);
+  BOOST_TEST(second.job.processed_matches == 50);
+  std::set<std::string> fetched;
+  for (auto& r : h.fake.log(since))
+    if (r.path.rfind("/api/matches/", 0) == 0)
+      fetched.insert(r.path);
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 50u);
+  BOOST_TEST((fetched == parsed));
+  {
+    pqxx::nontransaction tx(h.conn);
+    auto row = tx.exec_params1(
+      "SELECT count(*) FILTER (WHERE details->'players'->0 ? 'purchase_log'), "
+      "count(*) FILTER (WHERE details_state = 'fetched') FROM matches WHERE account_id = $1",
+      account);
+    BOOST_TEST(row[0].as<int>() == 50);
+    BOOST_TEST(row[1].as<int>() == 150);
+  }
+  h.check_complete(account);
+  since = h.fake.log().size();
+  auto third = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(third.job.updated_matches == 0);
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 0u);
+}
+
 // SPEC §2/§3: the daily-limit body and X-Rate-Limit-Remaining-Day: 0 each
 // put the job into the same quota wait until the upstream's day starts
 // (here 00:00 UTC), never a failure; the wait is written to the job's row.
@@ -670,6 +821,43 @@ BOOST_AUTO_TEST_CASE(a_404_detail_is_recorded_and_not_asked_again) {
   BOOST_TEST(again.job.total_matches == 0);
   BOOST_TEST(h.count_requests(since, "/api/matches/") == 0u);
   h.check_complete(account, {missing});
+}
+
+// SPEC §2: a detail whose text jsonb refuses (a lone surrogate escape, a
+// \u0000) is stored with those escapes as U+FFFD and nothing else changed,
+// counted as repaired, never failed, never asked again for it.
+BOOST_AUTO_TEST_CASE(escapes_jsonb_refuses_are_stored_as_u_fffd_once_and_not_asked_again) {
+  harness h("engine_bad_escapes");
+  h.fake.set_detail_size(2000);
+  const std::int64_t account = 6;
+  auto odd = test::fake_opendota::match_id(account, 2);
+  h.fake.set_bad_escapes(odd);
+  auto r = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(r.job.status == job_status::completed);
+  BOOST_TEST(r.job.failed_matches == 0);
+  BOOST_TEST(r.job.repaired_matches == 1);
+  BOOST_TEST(db::job_store(h.conn).find(r.job.id)->repaired_matches == 1);
+  h.check_complete(account);
+  {
+    pqxx::nontransaction tx(h.conn);
+    auto row = tx.exec_params1(
+      "SELECT details->'players'->0->>'personaname', details->'odd_text'->>'chat', "
+      "details->'odd_text'->>'emoji', details->'odd_text'->>'escaped', "
+      "details->>'match_id' FROM matches WHERE match_id = $1", odd);
+    BOOST_TEST(row[0].as<std::string>() == "ab\xef\xbf\xbd");
+    BOOST_TEST(row[1].as<std::string>() == "gg\xef\xbf\xbdwp");
+    BOOST_TEST(row[2].as<std::string>() == "\xf0\x9f\x98\x80");
+    BOOST_TEST(row[3].as<std::string>() == "\\ud83d");
+    BOOST_TEST(row[4].as<std::int64_t>() == odd);
+  }
+  // Asked once: the first sync's requests for it were one, the next sync's none.
+  BOOST_TEST(h.count_requests(0, "/api/matches/" + std::to_string(odd)) == 1u);
+  auto since = h.fake.log().size();
+  auto again = h.sync_to_end(account, job_type::incremental_sync);
+  BOOST_TEST(again.job.status == job_status::completed);
+  BOOST_TEST(again.job.total_matches == 0);
+  BOOST_TEST(again.job.repaired_matches == 0);
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_cancelled_token_drops_the_request_in_flight) {

@@ -22,6 +22,23 @@ BOOST_AUTO_TEST_CASE(fetching_ahead_pays_when_fetch_and_commit_are_of_a_size) {
   BOOST_TEST(!fetch_ahead_pays(milliseconds(4), milliseconds(0)));
 }
 
+// Backfills: asked once, only by an incremental that stopped at the known-
+// complete part on a full page; listed whole only when the upstream has more.
+BOOST_AUTO_TEST_CASE(a_backfill_check_follows_only_a_stop_at_the_mark_on_a_full_page) {
+  auto inc = job_type::incremental_sync;
+  BOOST_TEST(backfill_check_due(inc, {9, 8, 7}, 3, 8));
+  BOOST_TEST(!backfill_check_due(inc, {9, 8, 7}, 3, 6));             // not at the mark yet
+  BOOST_TEST(!backfill_check_due(inc, {9, 8}, 3, 8));                // the end: all seen
+  BOOST_TEST(!backfill_check_due(inc, {9, 8, 7}, 3, std::nullopt));  // a first sync
+  BOOST_TEST(!backfill_check_due(job_type::full_sync, {9, 8, 7}, 3, 8));
+  BOOST_TEST((history_size_of(3, 4) == std::optional<std::int64_t>(7)));
+  BOOST_TEST(!history_size_of(std::nullopt, 4));
+  BOOST_TEST(!history_size_of(3, -1));
+  BOOST_TEST(backfill_listing_due(301, 300));
+  BOOST_TEST(!backfill_listing_due(300, 300));
+  BOOST_TEST(!backfill_listing_due(280, 300));  // vanished upstream: kept, nothing to list
+}
+
 BOOST_AUTO_TEST_CASE(a_short_page_ends_listing_for_both_types) {
   for (auto t : {job_type::full_sync, job_type::incremental_sync}) {
     BOOST_TEST((plan_after_page(t, {5, 4}, 3, std::nullopt) == after_page::stop_listing));

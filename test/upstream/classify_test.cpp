@@ -142,13 +142,33 @@ BOOST_AUTO_TEST_CASE(a_malformed_or_truncated_detail_is_retryable) {
   }
 }
 
-// jsonb cannot hold U+0000: stored as is, such a detail would fail its
-// whole batch's commit. It is retried like a malformed one instead.
-BOOST_AUTO_TEST_CASE(a_detail_postgresql_cannot_store_is_retryable) {
-  auto a = detail(200, R"({"match_id": 3, "name": "a\u0000b"})");
+// jsonb cannot hold U+0000 nor a lone surrogate (Node writes a Steam name
+// cut inside an emoji so): stored as is, such a detail would fail its whole
+// batch's commit, and asked again it comes back the same. Those escapes
+// become U+FFFD; nothing else of the text changes (SPEC §2).
+BOOST_AUTO_TEST_CASE(a_detail_with_escapes_jsonb_refuses_is_repaired_not_retried) {
+  auto a = detail(200, R"({"match_id": 3, "name": "a\u0000b", "p": "\ud83d", "ok": "\ud83d\ude00"})");
+  BOOST_TEST((a.kind == answer_kind::ok), a.message);
+  BOOST_TEST(a.repaired_escapes == 2u);
+  BOOST_TEST(a.text == R"({"match_id": 3, "name": "a\ufffdb", "p": "\ufffd", "ok": "\ud83d\ude00"})");
+  auto clean = detail(200, R"({"match_id": 3, "p": "\\ud83d"})");
+  BOOST_TEST((clean.kind == answer_kind::ok));
+  BOOST_TEST(clean.repaired_escapes == 0u);
+  BOOST_TEST(clean.text == R"({"match_id": 3, "p": "\\ud83d"})");
+}
+
+// Repairs mend escapes only: a detail jsonb cannot hold for another reason
+// (its parser recurses) is retried like a malformed one, and a malformed
+// one with a lone surrogate in it stays malformed.
+BOOST_AUTO_TEST_CASE(a_detail_postgresql_cannot_store_otherwise_is_retryable) {
+  std::string deep = "{\"a\":" + std::string(300, '[') + std::string(300, ']') + "}";
+  auto a = detail(200, deep);
   BOOST_TEST((a.kind == answer_kind::retryable));
   BOOST_TEST(a.message.find("cannot be stored") != std::string::npos, a.message);
   BOOST_TEST(a.text.empty());
+  auto b = detail(200, R"({"p": "\ud83d", "players": [)");
+  BOOST_TEST((b.kind == answer_kind::retryable));
+  BOOST_TEST(b.message.find("malformed JSON") != std::string::npos, b.message);
 }
 
 BOOST_AUTO_TEST_CASE(messages_are_one_short_printable_line) {
