@@ -60,6 +60,9 @@ export async function startStandIn({ token = '', tickMs = 100, pageSize = 20, ma
   const clients = new Set();
   let nextId = 1;
   let timer = null;
+  // GET/PUT /sync/schedule: one user, off until set (the due time is not
+  // the real phase rule, only a time within one interval).
+  let schedule = { enabled: false, interval_minutes: 60, next_run_at: null, last_run_job_id: null };
 
   const active = () => jobs.find((j) => j.status === 'pending' || j.status === 'running') || null;
   const publish = (job) => {
@@ -175,6 +178,7 @@ export async function startStandIn({ token = '', tickMs = 100, pageSize = 20, ma
     ['POST', /^\/sync\/trigger$/], ['POST', /^\/sync\/cancel\/(\d+)$/], ['GET', /^\/sync\/status$/],
     ['GET', /^\/sync\/jobs$/], ['GET', /^\/sync\/jobs\/(\d+)$/], ['GET', /^\/sync\/events$/],
     ['GET', /^\/matches$/], ['GET', /^\/stats\/summary$/],
+    ['GET', /^\/sync\/schedule$/], ['PUT', /^\/sync\/schedule$/],
   ];
 
   async function handle(req, res) {
@@ -200,7 +204,8 @@ export async function startStandIn({ token = '', tickMs = 100, pageSize = 20, ma
       const current = active();
       if (current) return send(res, 409, { detail: 'A sync job is already active', active_job: view(current) });
       const job = {
-        id: nextId++, account_id: 86745912, job_type: type, status: 'pending', phase: null,
+        id: nextId++, account_id: 86745912, job_type: type, status: 'pending', phase: null, resume_at: null,
+        triggered_by: 'user',
         total_matches: 0, processed_matches: 0, new_matches: 0, updated_matches: 0, failed_matches: 0,
         progress_percentage: 0, node: 'stand-in', attempt: 1, created_at: iso(Date.now()), started_at: null,
         completed_at: null, cancel_requested_at: null, error_message: null,
@@ -219,6 +224,23 @@ export async function startStandIn({ token = '', tickMs = 100, pageSize = 20, ma
       finish(job, 'cancelled', 'Cancelled by user');
       publish(view(job));
       return send(res, 200, view(job));
+    }
+    if (p === '/sync/schedule' && req.method === 'GET') return send(res, 200, schedule);
+    if (p === '/sync/schedule') {
+      const body = await readJson(req);
+      if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+        return send(res, 422, { detail: 'Request body must be a JSON object' });
+      }
+      if (typeof body.enabled !== 'boolean') return send(res, 422, { detail: 'enabled must be true or false' });
+      const interval = body.interval_minutes ?? schedule.interval_minutes;
+      if (!Number.isInteger(interval) || interval < 15 || interval > 10080) {
+        return send(res, 422, { detail: 'interval_minutes must be an integer from 15 to 10080' });
+      }
+      const same = schedule.enabled && schedule.interval_minutes === interval && schedule.next_run_at;
+      const next = !body.enabled ? null : same ? schedule.next_run_at : iso(Date.now() + interval * 60000);
+      schedule = { enabled: body.enabled, interval_minutes: interval, next_run_at: next,
+        last_run_job_id: schedule.last_run_job_id };
+      return send(res, 200, schedule);
     }
     if (p === '/sync/status') {
       const job = active();
