@@ -5,6 +5,8 @@
 
 #include <ctime>
 
+#include <pqxx/pqxx>
+
 #include "core/schedule_rules.hpp"
 #include "test/http/api_harness.hpp"
 #include "test/support/process.hpp"
@@ -70,13 +72,27 @@ BOOST_AUTO_TEST_CASE(turned_on_it_is_due_within_one_interval_and_survives_a_rere
   auto now = std::time(nullptr);
   BOOST_TEST(due > now - 2);
   BOOST_TEST(due <= now + 30 * 60);
-  // The same answer on a read; setting it again as it is keeps the due time.
+  // The same answer on a read.
   BOOST_TEST(as(u).get("/sync/schedule").json() == j);
-  BOOST_TEST(put(u, R"({"enabled": true, "interval_minutes": 30})").json() == j);
+  // Setting it again as it is keeps the stored due time (here one the
+  // scheduler put off to another day, which the phase rule would not give);
+  // another interval is due at the user's phase of it.
+  {
+    pqxx::connection c(node().cfg().database_url);
+    pqxx::work tx(c);
+    tx.exec_params("UPDATE sync_schedules SET next_run_at = '2030-01-02T03:04:05Z' "
+                   "WHERE user_id = (SELECT id FROM users WHERE account_id = $1)",
+                   std::int64_t{7002});
+    tx.commit();
+  }
+  auto kept = put(u, R"({"enabled": true, "interval_minutes": 30})").json();
+  BOOST_TEST(kept["next_run_at"] == "2030-01-02T03:04:05Z");
+  auto changed = put(u, R"({"enabled": true, "interval_minutes": 60})").json();
+  BOOST_TEST(changed["next_run_at"] != "2030-01-02T03:04:05Z");
   // Off keeps the interval, and shows no due time.
   auto off = put(u, R"({"enabled": false})").json();
   BOOST_TEST(off["enabled"] == false);
-  BOOST_TEST(off["interval_minutes"] == 30);
+  BOOST_TEST(off["interval_minutes"] == 60);
   BOOST_TEST(off["next_run_at"].is_null());
 }
 
