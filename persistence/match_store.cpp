@@ -10,8 +10,9 @@ namespace {
 
 // One statement per page: the items are unpacked inside PostgreSQL.
 // `changed_by_job` lets a resumed job count an update only once. A listed
-// parse `version` (not null) other than the one the stored details were
-// fetched with makes them `stale`: fetched again, shown meanwhile. Only a
+// parse `version` (not null) other than the one the match's shared details
+// were fetched with makes them `stale` for this account: fetched again,
+// shown meanwhile. Only a
 // changed summary is written, so an unchanged page costs no write.
 constexpr const char* upsert_summaries_sql = R"sql(
 INSERT INTO matches AS m (account_id, match_id, player_slot, radiant_win,
@@ -33,25 +34,27 @@ ON CONFLICT (account_id, match_id) DO UPDATE SET
   details_state = CASE
     WHEN m.details_state = 'fetched'
      AND nullif(EXCLUDED.summary->'version', 'null') IS NOT NULL
-     AND nullif(EXCLUDED.summary->'version', 'null')
-         IS DISTINCT FROM nullif(m.details_version, 'null')
+     AND nullif(EXCLUDED.summary->'version', 'null') IS DISTINCT FROM
+         (SELECT nullif(d.version, 'null') FROM match_details d
+          WHERE d.match_id = m.match_id)
     THEN 'stale' ELSE m.details_state END,
   updated_at = now()
 WHERE m.summary IS DISTINCT FROM EXCLUDED.summary
 RETURNING (xmax = 0) AS inserted
 )sql";
 
-// A step's batch of detail outcomes in one statement: ids and outcomes as
-// arrays, the details as one JSON array (null where none was fetched), so
-// that PostgreSQL parses and plans once per batch, not once per match. Each
-// detail is taken from the array by its position where it is written: rows
-// carrying 20 KB details through a join would be copied into its tables.
-// Counts the matches whose stored details changed and that this job had not
-// yet changed: the old values are read in the same statement. "Changed" is
-// told by the fingerprint of what OpenDota does not compute per request
-// (sync/detail_fingerprint.hpp), so the old details are never read back;
-// details stored before migration 006, or given without a fingerprint,
-// compare the details themselves.
+// A step's batch of detail outcomes in one statement: ids, outcomes and
+// fingerprints as arrays, the details as one JSON array (null where none was
+// fetched), so that PostgreSQL parses and plans once per batch, not once per
+// match. The details are zipped with the ids by position (ROWS FROM) where
+// they are written into match_details, once per match for every account
+// (SPEC §3): rows carrying 250 KB details through a join would be copied
+// into its hash tables, and `json -> n` would parse the array again for
+// each n. Counts the matches whose details changed for an account that had
+// them, and that this job had not yet changed: told by the fingerprint of
+// what OpenDota does not compute per request (sync/detail_fingerprint.hpp),
+// so old details are never read back; only details stored before migration
+// 006, or given without a fingerprint, compare the details themselves.
 constexpr const char* store_details_name = "match_store_details";
 constexpr const char* store_details_sql = R"sql(
 WITH input AS (
@@ -59,63 +62,95 @@ WITH input AS (
   FROM unnest($3::bigint[], $4::text[], $6::bigint[]) WITH ORDINALITY
     AS u(match_id, outcome, fp, n)
 ), old AS (
-  SELECT m.match_id, m.changed_by_job,
-         CASE WHEN i.outcome = 'fetched' AND m.details IS NOT NULL
-              THEN CASE WHEN m.details_fingerprint IS NULL OR i.fp IS NULL
-                        THEN m.details IS DISTINCT FROM $5::jsonb -> i.at
-                        ELSE m.details_fingerprint IS DISTINCT FROM i.fp END
+  SELECT m.match_id, i.outcome, m.changed_by_job,
+         CASE WHEN i.outcome = 'fetched' AND d.match_id IS NOT NULL
+                   AND m.details_state IN ('fetched', 'stale')
+              THEN CASE WHEN d.fingerprint IS NULL OR i.fp IS NULL
+                        THEN d.details::jsonb IS DISTINCT FROM ($5::json -> i.at)::jsonb
+                        ELSE d.fingerprint IS DISTINCT FROM i.fp END
               ELSE false END AS differs
   FROM matches m JOIN input i ON m.match_id = i.match_id
+  LEFT JOIN match_details d ON d.match_id = m.match_id
   WHERE m.account_id = $1 AND m.match_id = ANY($3::bigint[])
+), put AS (
+  INSERT INTO match_details AS d (match_id, details, fingerprint, version)
+  SELECT f.match_id, f.details, f.fp,
+         (SELECT m.summary->'version' FROM matches m
+          WHERE m.account_id = $1 AND m.match_id = f.match_id)
+  FROM ROWS FROM (unnest($3::bigint[]), unnest($4::text[]), unnest($6::bigint[]),
+                  json_array_elements($5::json)) AS f(match_id, outcome, fp, details)
+  WHERE f.outcome = 'fetched'
+    AND EXISTS (SELECT 1 FROM matches m WHERE m.account_id = $1 AND m.match_id = f.match_id)
+  ON CONFLICT (match_id) DO UPDATE SET
+    details = EXCLUDED.details, fingerprint = EXCLUDED.fingerprint,
+    version = EXCLUDED.version, fetched_at = now()
+  RETURNING d.match_id
 ), upd AS (
   UPDATE matches m SET
-    details = CASE WHEN i.outcome = 'fetched' THEN $5::jsonb -> i.at ELSE m.details END,
-    details_fingerprint = CASE WHEN i.outcome = 'fetched' THEN i.fp
-                               ELSE m.details_fingerprint END,
     -- Details once fetched are kept: a failure leaves them as they were
     -- (a stale one is asked again later), a 404 leaves them as they are.
     details_state = CASE
-      WHEN i.outcome = 'failed' AND m.details_state IN ('fetched', 'stale') THEN m.details_state
-      WHEN i.outcome = 'none' AND m.details_state IN ('fetched', 'stale') THEN 'fetched'
-      ELSE i.outcome END,
-    details_version = CASE WHEN i.outcome = 'fetched' THEN m.summary->'version'
-                           ELSE m.details_version END,
+      WHEN o.outcome = 'failed' AND m.details_state IN ('fetched', 'stale') THEN m.details_state
+      WHEN o.outcome = 'none' AND m.details_state IN ('fetched', 'stale') THEN 'fetched'
+      ELSE o.outcome END,
+    details_job = CASE WHEN o.outcome = 'fetched' THEN NULL ELSE m.details_job END,
     changed_by_job = CASE WHEN o.differs THEN $2 ELSE m.changed_by_job END,
     updated_at = now()
-  FROM input i JOIN old o USING (match_id)
-  WHERE m.account_id = $1 AND m.match_id = ANY($3::bigint[])
-    AND m.match_id = i.match_id
+  FROM old o
+  WHERE m.account_id = $1 AND m.match_id = o.match_id
   RETURNING m.match_id
 )
-SELECT count(*) FROM old JOIN upd USING (match_id)
-WHERE old.differs AND old.changed_by_job IS DISTINCT FROM $2
+SELECT count(*) FROM old
+WHERE differs AND changed_by_job IS DISTINCT FROM $2
 )sql";
 
+// Matches of this account that lack details which another account's sync
+// already fetched (with the parse version this account's listing shows, or
+// any when it shows none yet) take them, and spend no request (SPEC §3).
+// `details_job` marks them, so that a full sync does not fetch them again.
+constexpr const char* adopt_shared_sql = R"sql(
+UPDATE matches m SET details_state = 'fetched', details_job = $2, updated_at = now()
+FROM match_details d
+WHERE m.account_id = $1 AND m.details_state IN ('missing', 'failed', 'stale')
+  AND d.match_id = m.match_id
+  AND (nullif(m.summary->'version', 'null') IS NULL OR m.summary->'version' = d.version)
+RETURNING m.match_id
+)sql";
+
+// A full sync fetches every match again, but for those it took from another
+// account's fetch ($4: the job; NULL counts every stored match).
 constexpr const char* ids_below_all_sql =
   "SELECT match_id FROM matches WHERE account_id = $1 "
-  "AND ($2::bigint IS NULL OR match_id < $2) ORDER BY match_id DESC LIMIT $3";
+  "AND ($2::bigint IS NULL OR match_id < $2) "
+  "AND ($4::bigint IS NULL OR details_job IS DISTINCT FROM $4) "
+  "ORDER BY match_id DESC LIMIT $3";
 constexpr const char* ids_below_lacking_sql =
   "SELECT match_id FROM matches WHERE account_id = $1 "
   "AND details_state IN ('missing', 'failed', 'stale') "
-  "AND ($2::bigint IS NULL OR match_id < $2) ORDER BY match_id DESC LIMIT $3";
+  "AND ($2::bigint IS NULL OR match_id < $2) "
+  "ORDER BY match_id DESC LIMIT $3";
 constexpr const char* count_below_all_sql =
   "SELECT count(*) FROM matches WHERE account_id = $1 "
-  "AND ($2::bigint IS NULL OR match_id < $2)";
+  "AND ($2::bigint IS NULL OR match_id < $2) "
+  "AND ($3::bigint IS NULL OR details_job IS DISTINCT FROM $3)";
 constexpr const char* count_below_lacking_sql =
   "SELECT count(*) FROM matches WHERE account_id = $1 "
   "AND details_state IN ('missing', 'failed', 'stale') "
   "AND ($2::bigint IS NULL OR match_id < $2)";
 
 #define MS_MATCH_COLUMNS                                                     \
-  "match_id, start_time, duration, hero_id, player_slot, radiant_win, "      \
+  "m.match_id, start_time, duration, hero_id, player_slot, radiant_win, "    \
   "kills, deaths, assists, game_mode, lobby_type, details_state "
 
 constexpr const char* list_sql =
-  "SELECT " MS_MATCH_COLUMNS ", NULL::text FROM matches WHERE account_id = $1 "
+  "SELECT " MS_MATCH_COLUMNS ", NULL::text FROM matches m WHERE account_id = $1 "
   "ORDER BY match_id DESC LIMIT $2 OFFSET $3";
+// An account shows the match's shared details once its row has them.
 constexpr const char* get_sql =
-  "SELECT " MS_MATCH_COLUMNS ", details::text FROM matches "
-  "WHERE account_id = $1 AND match_id = $2";
+  "SELECT " MS_MATCH_COLUMNS ", d.details::text FROM matches m "
+  "LEFT JOIN match_details d ON d.match_id = m.match_id "
+  "  AND m.details_state IN ('fetched', 'stale') "
+  "WHERE m.account_id = $1 AND m.match_id = $2";
 // A win: the player's side (slot < 128 is Radiant) won.
 constexpr const char* stats_sql =
   "SELECT count(*), "
@@ -210,10 +245,13 @@ std::int64_t match_store::store_details(pqxx::transaction_base& tx,
 std::vector<std::int64_t> match_store::ids_below(pqxx::transaction_base& tx,
                                                  std::int64_t account_id,
                                                  std::optional<std::int64_t> below,
-                                                 bool only_lacking, int limit) {
+                                                 bool only_lacking, int limit,
+                                                 std::optional<std::int64_t> job_id) {
   std::vector<std::int64_t> out;
-  auto sql = only_lacking ? ids_below_lacking_sql : ids_below_all_sql;
-  for (auto row : tx.exec_params(sql, account_id, below, limit))
+  auto rows = only_lacking
+                ? tx.exec_params(ids_below_lacking_sql, account_id, below, limit)
+                : tx.exec_params(ids_below_all_sql, account_id, below, limit, job_id);
+  for (auto row : rows)
     out.push_back(row[0].as<std::int64_t>());
   return out;
 }
@@ -221,9 +259,20 @@ std::vector<std::int64_t> match_store::ids_below(pqxx::transaction_base& tx,
 std::int64_t match_store::count_below(pqxx::transaction_base& tx,
                                       std::int64_t account_id,
                                       std::optional<std::int64_t> below,
-                                      bool only_lacking) {
-  auto sql = only_lacking ? count_below_lacking_sql : count_below_all_sql;
-  return tx.exec_params1(sql, account_id, below)[0].as<std::int64_t>();
+                                      bool only_lacking,
+                                      std::optional<std::int64_t> job_id) {
+  auto r = only_lacking ? tx.exec_params1(count_below_lacking_sql, account_id, below)
+                        : tx.exec_params1(count_below_all_sql, account_id, below, job_id);
+  return r[0].as<std::int64_t>();
+}
+
+std::vector<std::int64_t> match_store::adopt_shared_details(pqxx::transaction_base& tx,
+                                                            std::int64_t account_id,
+                                                            std::int64_t job_id) {
+  std::vector<std::int64_t> out;
+  for (auto row : tx.exec_params(adopt_shared_sql, account_id, job_id))
+    out.push_back(row[0].as<std::int64_t>());
+  return out;
 }
 
 std::vector<match_row> match_store::list(std::int64_t account_id, int limit,

@@ -1,5 +1,7 @@
 // The matches table: one row per (account, match) with the player's summary
-// and the match details. Writes are batched upserts, idempotent on re-runs.
+// and whether the account has the match's details; match_details: the
+// details, once per match for every account. Writes are batched upserts,
+// idempotent on re-runs.
 #pragma once
 
 #include <cstdint>
@@ -86,17 +88,28 @@ public:
                                     const std::vector<detail_write>& batch);
 
   /// Match ids below `below` (all when nullopt), newest first: every one when
-  /// `only_lacking` is false, else those without details (missing or failed)
-  /// or whose details are stale (parsed since they were fetched).
+  /// `only_lacking` is false (but those job `job_id` took from another
+  /// account's fetch), else those without details (missing or failed) or
+  /// whose details are stale (parsed since they were fetched).
   static std::vector<std::int64_t> ids_below(pqxx::transaction_base& tx,
                                              std::int64_t account_id,
                                              std::optional<std::int64_t> below,
-                                             bool only_lacking, int limit);
+                                             bool only_lacking, int limit,
+                                             std::optional<std::int64_t> job_id = std::nullopt);
   /// How many such ids there are.
   static std::int64_t count_below(pqxx::transaction_base& tx,
                                   std::int64_t account_id,
                                   std::optional<std::int64_t> below,
-                                  bool only_lacking);
+                                  bool only_lacking,
+                                  std::optional<std::int64_t> job_id = std::nullopt);
+
+  /// A match's details are stored once for every account (match_details):
+  /// this account's matches that lack details another account's sync
+  /// fetched (with the parse version this account lists, or any while it
+  /// lists none) take them now, marked as taken by `job_id`. Returns their ids.
+  static std::vector<std::int64_t> adopt_shared_details(pqxx::transaction_base& tx,
+                                                        std::int64_t account_id,
+                                                        std::int64_t job_id);
 
   std::vector<match_row> list(std::int64_t account_id, int limit, int offset);
   std::optional<match_row> get(std::int64_t account_id, std::int64_t match_id);

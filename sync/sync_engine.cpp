@@ -148,8 +148,11 @@ step_result sync_engine::list_step(db::connection_source& source,
       next.phase = "details";
       next.detail_cursor.reset();
       whole_.reset();
+      // Details another account's sync fetched are taken, not fetched
+      // (SPEC §3, one fetch per match), and are not part of what is left.
+      db::match_store::adopt_shared_details(tx, job_.account_id, job_.id);
       next.total_matches = db::match_store::count_below(
-        tx, job_.account_id, std::nullopt, details_only_lacking(job_.type));
+        tx, job_.account_id, std::nullopt, details_only_lacking(job_.type), job_.id);
       next.processed_matches = 0;
     } else {
       next.list_offset = offset + static_cast<std::int64_t>(ids.size());
@@ -213,6 +216,7 @@ step_result sync_engine::backfill_step(db::connection_source& source,
     auto counts = db::match_store::upsert_summaries(tx, job_.account_id, job_.id, summaries);
     next.new_matches += counts.inserted;
     next.updated_matches += counts.updated;
+    db::match_store::adopt_shared_details(tx, job_.account_id, job_.id);
     next.total_matches = db::match_store::count_below(tx, job_.account_id, std::nullopt, true);
     commit_as(tx, next);
   });
@@ -225,11 +229,19 @@ step_result sync_engine::details_step(db::connection_source& source,
   // one commits.
   auto batch_size = static_cast<std::size_t>(settings_.details_per_step);
   std::vector<std::int64_t> window;
+  std::int64_t adopted = 0;
   source.with_connection([&](pqxx::connection& conn) {
     pqxx::nontransaction tx(conn);
+    // Another job (another account's) may have fetched some of what is left
+    // since the last step: taken, not fetched, and counted as processed
+    // when this job had not passed them yet.
+    adopted = 0;
+    for (auto id : db::match_store::adopt_shared_details(tx, job_.account_id, job_.id))
+      if (!job_.detail_cursor || id < *job_.detail_cursor)
+        ++adopted;
     window = db::match_store::ids_below(tx, job_.account_id, job_.detail_cursor,
                                         details_only_lacking(job_.type),
-                                        static_cast<int>(2 * batch_size));
+                                        static_cast<int>(2 * batch_size), job_.id);
   });
   if (window.empty()) {
     std::optional<sync_job> done;
@@ -320,7 +332,7 @@ step_result sync_engine::details_step(db::connection_source& source,
     next_job.updated_matches += db::match_store::store_details(tx, job_.account_id, job_.id, batch);
     next_job.failed_matches += failed;
     next_job.repaired_matches += repaired;
-    next_job.processed_matches += static_cast<std::int64_t>(batch.size());
+    next_job.processed_matches += static_cast<std::int64_t>(batch.size()) + adopted;
     next_job.detail_cursor = ids.back();
     commit_as(tx, next_job);
   });

@@ -163,6 +163,15 @@ void fake_opendota::set_hidden(std::int64_t match_id, bool hidden) {
           {{"hidden", hidden}});
 }
 
+std::vector<std::int64_t> fake_opendota::share_matches(std::int64_t player,
+                                                       std::int64_t owner,
+                                                       std::int64_t count) {
+  return control("POST", "/_control/accounts/" + std::to_string(player) + "/share",
+                 {{"owner", owner}, {"count", count}})
+    .at("match_ids")
+    .get<std::vector<std::int64_t>>();
+}
+
 void fake_opendota::set_unparsed(std::int64_t account_id, bool unparsed) {
   control("POST", "/_control/accounts/" + std::to_string(account_id) + "/unparsed",
           {{"unparsed", unparsed}});

@@ -145,6 +145,10 @@ public:
   /// The account's matches list `version: null` with short unparsed
   /// details until parsed (fake_world::set_unparsed); false: as before.
   void set_unparsed(std::int64_t account_id, bool unparsed = true);
+  /// `player` played `count` of `owner`'s newest matches too (every other
+  /// one): listed in both histories, one detail (fake_world::share).
+  std::vector<std::int64_t> share_matches(std::int64_t player, std::int64_t owner,
+                                          std::int64_t count);
   /// The match's replay is parsed: it lists a number as `version` and its
   /// details grow fivefold. Returns the version.
   int parse_match(std::int64_t match_id);

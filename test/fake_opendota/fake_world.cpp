@@ -191,12 +191,54 @@ nlohmann::json fake_world::win_loss(std::int64_t account_id) const {
   return {{"win", win}, {"lose", lose}};
 }
 
+std::vector<std::int64_t> fake_world::share(std::int64_t player, std::int64_t owner,
+                                            std::int64_t count) {
+  std::vector<std::int64_t> ids;
+  auto n = size(owner);
+  for (std::int64_t index = n - 1; index >= 0 && static_cast<std::int64_t>(ids.size()) < count;
+       index -= 2)
+    ids.push_back(match_id_of(owner, index));
+  shared_[player].insert(ids.begin(), ids.end());
+  return ids;
+}
+
 nlohmann::json fake_world::page(std::int64_t account_id, std::int64_t limit,
                                 std::int64_t offset) const {
   auto out = nlohmann::json::array();
   // Private and unknown accounts list as empty, as OpenDota's do.
   if (kind(account_id) != account_kind::normal)
     return out;
+  if (auto shared = shared_.find(account_id); shared != shared_.end()) {
+    // The account's own matches and those it shares, newest (highest id)
+    // first, as OpenDota orders a history; the shared ones with this
+    // player's own slot, hero and kills.
+    std::vector<nlohmann::json> all;
+    for (std::int64_t index = size(account_id) - 1; index >= 0; --index)
+      all.push_back(summary(account_id, index));
+    for (auto id : shared->second) {
+      auto s = summary((id - 1) / max_history, (id - 1) % max_history);
+      auto slot = s["player_slot"].get<int>();
+      s["player_slot"] = slot < 128 ? 128 + slot : slot - 128;
+      s["hero_id"] = pick(id + account_id, 6, 1, 123);
+      s["kills"] = pick(id + account_id, 7, 0, 20);
+      all.push_back(std::move(s));
+    }
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      return a["match_id"].template get<std::int64_t>() >
+             b["match_id"].template get<std::int64_t>();
+    });
+    std::int64_t skipped = 0;
+    for (auto& s : all) {
+      if (limit >= 0 && static_cast<std::int64_t>(out.size()) >= limit)
+        break;
+      if (hidden_.count(s["match_id"].get<std::int64_t>()) != 0)
+        continue;
+      if (skipped++ < std::max<std::int64_t>(offset, 0))
+        continue;
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
   auto n = size(account_id);
   offset = std::max<std::int64_t>(offset, 0);
   // Hidden matches are skipped, as if OpenDota did not have them yet: the

@@ -64,6 +64,12 @@ public:
   /// backfill, an older match OpenDota adds below the newest ones
   /// (odota/core svc/fullhistory.ts). /wl counts only what is listed.
   void set_hidden(std::int64_t match_id, bool hidden);
+  /// Account `player` played `count` of `owner`'s matches too (every other
+  /// one of the owner's newest): they list in both histories, each with its
+  /// own per-player fields (slot, hero, kills...), and have one detail, as
+  /// a real match has for its ten players. Returns their ids, newest first.
+  std::vector<std::int64_t> share(std::int64_t player, std::int64_t owner,
+                                  std::int64_t count);
   /// A match whose detail answers 404 (or answers normally again).
   void set_no_details(std::int64_t match_id, bool no_details);
   /// A match whose detail text holds the escapes PostgreSQL's jsonb refuses,
@@ -124,6 +130,8 @@ private:
   std::set<std::int64_t> unparsed_accounts_;
   std::set<std::int64_t> parsed_;
   std::set<std::int64_t> hidden_;
+  /// player -> matches of other accounts the player played too.
+  std::map<std::int64_t, std::set<std::int64_t>> shared_;
 };
 
 }  // namespace matchsync::fake

@@ -481,6 +481,15 @@ void register_control_routes(httplib::Server& server, fake_state& state) {
             state.world.set_hidden(id, on);
             return json{{"match_id", id}, {"hidden", on}};
           });
+  control(server, "POST", R"(/_control/accounts/(-?\d+)/share)", state,
+          [&state](const httplib::Request& req, const json& body) {
+            auto player = std::stoll(req.matches[1]);
+            auto owner = body.at("owner").get<std::int64_t>();
+            auto count = body.value("count", std::int64_t{0});
+            if (count < 0)
+              throw std::invalid_argument("count must be >= 0");
+            return json{{"match_ids", state.world.share(player, owner, count)}};
+          });
   control(server, "POST", R"(/_control/accounts/(-?\d+)/unparsed)", state,
           [&state](const httplib::Request& req, const json& body) {
             auto account = std::stoll(req.matches[1]);

@@ -251,7 +251,7 @@ verdict final_check(const std::string& db_url, fake_opendota& fake,
     std::map<std::int64_t, std::pair<std::string, std::int64_t>> stored;
     for (auto row : tx.exec_params(
            "SELECT match_id, details_state, COALESCE((details->>'match_id')::bigint, 0) "
-           "FROM matches WHERE account_id = $1",
+           "FROM matches LEFT JOIN match_details USING (match_id) WHERE account_id = $1",
            account))
       stored[row[0].as<std::int64_t>()] = {row[1].as<std::string>(),
                                            row[2].as<std::int64_t>()};

@@ -22,16 +22,18 @@ std::string item(std::int64_t id, int kills, bool radiant_win = true, int slot =
 struct fixture {
   fixture() : url(test::fresh_database("match_store")), conn(url), matches(conn) {}
 
-  db::upsert_counts upsert(std::int64_t job, const std::string& items) {
+  db::upsert_counts upsert(std::int64_t job, const std::string& items,
+                           std::int64_t account = 7) {
     pqxx::work tx(conn);
-    auto c = db::match_store::upsert_summaries(tx, 7, job, items);
+    auto c = db::match_store::upsert_summaries(tx, account, job, items);
     tx.commit();
     return c;
   }
 
-  std::int64_t store(std::int64_t job, const std::vector<db::detail_write>& batch) {
+  std::int64_t store(std::int64_t job, const std::vector<db::detail_write>& batch,
+                     std::int64_t account = 7) {
     pqxx::work tx(conn);
-    auto updated = db::match_store::store_details(tx, 7, job, batch);
+    auto updated = db::match_store::store_details(tx, account, job, batch);
     tx.commit();
     return updated;
   }
@@ -86,7 +88,8 @@ BOOST_AUTO_TEST_CASE(details_updates_count_once_per_job) {
   BOOST_TEST(!detail(2, 5, db::detail_outcome::fetched, "{\"v\":1}"));  // unchanged
   BOOST_TEST(detail(3, 5, db::detail_outcome::fetched, "{\"v\":2}"));   // changed
   BOOST_TEST(!detail(3, 5, db::detail_outcome::fetched, "{\"v\":3}"));  // same job again
-  BOOST_TEST(*matches.get(7, 5)->details_json == "{\"v\": 3}");
+  // The text as the upstream sent it (json, not re-encoded as jsonb).
+  BOOST_TEST(*matches.get(7, 5)->details_json == "{\"v\":3}");
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_detail_stays_lacking_and_a_404_does_not) {
@@ -146,7 +149,7 @@ BOOST_AUTO_TEST_CASE(fingerprints_decide_what_counts_as_changed) {
   // Job 3: the same text, another fingerprint: changed.
   BOOST_TEST(store(3, {with(6, R"({"rank_tier": 2})", 101), with(5, R"({"v": 1})", 500)}) == 1);
   pqxx::nontransaction tx(conn);
-  BOOST_TEST(tx.exec1("SELECT details_fingerprint FROM matches WHERE match_id = 6")[0]
+  BOOST_TEST(tx.exec1("SELECT fingerprint FROM match_details WHERE match_id = 6")[0]
                .as<std::int64_t>() == 101);
 }
 
@@ -186,6 +189,46 @@ BOOST_AUTO_TEST_CASE(a_newly_listed_parse_version_makes_stored_details_stale) {
   auto s = item(5, 9);
   upsert(4, "[" + s.substr(0, s.size() - 1) + ",\"version\":21}]");
   BOOST_TEST(state_of(5) == "fetched");
+}
+
+// SPEC §3, one fetch per match: details are stored once. Another account
+// that lists the match takes them without a request, unless it lists a
+// parse version they were not fetched with; a full sync does not fetch
+// again what it took; a re-fetch for one account is what every one shows.
+BOOST_AUTO_TEST_CASE(details_are_stored_once_and_taken_by_every_account_listing_the_match) {
+  upsert(1, "[" + item(6, 1) + "," + item(5, 1) + "]");
+  store(1, {{6, db::detail_outcome::fetched, R"({"v": 6})"},
+            {5, db::detail_outcome::fetched, R"({"v": 5})"}});
+  auto five = item(5, 2);
+  upsert(2, "[" + item(6, 3, false, 130) + "," + five.substr(0, five.size() - 1) +
+              ",\"version\":21}," + item(4, 1) + "]",
+         8);
+  {
+    pqxx::work tx(conn);
+    BOOST_TEST(db::match_store::adopt_shared_details(tx, 8, 2) ==
+               (std::vector<std::int64_t>{6}));
+    BOOST_TEST(db::match_store::adopt_shared_details(tx, 8, 2).empty());
+    BOOST_TEST(db::match_store::ids_below(tx, 8, std::nullopt, true, 10) ==
+               (std::vector<std::int64_t>{5, 4}));
+    // The full sync that took 6 does not fetch it; another one does.
+    BOOST_TEST(db::match_store::ids_below(tx, 8, std::nullopt, false, 10, 2) ==
+               (std::vector<std::int64_t>{5, 4}));
+    BOOST_TEST(db::match_store::count_below(tx, 8, std::nullopt, false, 2) == 2);
+    BOOST_TEST(db::match_store::ids_below(tx, 8, std::nullopt, false, 10, 3) ==
+               (std::vector<std::int64_t>{6, 5, 4}));
+    tx.commit();
+  }
+  BOOST_TEST(*matches.get(8, 6)->details_json == R"({"v": 6})");
+  BOOST_TEST(*matches.get(8, 6)->kills == 3);  // the listing's values stay per account
+  BOOST_TEST(*matches.get(7, 6)->kills == 1);
+  BOOST_TEST(!matches.get(8, 5)->details_json.has_value());  // not yet its version
+  // Account 8 fetches 5 as parsed: account 7 shows those details too.
+  BOOST_TEST(store(2, {{5, db::detail_outcome::fetched, R"({"v": 55})"}}, 8) == 0);
+  BOOST_TEST(*matches.get(7, 5)->details_json == R"({"v": 55})");
+  pqxx::nontransaction tx(conn);
+  BOOST_TEST(tx.exec1("SELECT count(*) FROM match_details")[0].as<int>() == 2);
+  BOOST_TEST(tx.exec1("SELECT version::text FROM match_details WHERE match_id = 5")[0]
+               .as<std::string>() == "21");
 }
 
 BOOST_AUTO_TEST_CASE(stats_count_wins_by_the_players_side) {

@@ -114,6 +114,42 @@ BOOST_AUTO_TEST_CASE(details_stored_before_006_keep_the_version_they_were_listed
              boost::test_tools::per_element());
 }
 
+// 008 on a deployed history: details move into match_details, once per
+// match (where two accounts held different ones, the parsed), and what the
+// API serves of them stays the same, byte for byte.
+BOOST_AUTO_TEST_CASE(details_stored_before_008_are_kept_once_per_match_and_served_the_same) {
+  auto url = test::fresh_database("mig_shared_details", 7);
+  pqxx::connection c(url);
+  auto served = [&](const char* sql) {
+    pqxx::nontransaction tx(c);
+    return tx.exec(sql)[0][0].as<std::string>();
+  };
+  {
+    pqxx::work tx(c);
+    tx.exec(R"sql(
+      INSERT INTO matches (account_id, match_id, summary, details, details_state,
+                           details_fingerprint, details_version) VALUES
+      (7, 1, '{"match_id":1,"version":21}',
+       '{"b": [1, 2.50, "\u00e9\ud83d\ude00", 12345678901234567890], "a": {"z": null}}',
+       'fetched', 11, '21'),
+      (8, 1, '{"match_id":1,"version":null}', '{"old": true}', 'fetched', 12, 'null'),
+      (7, 2, '{"match_id":2,"version":null}', '{"v":   2}', 'fetched', NULL, 'null'),
+      (7, 3, '{"match_id":3}', NULL, 'missing', NULL, NULL))sql");
+    tx.commit();
+  }
+  auto one = served("SELECT details::text FROM matches WHERE account_id = 7 AND match_id = 1");
+  auto two = served("SELECT details::text FROM matches WHERE account_id = 7 AND match_id = 2");
+  BOOST_TEST(db::migrator().apply(c).size() == db::embedded_migrations().size() - 7);
+  db::match_store store(c);
+  BOOST_TEST(*store.get(7, 1)->details_json == one);
+  BOOST_TEST(*store.get(8, 1)->details_json == one);
+  BOOST_TEST(*store.get(7, 2)->details_json == two);
+  BOOST_TEST(!store.get(7, 3)->details_json.has_value());
+  BOOST_TEST(served("SELECT count(*)::text FROM match_details") == "2");
+  BOOST_TEST(served("SELECT fingerprint::text FROM match_details WHERE match_id = 1") == "11");
+  BOOST_TEST(served("SELECT version::text FROM match_details WHERE match_id = 1") == "21");
+}
+
 BOOST_AUTO_TEST_CASE(an_edited_applied_migration_is_an_error_naming_the_file) {
   auto url = test::fresh_database("mig_edited", 0);
   pqxx::connection c(url);

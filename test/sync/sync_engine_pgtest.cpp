@@ -18,6 +18,7 @@
 
 #include "core/errors.hpp"
 #include "persistence/job_store.hpp"
+#include "persistence/match_store.hpp"
 #include "persistence/user_store.hpp"
 #include "sync/shared_daily_quota.hpp"
 #include "sync/sync_engine.hpp"
@@ -459,7 +460,7 @@ BOOST_AUTO_TEST_CASE(full_sync_counts_changed_matches_as_updated_once) {
   {
     pqxx::nontransaction tx(h.conn);
     for (auto id : changed) {
-      auto v = tx.exec_params1("SELECT details->>'version' FROM matches WHERE match_id = $1", id);
+      auto v = tx.exec_params1("SELECT details->>'version' FROM match_details WHERE match_id = $1", id);
       BOOST_TEST(v[0].as<std::string>() != "0");
     }
   }
@@ -490,7 +491,7 @@ BOOST_AUTO_TEST_CASE(full_sync_ignores_request_time_fields_when_counting_updates
   auto pct = [&](std::int64_t id) {
     pqxx::nontransaction tx(h.conn);
     return tx.exec_params1("SELECT details->'players'->0->'benchmarks'->'gold_per_min'->>'pct' "
-                           "FROM matches WHERE account_id = $1 AND match_id = $2", account, id)[0]
+                           "FROM matches JOIN match_details USING (match_id) WHERE account_id = $1 AND match_id = $2", account, id)[0]
       .as<std::string>();
   };
   auto before = pct(unchanged);
@@ -600,8 +601,9 @@ BOOST_AUTO_TEST_CASE(matches_parsed_later_are_fetched_again_once_and_counted_upd
   {
     pqxx::nontransaction tx(h.conn);
     auto row = tx.exec_params1(
-      "SELECT count(*) FILTER (WHERE details->'players'->0 ? 'purchase_log'), "
-      "count(*) FILTER (WHERE details_state = 'fetched') FROM matches WHERE account_id = $1",
+      "SELECT count(*) FILTER (WHERE d.details::jsonb->'players'->0 ? 'purchase_log'), "
+      "count(*) FILTER (WHERE details_state = 'fetched') FROM matches m "
+      "LEFT JOIN match_details d USING (match_id) WHERE account_id = $1",
       account);
     BOOST_TEST(row[0].as<int>() == 50);
     BOOST_TEST(row[1].as<int>() == 150);
@@ -611,6 +613,67 @@ BOOST_AUTO_TEST_CASE(matches_parsed_later_are_fetched_again_once_and_counted_upd
   auto third = h.sync_to_end(account, job_type::incremental_sync);
   BOOST_TEST(third.job.updated_matches == 0);
   BOOST_TEST(h.count_requests(since, "/api/matches/") == 0u);
+}
+
+// SPEC §3, one fetch per match: accounts 60 and 61 each played 40 of
+// account 120's matches. After 120's sync, neither an incremental nor a full
+// sync of theirs asks for those 40 details, and both serve them, with their
+// own per-player values. A parse re-fetched for one account serves them all.
+BOOST_AUTO_TEST_CASE(a_match_another_account_synced_is_not_fetched_again) {
+  harness h("engine_shared_matches");
+  h.fake.set_detail_size(1500);
+  const std::int64_t owner = 120;
+  h.fake.set_unparsed(owner);
+  auto shared = h.fake.share_matches(60, owner, 40);
+  BOOST_REQUIRE(shared.size() == 40u);
+  BOOST_REQUIRE(h.fake.share_matches(61, owner, 40) == shared);
+  std::set<std::string> shared_paths;
+  for (auto id : shared)
+    shared_paths.insert("/api/matches/" + std::to_string(id));
+  BOOST_REQUIRE(h.sync_to_end(owner, job_type::incremental_sync).job.status ==
+                job_status::completed);
+
+  for (auto [player, type] : {std::pair{std::int64_t{60}, job_type::incremental_sync},
+                              std::pair{std::int64_t{61}, job_type::full_sync}}) {
+    auto since = h.fake.log().size();
+    auto out = h.sync_to_end(player, type);
+    BOOST_TEST(out.job.status == job_status::completed);
+    BOOST_TEST(out.job.new_matches == player + 40);
+    BOOST_TEST(out.job.processed_matches == out.job.total_matches);
+    std::size_t asked_shared = 0;
+    for (auto& r : h.fake.log(since))
+      asked_shared += shared_paths.count(r.path);
+    BOOST_TEST(asked_shared == 0u);
+    BOOST_TEST(h.count_requests(since, "/api/matches/") == static_cast<std::size_t>(player));
+    h.check_complete(player);
+    db::match_store store(h.conn);
+    for (auto id : shared) {
+      auto m = store.get(player, id);
+      BOOST_REQUIRE(m);
+      BOOST_REQUIRE(m->details_json);
+      BOOST_TEST(nlohmann::json::parse(*m->details_json)["match_id"].get<std::int64_t>() == id);
+    }
+    // The listing's per-player values stay the player's own.
+    BOOST_TEST(store.get(player, shared[0])->player_slot.value() !=
+               store.get(owner, shared[0])->player_slot.value());
+  }
+  {
+    pqxx::nontransaction tx(h.conn);
+    BOOST_TEST(tx.exec1("SELECT count(*) FROM match_details")[0].as<int>() == 120 + 60 + 61);
+  }
+
+  // Parsed later: the owner's incremental fetches it again, once for all.
+  h.fake.parse_match(shared[0]);
+  auto since = h.fake.log().size();
+  BOOST_TEST(h.sync_to_end(owner, job_type::incremental_sync).job.updated_matches == 1);
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 1u);
+  since = h.fake.log().size();
+  auto later = h.sync_to_end(60, job_type::incremental_sync);
+  BOOST_TEST(later.job.status == job_status::completed);
+  BOOST_TEST(h.count_requests(since, "/api/matches/") == 0u);
+  auto parsed = db::match_store(h.conn).get(60, shared[0]);
+  BOOST_REQUIRE(parsed->details_json);
+  BOOST_TEST(parsed->details_json->find("purchase_log") != std::string::npos);
 }
 
 // SPEC §2/§3: the daily-limit body and X-Rate-Limit-Remaining-Day: 0 each
@@ -843,7 +906,7 @@ BOOST_AUTO_TEST_CASE(escapes_jsonb_refuses_are_stored_as_u_fffd_once_and_not_ask
     auto row = tx.exec_params1(
       "SELECT details->'players'->0->>'personaname', details->'odd_text'->>'chat', "
       "details->'odd_text'->>'emoji', details->'odd_text'->>'escaped', "
-      "details->>'match_id' FROM matches WHERE match_id = $1", odd);
+      "details->>'match_id' FROM match_details WHERE match_id = $1", odd);
     BOOST_TEST(row[0].as<std::string>() == "ab\xef\xbf\xbd");
     BOOST_TEST(row[1].as<std::string>() == "gg\xef\xbf\xbdwp");
     BOOST_TEST(row[2].as<std::string>() == "\xf0\x9f\x98\x80");
