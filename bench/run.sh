@@ -118,13 +118,13 @@ quiesce() {
 }
 
 if [[ $quick == 1 ]]; then
-  sizes=(500 2000) bd=(--breakdown 1 --breakdown-count 300)
+  sizes=(200 1000) bd=(--breakdown 1 --breakdown-count 300)
   inc=(--stored 2000 --rounds 3) can=(--cancels 20 --background 10)
   many=(--jobs 100 --measure-s 5) dis=(--jobs 20) clu=(--jobs 20 --cancels 10)
   fd=(--duration 5)
   quo=(--minutes 2 --matches 1000)
 else
-  sizes=(2000 20000) bd=(--breakdown 1)
+  sizes=(1000 10000) bd=(--breakdown 1 --breakdown-count 1000)
   inc=() can=() many=() dis=() clu=() fd=() quo=()
 fi
 if wanted ingest; then

@@ -10,6 +10,8 @@ namespace matchsync::bench {
 struct static_upstream::impl {
   nlohmann::json history;
   std::string head, tail;
+  std::vector<std::string> details;                    // a pool, when given
+  std::unordered_map<std::int64_t, std::size_t> index;  // match id -> place
   httplib::Server server;
   std::thread thread;
   int port = 0;
@@ -27,14 +29,36 @@ static_upstream::static_upstream(nlohmann::json history,
     throw std::runtime_error("detail template has no match_id");
   impl_->head = text.substr(0, at + 11);
   impl_->tail = text.substr(at + 12);
+  serve();
+}
+
+static_upstream::static_upstream(nlohmann::json history, std::vector<std::string> details)
+  : impl_(std::make_unique<impl>()) {
+  if (details.empty())
+    throw std::runtime_error("static upstream: no details");
+  impl_->history = std::move(history);
+  impl_->details = std::move(details);
+  for (std::size_t k = 0; k < impl_->history.size(); ++k)
+    impl_->index[impl_->history[k]["match_id"].get<std::int64_t>()] = k;
+  serve();
+}
+
+void static_upstream::serve() {
   auto* p = impl_.get();
   p->server.new_task_queue = [] { return new httplib::ThreadPool(8); };
   // Without it a kept-alive connection waits for delayed ACKs (~40 ms).
   p->server.set_tcp_nodelay(true);
   p->server.Get(R"(/api/players/(\d+)/matches)",
                 [p](const httplib::Request& req, httplib::Response& res) {
-                  auto limit = std::stoll(req.get_param_value("limit"));
-                  auto offset = std::stoll(req.get_param_value("offset"));
+                  // Without `limit`, the whole history (as OpenDota answers).
+                  auto param = [&](const char* key, long long none) {
+                    auto v = req.get_param_value(key);
+                    return v.empty() ? none : std::stoll(v);
+                  };
+                  auto limit = param("limit", 0);
+                  if (limit <= 0)
+                    limit = static_cast<long long>(p->history.size());
+                  auto offset = param("offset", 0);
                   auto page = nlohmann::json::array();
                   for (auto i = offset; i < offset + limit &&
                                         i < static_cast<long long>(p->history.size());
@@ -44,6 +68,17 @@ static_upstream::static_upstream(nlohmann::json history,
                 });
   p->server.Get(R"(/api/matches/(\d+))",
                 [p](const httplib::Request& req, httplib::Response& res) {
+                  if (!p->details.empty()) {
+                    auto at = p->index.find(std::stoll(req.matches[1].str()));
+                    if (at == p->index.end()) {
+                      res.status = 404;
+                      res.set_content(R"({"error":"Not Found"})", "application/json");
+                      return;
+                    }
+                    res.set_content(p->details[at->second % p->details.size()],
+                                    "application/json");
+                    return;
+                  }
                   res.set_content(p->head + req.matches[1].str() + p->tail,
                                   "application/json");
                 });

@@ -203,8 +203,8 @@ void fake_opendota::set_detail_size(int bytes) {
   control("POST", "/_control/detail_size", {{"bytes", bytes}});
 }
 
-void fake_opendota::set_real_shapes(bool real) {
-  control("POST", "/_control/shapes", {{"real", real}});
+void fake_opendota::set_real_shapes(bool real, int parsed_percent) {
+  control("POST", "/_control/shapes", {{"real", real}, {"parsed_percent", parsed_percent}});
 }
 
 void fake_opendota::set_account_kind(std::int64_t account_id, const std::string& kind) {

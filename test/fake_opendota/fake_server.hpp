@@ -165,8 +165,9 @@ public:
   void set_detail_size(int bytes);
   /// OpenDota's own shapes from now on (`POST /_control/shapes`): list
   /// rows and details as the real API answers them, details of ~14 KB
-  /// unparsed and ~248 KB parsed (45 %) in place of the detail size.
-  void set_real_shapes(bool real = true);
+  /// unparsed and ~248 KB parsed (`parsed_percent` of them; 45 in
+  /// OpenDota's sample) in place of the detail size.
+  void set_real_shapes(bool real = true, int parsed_percent = 45);
   /// "normal", "private" (lists [], profile.fh_unavailable) or "unknown"
   /// (lists [], /api/players/{id} answers 404).
   void set_account_kind(std::int64_t account_id, const std::string& kind);

@@ -145,7 +145,7 @@ nlohmann::json fake_world::detail_head(std::int64_t match_id, const nlohmann::js
 }
 
 bool fake_world::parsed(std::int64_t match_id) const {
-  return pick(match_id, 14, 0, 99) < 45;
+  return pick(match_id, 14, 0, 99) < parsed_percent_;
 }
 
 void fake_world::set_kind(std::int64_t account_id, account_kind kind) {

@@ -93,7 +93,12 @@ public:
   /// `radiant_logo`/`dire_logo` up to ~2.3e18, CJK names, anonymous players
   /// with `account_id: null`, request-time fields (`benchmarks`,
   /// `rank_tier`, `personaname`, `last_login`).
-  void set_real_shapes(bool on) { real_shapes_ = on; }
+  /// `parsed_percent` of the matches are parsed (OpenDota's sample: 45; a
+  /// typical history: about 30).
+  void set_real_shapes(bool on, int parsed_percent = 45) {
+    real_shapes_ = on;
+    parsed_percent_ = parsed_percent;
+  }
 
   /// The page of the history, newest first; `limit` < 0 = to the end.
   nlohmann::json page(std::int64_t account_id, std::int64_t limit,
@@ -121,6 +126,7 @@ private:
 
   int detail_bytes_;
   bool real_shapes_ = false;
+  int parsed_percent_ = 45;
   bool request_time_fields_ = false;
   std::map<std::int64_t, std::int64_t> sizes_;
   std::map<std::int64_t, int> versions_;

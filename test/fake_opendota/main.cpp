@@ -537,7 +537,10 @@ void register_control_routes(httplib::Server& server, fake_state& state) {
   control(server, "POST", "/_control/shapes", state,
           [&state](const httplib::Request&, const json& body) {
             bool real = body.at("real").get<bool>();
-            state.world.set_real_shapes(real);
+            int parsed = body.value("parsed_percent", 45);
+            if (parsed < 0 || parsed > 100)
+              throw std::invalid_argument("parsed_percent must be 0..100");
+            state.world.set_real_shapes(real, parsed);
             return json{{"real", real}};
           });
   control(server, "POST", "/_control/script", state,
