@@ -308,10 +308,24 @@ BOOST_AUTO_TEST_CASE(two_jobs_stop_at_the_daily_limit_wait_through_a_restart_and
     auto r = row(url, id);
     return r.status == job_status::running && r.resume_at.has_value();
   };
+  // Both jobs usually share the day's 50 and both wait; on a loaded machine
+  // one may start so late that the other completes on its own 31 requests
+  // first. Either way every job not completed waits, and at least one does.
+  std::vector<std::int64_t> waiters;
+  auto settled = [&] {
+    waiters.clear();
+    for (auto id : {a, b}) {
+      if (waiting(id))
+        waiters.push_back(id);
+      else if (row(url, id).status != job_status::completed)
+        return false;
+    }
+    return !waiters.empty();
+  };
   // What a user and an operator see of the wait (SPEC §4): each job running
   // in phase waiting_quota until the day's start, the day's quota all used.
   auto check_seen_waiting = [&](int port) {
-    for (auto id : {a, b}) {
+    for (auto id : waiters) {
       auto job = job_view(port, id, token[id]);
       BOOST_TEST(job.at("status") == "running");
       BOOST_TEST(job.at("phase") == "waiting_quota");
@@ -322,29 +336,32 @@ BOOST_AUTO_TEST_CASE(two_jobs_stop_at_the_daily_limit_wait_through_a_restart_and
   };
   {
     auto first = start_serve(env);
-    BOOST_REQUIRE_MESSAGE(test::wait_until([&] { return waiting(a) && waiting(b); }, 60s),
-                          first->output());
+    BOOST_REQUIRE_MESSAGE(test::wait_until(settled, 60s), first->output());
     // Exactly the day's 50, from both jobs together.
     BOOST_TEST(api_requests(fake) == 50u);
-    BOOST_TEST(*row(url, a).resume_at == iso_utc(day_start));
-    BOOST_TEST(*row(url, b).resume_at == iso_utc(day_start));
+    for (auto id : waiters)
+      BOOST_TEST(*row(url, id).resume_at == iso_utc(day_start));
     check_seen_waiting(http_port(*first));
     first->signal(SIGTERM);
     BOOST_TEST(first->wait_exit(20s) == 0);
   }
   BOOST_REQUIRE(std::time(nullptr) < day_start - 5);  // the restart is mid-wait
-  auto before = row(url, a).attempt;
+  std::map<std::int64_t, std::int64_t> before;
+  for (auto id : waiters)
+    before[id] = row(url, id).attempt;
   auto second = start_serve(env);
   // Resumed by the new process (its lease ran out), and still waiting: the
   // count came back from the database, so not one request was made.
   BOOST_REQUIRE(test::wait_until(
     [&] {
-      return row(url, a).attempt > before && row(url, b).attempt > before && waiting(a) &&
-             waiting(b);
+      for (auto id : waiters)
+        if (row(url, id).attempt <= before[id] || !waiting(id))
+          return false;
+      return true;
     },
     30s));
   BOOST_TEST(api_requests(fake) == 50u);
-  BOOST_TEST(*row(url, a).resume_at == iso_utc(day_start));
+  BOOST_TEST(*row(url, waiters.front()).resume_at == iso_utc(day_start));
   check_seen_waiting(http_port(*second));
   // At the day's start both go on by themselves and complete.
   BOOST_REQUIRE_MESSAGE(
