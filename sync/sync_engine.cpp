@@ -6,6 +6,7 @@
 #include "persistence/sync_state_store.hpp"
 #include "sync/detail_fingerprint.hpp"
 #include "sync/details_ahead.hpp"
+#include "sync/listing_pages.hpp"
 #include "sync/sync_plan.hpp"
 #include "upstream/cancel_token.hpp"
 #include "upstream/quota_day.hpp"
@@ -83,35 +84,34 @@ step_result sync_engine::list_step(db::connection_source& source,
   // A full sync lists the whole history in one answer (SPEC §2: at most 2
   // list requests, a second only after a restart) and commits it a page's
   // worth per step; an incremental lists pages until the known part.
-  upstream::list_result page;
+  listing_pages::page page;
   if (job_.type == job_type::full_sync) {
     if (!whole_) {
       auto all = upstream_.list_matches(job_.account_id, 0, 0, token);
       if (auto settled = settle(source, all, "listing the match history"))
         return *settled;
-      whole_ = std::move(all.data);
+      // Kept as text (listing_pages.hpp: a sixth of the tree's bytes); the
+      // tree goes with `all`.
+      whole_.emplace(all.data);
     }
-    page.data = nlohmann::json::array();
-    for (auto i = static_cast<std::size_t>(offset);
-         i < whole_->size() && i < static_cast<std::size_t>(offset + settings_.page_size); ++i)
-      page.data.push_back((*whole_)[i]);
+    page = whole_->page_at(static_cast<std::size_t>(offset),
+                           static_cast<std::size_t>(settings_.page_size));
   } else {
-    page = upstream_.list_matches(job_.account_id, settings_.page_size, offset, token);
+    auto listed = upstream_.list_matches(job_.account_id, settings_.page_size, offset, token);
     if (auto settled =
-          settle(source, page, "listing matches at offset " + std::to_string(offset)))
+          settle(source, listed, "listing matches at offset " + std::to_string(offset)))
       return *settled;
+    page.rows = listed.data.size();
+    page.ids = listed_ids(listed.data);
+    page.text = listed.data.dump();
   }
   // An empty history may be a private or unknown account (both list []):
   // asked once, where the listing begins.
-  if (offset == 0 && page.data.empty())
+  if (offset == 0 && page.rows == 0)
     if (auto settled = check_account(source, token))
       return *settled;
-  std::vector<std::int64_t> ids;
-  for (auto& item : page.data)
-    if (item.is_object() && item.contains("match_id") &&
-        item["match_id"].is_number_integer())
-      ids.push_back(item["match_id"].get<std::int64_t>());
-  auto summaries = page.data.dump();
+  auto& ids = page.ids;
+  auto& summaries = page.text;
   if (token.cancelled())
     return step_result::cancelled;  // no commit, so no wait for a connection
 
