@@ -240,13 +240,14 @@ step_result sync_engine::details_step(db::connection_source& source,
     job_ = *done;
     return step_result::done;
   }
-  auto split = window.begin() + static_cast<std::ptrdiff_t>(std::min(batch_size, window.size()));
-  std::vector<std::int64_t> ids(window.begin(), split);
-  std::vector<std::int64_t> next(split, window.end());
+  std::vector<std::int64_t> ids(
+    window.begin(), window.begin() + static_cast<std::ptrdiff_t>(std::min(batch_size, window.size())));
 
   // Fetched by the step before, unless what lacks details changed since.
   std::vector<upstream::detail_result> results;
-  if (ahead_ids_ == ids) {
+  if (!ahead_ids_.empty() && ahead_ids_.size() <= ids.size() &&
+      std::equal(ahead_ids_.begin(), ahead_ids_.end(), ids.begin())) {
+    ids = std::move(ahead_ids_);
     results = std::move(ahead_);
   } else {
     // The batch's requests may run side by side (the client's lanes); the
@@ -272,11 +273,28 @@ step_result sync_engine::details_step(db::connection_source& source,
       day_spent = results[k].resume_at;
       ids.resize(k);
       results.resize(k);
-      next.clear();
       break;
     }
   if (day_spent && ids.empty())
     return quota_wait(source, *day_spent);
+  // A batch the client cut by bytes (http_client_options::batch_bytes)
+  // answers `cancelled` for the ids it did not ask, the token uncancelled:
+  // what was fetched is committed, the rest is the next batch's.
+  if (!token.cancelled()) {
+    std::size_t asked = 0;
+    while (asked < results.size() && results[asked].kind != upstream::result_kind::cancelled)
+      ++asked;
+    if (asked == 0)
+      return step_result::more;  // nothing asked: the next step asks again
+    ids.resize(asked);
+    results.resize(asked);
+  }
+  // The next batch starts where this one ends (a cut one too).
+  std::vector<std::int64_t> next;
+  if (!day_spent)
+    next.assign(window.begin() + static_cast<std::ptrdiff_t>(ids.size()),
+                window.begin() + static_cast<std::ptrdiff_t>(
+                                   std::min(window.size(), ids.size() + batch_size)));
 
   std::vector<db::detail_write> batch;
   batch.reserve(ids.size());

@@ -141,8 +141,11 @@ public:
   /// The details of several matches, one result per id in the same order.
   /// Implementations may fetch them side by side. Once an answer is
   /// `daily_limit`, `key_refused` or `cancelled`, no further request starts: the ids not
-  /// fetched by then answer `cancelled`. This default fetches one after
-  /// another.
+  /// fetched by then answer `cancelled`. An implementation may also stop
+  /// taking ids once the details it holds reach a size (http_client's
+  /// `batch_bytes`): the ids it did not ask answer `cancelled` while the
+  /// token is not, and the answered ones are always a prefix. This default
+  /// fetches one after another.
   virtual std::vector<detail_result> match_details(
     const std::vector<std::int64_t>& match_ids, cancel_token& token);
 

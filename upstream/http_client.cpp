@@ -353,6 +353,7 @@ std::vector<detail_result> http_client::match_details(
     r.kind = result_kind::cancelled;
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
+  std::atomic<std::size_t> held{0};  // bytes of the details answered
   auto run_lane = [&](std::size_t index) {
     auto& lane = impl_->lane(index);
     while (!stop.load()) {
@@ -360,7 +361,8 @@ std::vector<detail_result> http_client::match_details(
       if (k >= match_ids.size())
         break;
       auto r = impl_->fetch_detail(lane, match_ids[k], token, false);
-      if (stops_batch(r.kind))
+      if (stops_batch(r.kind) || held.fetch_add(r.text.size()) + r.text.size() >=
+                                   impl_->options.batch_bytes)
         stop = true;
       results[k] = std::move(r);
     }

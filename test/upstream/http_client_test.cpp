@@ -630,6 +630,58 @@ BOOST_AUTO_TEST_CASE(one_lane_fetches_details_one_after_another) {
   BOOST_TEST(fake().log().size() == 2u);
 }
 
+// Issue 16: a step's batch is bounded by bytes as well as by count, so
+// that 20 parsed details (250 KB each) are not 5 MB held at once.
+namespace {
+// Details of ~20 KB, batches cut at 45 KB.
+std::vector<detail_result> capped_details(counting_budget& budget, cancel_token& token,
+                                          int lanes, int count) {
+  http_client_options o;
+  o.base_url = fake().url();
+  o.detail_lanes = lanes;
+  o.timeout = 5s;
+  o.batch_bytes = 45000;
+  http_client client(o, budget);
+  fake().set_detail_size(20000);
+  std::vector<std::int64_t> ids;
+  for (int i = 1; i <= count; ++i)
+    ids.push_back(fake_opendota::match_id(42, i));
+  return client.match_details(ids, token);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_batch_takes_no_further_id_once_its_details_reach_batch_bytes) {
+  auto results = capped_details(budget, token, 1, 10);
+  BOOST_TEST_REQUIRE(results.size() == 10u);
+  // 3 x ~20 KB reach 45 KB: the third is kept, no fourth is asked.
+  std::size_t held = 0;
+  for (std::size_t k = 0; k < 3; ++k) {
+    BOOST_TEST((results[k].kind == result_kind::ok));
+    held += results[k].text.size();
+  }
+  BOOST_TEST(held >= 45000u);
+  BOOST_TEST(held - results[2].text.size() < 45000u);
+  for (std::size_t k = 3; k < results.size(); ++k)
+    BOOST_TEST((results[k].kind == result_kind::cancelled));
+  BOOST_TEST(!token.cancelled());
+  BOOST_TEST(fake().log().size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_cut_by_bytes_on_several_lanes_answers_a_prefix) {
+  fake().set_latency(20);  // every lane in use
+  auto results = capped_details(budget, token, 4, 20);
+  BOOST_TEST_REQUIRE(results.size() == 20u);
+  std::size_t answered = 0;
+  while (answered < results.size() && results[answered].kind == result_kind::ok)
+    ++answered;
+  for (auto k = answered; k < results.size(); ++k)
+    BOOST_TEST((results[k].kind == result_kind::cancelled));
+  // At least up to the bound, at most a request per lane beyond it.
+  BOOST_TEST(answered >= 3u);
+  BOOST_TEST(answered <= 3u + 3u);
+  BOOST_TEST(fake().log().size() == answered);
+}
+
 // Arrival times (fake's clock, ms) of the API requests logged from `since`.
 std::vector<double> arrivals(fake_opendota& f, std::size_t since) {
   std::vector<double> out;
