@@ -87,12 +87,11 @@ step_result sync_engine::list_step(db::connection_source& source,
   listing_pages::page page;
   if (job_.type == job_type::full_sync) {
     if (!whole_) {
-      auto all = upstream_.list_matches(job_.account_id, 0, 0, token);
+      // Text, never a tree of the whole (listing_pages.hpp).
+      auto all = upstream_.whole_history(job_.account_id, token);
       if (auto settled = settle(source, all, "listing the match history"))
         return *settled;
-      // Kept as text (listing_pages.hpp: a sixth of the tree's bytes); the
-      // tree goes with `all`.
-      whole_.emplace(all.data);
+      whole_.emplace(all.text);
     }
     page = whole_->page_at(static_cast<std::size_t>(offset),
                            static_cast<std::size_t>(settings_.page_size));

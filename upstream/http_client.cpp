@@ -200,7 +200,7 @@ struct http_client::impl {
         case answer_kind::not_found:
           // A detail or an account may be missing; a player's match list
           // never is, so a 404 there means a wrong URL, and fails the call.
-          if (shape == expected_shape::match_list) {
+          if (shape == expected_shape::match_list || shape == expected_shape::match_list_text) {
             result.kind = result_kind::failed;
             result.error = "GET " + path + ": " + verdict.message;
           } else {
@@ -319,6 +319,13 @@ list_result http_client::list_matches(std::int64_t account_id, int limit,
   return impl_->fetch(impl_->lane(0),
                       "/api/players/" + std::to_string(account_id) + "/matches", query,
                       expected_shape::match_list, token, true);
+}
+
+list_result http_client::whole_history(std::int64_t account_id, cancel_token& token) {
+  // Checked without a tree, kept as text (client.hpp).
+  return impl_->fetch(impl_->lane(0),
+                      "/api/players/" + std::to_string(account_id) + "/matches",
+                      "significant=0", expected_shape::match_list_text, token, true);
 }
 
 fetch_result http_client::account(std::int64_t account_id, cancel_token& token) {

@@ -73,6 +73,7 @@ public:
 
   list_result list_matches(std::int64_t account_id, int limit, int offset,
                            cancel_token& token) override;
+  list_result whole_history(std::int64_t account_id, cancel_token& token) override;
   detail_result match_detail(std::int64_t match_id,
                              cancel_token& token) override;
   fetch_result account(std::int64_t account_id, cancel_token& token) override;

@@ -111,6 +111,27 @@ BOOST_AUTO_TEST_CASE(pages_come_newest_first_until_an_empty_one) {
   BOOST_TEST(budget.granted == 4);
 }
 
+BOOST_AUTO_TEST_CASE(the_whole_history_comes_as_text_in_one_request) {
+  auto client = make();
+  auto r = client.whole_history(250, token);
+  BOOST_TEST_REQUIRE((r.kind == result_kind::ok));
+  BOOST_TEST(r.data.is_null());  // no tree
+  BOOST_TEST(nlohmann::json::parse(r.text) == fake().history(250));
+  auto log = fake().log();
+  BOOST_TEST_REQUIRE(log.size() == 1u);
+  BOOST_TEST(log[0].path == "/api/players/250/matches");
+  BOOST_TEST(log[0].query == "significant=0");
+}
+
+BOOST_AUTO_TEST_CASE(a_whole_history_that_is_not_a_list_of_matches_is_retried) {
+  auto client = make();
+  fake().script("/api/players/250/matches",
+                {scripted_answer::malformed_json(), scripted_answer::http_status(200)});
+  auto r = client.whole_history(250, token);
+  BOOST_TEST_REQUIRE((r.kind == result_kind::ok));
+  BOOST_TEST(r.stats.statuses == (std::vector<int>{200, 200, 200}));
+}
+
 BOOST_AUTO_TEST_CASE(a_detail_comes_whole) {
   auto client = make();
   auto id = fake_opendota::match_id(42, 7);
