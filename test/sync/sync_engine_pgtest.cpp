@@ -282,11 +282,15 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_does_not_wait_for_the_batch_fetched_ahead) 
   slow.repeat = 5;
   h.fake.script("/api/matches/.*", {pass, slow});
   BOOST_REQUIRE(db::job_store(h.conn).take_over(job.id, "node-b", 60));
-  // The job's row is held, so the step's commit waits until a request of
-  // the fetch ahead is in flight.
+  // The jobs table is held, so the step's commit waits until a request of
+  // the fetch ahead is in flight. Not the job's row alone (FOR UPDATE): the
+  // commit's fenced UPDATE no longer matches that row (node-b has it), and
+  // PostgreSQL skips a row its WHERE rejects without waiting for its lock,
+  // so the step could end before the fetch ahead sent anything (seen: 1 run
+  // in 3 with another test process running beside it).
   pqxx::connection holder(h.url);
   pqxx::work hold(holder);
-  hold.exec_params("SELECT 1 FROM sync_jobs WHERE id = $1 FOR UPDATE", job.id);
+  hold.exec("LOCK TABLE sync_jobs IN SHARE MODE");
 
   auto step = std::async(std::launch::async, [&]() -> std::string {
     try {
