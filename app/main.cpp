@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/commands.hpp"
+#include "app/heap_settings.hpp"
 #include "app/version.hpp"
 #include "config/config.hpp"
 #include "core/log.hpp"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::string command = args[0];
+  app::bound_heap_retention();  // before any thread allocates
   if (command == "cluster")
     return app::run_cluster({args.begin() + 1, args.end()});
   std::size_t i = 1;

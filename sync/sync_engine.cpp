@@ -6,6 +6,7 @@
 #include "persistence/sync_state_store.hpp"
 #include "sync/detail_fingerprint.hpp"
 #include "sync/details_ahead.hpp"
+#include "sync/listing_pages.hpp"
 #include "sync/sync_plan.hpp"
 #include "upstream/cancel_token.hpp"
 #include "upstream/quota_day.hpp"
@@ -83,35 +84,33 @@ step_result sync_engine::list_step(db::connection_source& source,
   // A full sync lists the whole history in one answer (SPEC §2: at most 2
   // list requests, a second only after a restart) and commits it a page's
   // worth per step; an incremental lists pages until the known part.
-  upstream::list_result page;
+  listing_pages::page page;
   if (job_.type == job_type::full_sync) {
     if (!whole_) {
-      auto all = upstream_.list_matches(job_.account_id, 0, 0, token);
+      // Text, never a tree of the whole (listing_pages.hpp).
+      auto all = upstream_.whole_history(job_.account_id, token);
       if (auto settled = settle(source, all, "listing the match history"))
         return *settled;
-      whole_ = std::move(all.data);
+      whole_.emplace(all.text);
     }
-    page.data = nlohmann::json::array();
-    for (auto i = static_cast<std::size_t>(offset);
-         i < whole_->size() && i < static_cast<std::size_t>(offset + settings_.page_size); ++i)
-      page.data.push_back((*whole_)[i]);
+    page = whole_->page_at(static_cast<std::size_t>(offset),
+                           static_cast<std::size_t>(settings_.page_size));
   } else {
-    page = upstream_.list_matches(job_.account_id, settings_.page_size, offset, token);
+    auto listed = upstream_.list_matches(job_.account_id, settings_.page_size, offset, token);
     if (auto settled =
-          settle(source, page, "listing matches at offset " + std::to_string(offset)))
+          settle(source, listed, "listing matches at offset " + std::to_string(offset)))
       return *settled;
+    page.rows = listed.data.size();
+    page.ids = listed_ids(listed.data);
+    page.text = listed.data.dump();
   }
   // An empty history may be a private or unknown account (both list []):
   // asked once, where the listing begins.
-  if (offset == 0 && page.data.empty())
+  if (offset == 0 && page.rows == 0)
     if (auto settled = check_account(source, token))
       return *settled;
-  std::vector<std::int64_t> ids;
-  for (auto& item : page.data)
-    if (item.is_object() && item.contains("match_id") &&
-        item["match_id"].is_number_integer())
-      ids.push_back(item["match_id"].get<std::int64_t>());
-  auto summaries = page.data.dump();
+  auto& ids = page.ids;
+  auto& summaries = page.text;
   if (token.cancelled())
     return step_result::cancelled;  // no commit, so no wait for a connection
 
@@ -252,13 +251,14 @@ step_result sync_engine::details_step(db::connection_source& source,
     job_ = *done;
     return step_result::done;
   }
-  auto split = window.begin() + static_cast<std::ptrdiff_t>(std::min(batch_size, window.size()));
-  std::vector<std::int64_t> ids(window.begin(), split);
-  std::vector<std::int64_t> next(split, window.end());
+  std::vector<std::int64_t> ids(
+    window.begin(), window.begin() + static_cast<std::ptrdiff_t>(std::min(batch_size, window.size())));
 
   // Fetched by the step before, unless what lacks details changed since.
   std::vector<upstream::detail_result> results;
-  if (ahead_ids_ == ids) {
+  if (!ahead_ids_.empty() && ahead_ids_.size() <= ids.size() &&
+      std::equal(ahead_ids_.begin(), ahead_ids_.end(), ids.begin())) {
+    ids = std::move(ahead_ids_);
     results = std::move(ahead_);
   } else {
     // The batch's requests may run side by side (the client's lanes); the
@@ -284,11 +284,28 @@ step_result sync_engine::details_step(db::connection_source& source,
       day_spent = results[k].resume_at;
       ids.resize(k);
       results.resize(k);
-      next.clear();
       break;
     }
   if (day_spent && ids.empty())
     return quota_wait(source, *day_spent);
+  // A batch the client cut by bytes (http_client_options::batch_bytes)
+  // answers `cancelled` for the ids it did not ask, the token uncancelled:
+  // what was fetched is committed, the rest is the next batch's.
+  if (!token.cancelled()) {
+    std::size_t asked = 0;
+    while (asked < results.size() && results[asked].kind != upstream::result_kind::cancelled)
+      ++asked;
+    if (asked == 0)
+      return step_result::more;  // nothing asked: the next step asks again
+    ids.resize(asked);
+    results.resize(asked);
+  }
+  // The next batch starts where this one ends (a cut one too).
+  std::vector<std::int64_t> next;
+  if (!day_spent)
+    next.assign(window.begin() + static_cast<std::ptrdiff_t>(ids.size()),
+                window.begin() + static_cast<std::ptrdiff_t>(
+                                   std::min(window.size(), ids.size() + batch_size)));
 
   std::vector<db::detail_write> batch;
   batch.reserve(ids.size());

@@ -18,6 +18,7 @@
 #include "core/sync_job.hpp"
 #include "persistence/database.hpp"
 #include "persistence/job_store.hpp"
+#include "sync/listing_pages.hpp"
 #include "upstream/client.hpp"
 
 namespace matchsync::upstream {
@@ -111,7 +112,7 @@ private:
   std::chrono::system_clock::duration resume_at_{};
   /// A full sync's whole history as listed (one request), committed a page
   /// per step; dropped once listing ends.
-  std::optional<nlohmann::json> whole_;
+  std::optional<listing_pages> whole_;
   /// The backfill check is due before the details (backfill_check_due).
   /// Kept in memory only: an engine rebuilt from the row skips it, and the
   /// next incremental asks again.

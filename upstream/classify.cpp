@@ -126,6 +126,79 @@ std::string shape_problem(const nlohmann::json& data) {
   return "";
 }
 
+// The same check as shape_problem, on the text as it is parsed (SAX):
+// nothing but the depth and two flags is kept, whatever the list's length.
+// The parse goes on after a shape problem: malformed JSON is told first, as
+// the tree's parse does.
+class list_shape_check final : public nlohmann::json_sax<nlohmann::json> {
+public:
+  std::string problem;  ///< the first one
+  bool malformed = false;
+
+  bool null() override { return value(false); }
+  bool boolean(bool) override { return value(false); }
+  bool number_integer(number_integer_t) override { return value(true); }
+  bool number_unsigned(number_unsigned_t) override { return value(true); }
+  bool number_float(number_float_t, const string_t&) override { return value(false); }
+  bool string(string_t&) override { return value(false); }
+  bool binary(binary_t&) override { return value(false); }
+  bool start_object(std::size_t) override {
+    if (depth_ == 0)
+      fail("match list is not a JSON array");
+    if (depth_ == 1)
+      has_id_ = false;  // a row begins
+    id_next_ = false;
+    ++depth_;
+    return true;
+  }
+  bool end_object() override {
+    if (--depth_ == 1 && !has_id_)
+      fail("match list item has no integer match_id");
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (depth_ == 1)
+      fail("match list item is not a JSON object");
+    id_next_ = false;
+    ++depth_;
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool key(string_t& k) override {
+    id_next_ = depth_ == 2 && k == "match_id";
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception&) override {
+    malformed = true;
+    return false;
+  }
+
+private:
+  // A value at the current depth: the list itself, a row, or a row's member.
+  bool value(bool integer) {
+    if (depth_ == 0)
+      fail("match list is not a JSON array");
+    else if (depth_ == 1)
+      fail("match list item is not a JSON object");
+    else if (depth_ == 2 && id_next_ && integer)
+      has_id_ = true;
+    id_next_ = false;
+    return true;
+  }
+  void fail(const char* why) {
+    if (problem.empty())
+      problem = why;
+  }
+
+  std::size_t depth_ = 0;
+  bool has_id_ = false;
+  bool id_next_ = false;
+};
+
 }  // namespace
 
 bool is_daily_limit_text(const std::string& text) {
@@ -170,6 +243,19 @@ answer classify_response(int status, std::string body,
     }
     return make(answer_kind::retryable, "malformed JSON in upstream answer (" +
                                           std::to_string(body.size()) + " bytes)");
+  }
+  if (status == 200 && shape == expected_shape::match_list_text) {
+    list_shape_check check;
+    nlohmann::json::sax_parse(body, &check);
+    if (check.malformed)
+      return make(answer_kind::retryable, "malformed JSON in upstream answer (" +
+                                            std::to_string(body.size()) + " bytes)");
+    if (!check.problem.empty())
+      return make(answer_kind::retryable, check.problem);
+    answer a;
+    a.kind = answer_kind::ok;
+    a.text = std::move(body);
+    return a;
   }
   if (status == 200) {
     auto data = nlohmann::json::parse(body, nullptr, false);

@@ -30,6 +30,8 @@ enum class answer_kind {
 /// The JSON shape a successful answer must have.
 enum class expected_shape {
   match_list,    ///< an array of objects, each with an integer `match_id`
+  match_list_text,  ///< the same, checked without a tree and kept as text
+                    ///< (a whole history: 16 MB of nodes for 10,000 rows)
   match_detail,  ///< an object
   account,       ///< an object (parsed: its `profile` is read)
 };
@@ -39,8 +41,9 @@ struct answer {
   answer_kind kind = answer_kind::failed;
   /// The parsed body, for `ok` of a match list only.
   nlohmann::json data;
-  /// The body as received, for `ok` of a match detail only: checked to be
-  /// well-formed JSON and an object, but not parsed into a tree.
+  /// The body as received, for `ok` of a match detail or a match_list_text
+  /// only: checked to be well-formed JSON of its shape, but not parsed
+  /// into a tree.
   std::string text;
   /// For `ok` of a match detail: how many escapes jsonb refuses (`\u0000`,
   /// unpaired surrogates) `text` had replaced by U+FFFD (json_repair.hpp).

@@ -33,6 +33,15 @@ std::vector<detail_result> client::match_details(
   return results;
 }
 
+list_result client::whole_history(std::int64_t account_id, cancel_token& token) {
+  auto r = list_matches(account_id, 0, 0, token);
+  if (r.ok()) {
+    r.text = r.data.dump();
+    r.data = nullptr;
+  }
+  return r;
+}
+
 fetch_result client::win_loss(std::int64_t, cancel_token&) {
   fetch_result r;
   r.kind = result_kind::failed;

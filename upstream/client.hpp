@@ -58,7 +58,8 @@ struct fetch_result {
   nlohmann::json data;
   /// ok, detail only: the match object as JSON text, as the upstream sent it
   /// (checked to be a JSON object). Kept as text: it goes to the database
-  /// as is, without a parse and a dump on the way.
+  /// as is, without a parse and a dump on the way. whole_history: the
+  /// listing's text.
   std::string text;
   /// ok, detail only: how many `\u0000` and unpaired surrogate escapes,
   /// which jsonb refuses, `text` had replaced by U+FFFD (json_repair.hpp).
@@ -121,6 +122,13 @@ public:
   virtual list_result list_matches(std::int64_t account_id, int limit,
                                    int offset, cancel_token& token) = 0;
 
+  /// The whole history in one answer, as list_matches with `limit` < 1,
+  /// but `ok` with `text` the JSON array as received (checked to be one
+  /// of objects with an integer `match_id`) and no `data`: a history of
+  /// 10,000 matches is 2.6 MB of text and 16 MB as a tree. This default
+  /// asks list_matches and dumps its answer.
+  virtual list_result whole_history(std::int64_t account_id, cancel_token& token);
+
   /// The account as the upstream knows it: `GET /api/players/{account_id}`.
   /// `ok` with `data` the object (`profile.fh_unavailable` says whether its
   /// match history can be read), `not_found` for an account it does not
@@ -141,8 +149,11 @@ public:
   /// The details of several matches, one result per id in the same order.
   /// Implementations may fetch them side by side. Once an answer is
   /// `daily_limit`, `key_refused` or `cancelled`, no further request starts: the ids not
-  /// fetched by then answer `cancelled`. This default fetches one after
-  /// another.
+  /// fetched by then answer `cancelled`. An implementation may also stop
+  /// taking ids once the details it holds reach a size (http_client's
+  /// `batch_bytes`): the ids it did not ask answer `cancelled` while the
+  /// token is not, and the answered ones are always a prefix. This default
+  /// fetches one after another.
   virtual std::vector<detail_result> match_details(
     const std::vector<std::int64_t>& match_ids, cancel_token& token);
 

@@ -200,7 +200,7 @@ struct http_client::impl {
         case answer_kind::not_found:
           // A detail or an account may be missing; a player's match list
           // never is, so a 404 there means a wrong URL, and fails the call.
-          if (shape == expected_shape::match_list) {
+          if (shape == expected_shape::match_list || shape == expected_shape::match_list_text) {
             result.kind = result_kind::failed;
             result.error = "GET " + path + ": " + verdict.message;
           } else {
@@ -321,6 +321,13 @@ list_result http_client::list_matches(std::int64_t account_id, int limit,
                       expected_shape::match_list, token, true);
 }
 
+list_result http_client::whole_history(std::int64_t account_id, cancel_token& token) {
+  // Checked without a tree, kept as text (client.hpp).
+  return impl_->fetch(impl_->lane(0),
+                      "/api/players/" + std::to_string(account_id) + "/matches",
+                      "significant=0", expected_shape::match_list_text, token, true);
+}
+
 fetch_result http_client::account(std::int64_t account_id, cancel_token& token) {
   return impl_->fetch(impl_->lane(0), "/api/players/" + std::to_string(account_id), "",
                       expected_shape::account, token, true);
@@ -353,6 +360,7 @@ std::vector<detail_result> http_client::match_details(
     r.kind = result_kind::cancelled;
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
+  std::atomic<std::size_t> held{0};  // bytes of the details answered
   auto run_lane = [&](std::size_t index) {
     auto& lane = impl_->lane(index);
     while (!stop.load()) {
@@ -360,7 +368,8 @@ std::vector<detail_result> http_client::match_details(
       if (k >= match_ids.size())
         break;
       auto r = impl_->fetch_detail(lane, match_ids[k], token, false);
-      if (stops_batch(r.kind))
+      if (stops_batch(r.kind) || held.fetch_add(r.text.size()) + r.text.size() >=
+                                   impl_->options.batch_bytes)
         stop = true;
       results[k] = std::move(r);
     }

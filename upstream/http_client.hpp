@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,6 +38,12 @@ struct http_client_options {
   /// is fetched on one. Each request still takes its own slot from the rate
   /// budget; this only overlaps their round trips.
   int detail_lanes = 4;
+  /// match_details takes no further id once the details it holds reach
+  /// this many bytes: a step's batch is bounded by bytes as well as by
+  /// count, whatever the mix of 14 KB unparsed and 250 KB parsed details
+  /// (README "Memory"). A lane's request in flight still completes, so a
+  /// batch may end up to `detail_lanes` details above it.
+  std::size_t batch_bytes = 2 * 1024 * 1024;
   /// An upstream answering within this needs no second lane.
   std::chrono::microseconds quick_round_trip = std::chrono::milliseconds(2);
 };
@@ -66,6 +73,7 @@ public:
 
   list_result list_matches(std::int64_t account_id, int limit, int offset,
                            cancel_token& token) override;
+  list_result whole_history(std::int64_t account_id, cancel_token& token) override;
   detail_result match_detail(std::int64_t match_id,
                              cancel_token& token) override;
   fetch_result account(std::int64_t account_id, cancel_token& token) override;

@@ -32,15 +32,6 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-long proc_status(int pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field + ":", 0) == 0)
-      return std::stol(line.substr(field.size() + 1));
-  return -1;
-}
-
 struct hostile_serve {
   hostile_serve() : url(fresh_database("front_door")), token(user_token(url, 7701)) {
     auto env = node_env(url, fake.url(), "front-node");

@@ -198,6 +198,15 @@ std::string test_output_dir(const std::string& test_name) {
   return dir;
 }
 
+long proc_status(int pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(field + ":", 0) == 0)
+      return std::stol(line.substr(field.size() + 1));
+  return -1;
+}
+
 std::string binary_path(const std::string& relative) {
   return std::string(MATCHSYNC_BINARY_DIR) + "/" + relative;
 }

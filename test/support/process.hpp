@@ -73,6 +73,10 @@ std::string sanitizer_report(int pid);
 /// A path inside the build tree for this test's files (logs, screenshots).
 std::string test_output_dir(const std::string& test_name);
 
+/// A field of /proc/PID/status as a number (kB for VmRSS, VmHWM...), -1
+/// when there is none.
+long proc_status(int pid, const std::string& field);
+
 /// Absolute path of a built binary, e.g. binary_path("app/matchsync").
 std::string binary_path(const std::string& relative);
 

@@ -56,6 +56,7 @@ struct harness {
     o.seed = 7;
     o.api_key = api_key;
     o.detail_lanes = detail_lanes;
+    o.batch_bytes = batch_bytes;
     return std::make_unique<upstream::http_client>(o, budget);
   }
 
@@ -73,6 +74,7 @@ struct harness {
     sync::engine_settings s;
     s.page_size = page_size;
     s.details_per_step = 5;
+    s.fetch_ahead = fetch_ahead;
     sync::sync_engine engine(job, {job.id, *job.node, job.attempt}, *up, s);
     upstream::cancel_token token;
     outcome out;
@@ -135,6 +137,8 @@ struct harness {
   int page_size;
   std::string api_key;
   int detail_lanes = 4;
+  std::size_t batch_bytes = upstream::http_client_options{}.batch_bytes;
+  sync::fetch_ahead_rule fetch_ahead = sync::fetch_ahead_rule::when_it_pays;
   upstream::local_rate_budget budget{0};
 };
 
@@ -279,11 +283,15 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_does_not_wait_for_the_batch_fetched_ahead) 
   slow.repeat = 5;
   h.fake.script("/api/matches/.*", {pass, slow});
   BOOST_REQUIRE(db::job_store(h.conn).take_over(job.id, "node-b", 60));
-  // The job's row is held, so the step's commit waits until a request of
-  // the fetch ahead is in flight.
+  // The jobs table is held, so the step's commit waits until a request of
+  // the fetch ahead is in flight. Not the job's row alone (FOR UPDATE): the
+  // commit's fenced UPDATE no longer matches that row (node-b has it), and
+  // PostgreSQL skips a row its WHERE rejects without waiting for its lock,
+  // so the step could end before the fetch ahead sent anything (seen: 1 run
+  // in 3 with another test process running beside it).
   pqxx::connection holder(h.url);
   pqxx::work hold(holder);
-  hold.exec_params("SELECT 1 FROM sync_jobs WHERE id = $1 FOR UPDATE", job.id);
+  hold.exec("LOCK TABLE sync_jobs IN SHARE MODE");
 
   auto step = std::async(std::launch::async, [&]() -> std::string {
     try {
@@ -811,6 +819,38 @@ BOOST_AUTO_TEST_CASE(a_public_empty_history_completes_with_zero_matches) {
 // SPEC §2: a full sync lists any history in at most 2 list requests (the
 // whole-history answer), still committed a page per step; an incremental
 // with nothing new makes at most 2 requests in all.
+// Issue 16: the client cuts a batch once its details reach batch_bytes;
+// the step commits what was fetched and the next one starts after it.
+BOOST_AUTO_TEST_CASE(a_batch_cut_by_bytes_commits_what_was_fetched_and_the_next_takes_the_rest) {
+  harness h("engine_bytes_cut");
+  h.detail_lanes = 1;  // in order: every batch is cut after exactly three
+  h.batch_bytes = 45000;
+  h.fake.set_detail_size(20000);
+  auto r = h.sync_to_end(37, job_type::full_sync);
+  BOOST_TEST(r.error == errc::none, r.message);
+  BOOST_TEST((r.last == sync::step_result::done));
+  BOOST_TEST(r.job.processed_matches == 37);
+  // A list step, 13 batches of at most 3 (not 8 of 5), the end.
+  BOOST_TEST(r.steps == 1 + 13 + 1);
+  BOOST_TEST(h.count_requests(0, "/api/matches/") == 37u);  // each detail asked once
+  h.check_complete(37);
+}
+
+BOOST_AUTO_TEST_CASE(batches_fetched_ahead_and_cut_by_bytes_are_each_asked_once) {
+  harness h("engine_bytes_cut_ahead");
+  h.batch_bytes = 45000;
+  h.fetch_ahead = sync::fetch_ahead_rule::always;
+  h.fake.set_detail_size(20000);
+  h.fake.set_latency(5);  // every lane in use: cuts fall anywhere
+  auto r = h.sync_to_end(61, job_type::full_sync);
+  BOOST_TEST(r.error == errc::none, r.message);
+  BOOST_TEST((r.last == sync::step_result::done));
+  BOOST_TEST(r.job.processed_matches == 61);
+  BOOST_TEST(r.steps > 1 + 61 / 5 + 1);  // batches were cut
+  BOOST_TEST(h.count_requests(0, "/api/matches/") == 61u);
+  h.check_complete(61);
+}
+
 BOOST_AUTO_TEST_CASE(a_full_sync_of_6000_matches_lists_in_one_request_and_commits_in_pages) {
   harness h("engine_whole_history");
   h.fake.set_history_size(79, 6000);

@@ -119,6 +119,30 @@ BOOST_AUTO_TEST_CASE(list_items_need_to_be_objects_with_an_integer_match_id) {
     (list(200, R"([{"match_id": "12"}])").kind == answer_kind::retryable));
 }
 
+// A whole history is checked without a tree (issue 16) and must say what
+// the tree's check says, on every kind of body.
+BOOST_AUTO_TEST_CASE(a_list_checked_as_text_gets_the_verdict_of_the_tree_and_keeps_its_text) {
+  for (std::string body :
+       {list_body, std::string("[]"), std::string(" [ {\"match_id\": 7} ]\n"),
+        std::string(R"([{"match_id": 18446744073709551615, "x": {"match_id": "no"}}])"),
+        std::string(R"([{"x": {"match_id": 1}}])"), std::string(R"([{"match_id": [1]}])"),
+        std::string(R"([{"match_id": 1}, {"hero_id": 2}])"),
+        std::string(R"([{"match_id": {"a": 1}}])"), std::string(R"([{"match_id": 1.5}])"),
+        std::string(R"([{"match_id": null}])"), std::string(R"([{"match_id": 1}, 2])"),
+        std::string(R"([{"match_id": 1}, [3]])"), std::string(R"({"error":"something"})"),
+        std::string("17"), std::string("\"text\""), std::string(""),
+        std::string("[{\"match_id\": 1"), std::string("[1,2,,]"), std::string("[] []"),
+        std::string("<html>")}) {
+    auto tree = list(200, body);
+    auto text = classify_response(200, body, "", expected_shape::match_list_text);
+    BOOST_TEST((text.kind == tree.kind), body);
+    BOOST_TEST(text.message == tree.message, body);
+    BOOST_TEST(text.data.is_null(), body);
+    if (tree.kind == answer_kind::ok)
+      BOOST_TEST(text.text == body);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_detail_that_is_not_an_object_is_retryable) {
   for (const char* body : {"[]", "null", "42", "\"text\"", "", "  "}) {
     auto a = detail(200, body);

@@ -111,6 +111,27 @@ BOOST_AUTO_TEST_CASE(pages_come_newest_first_until_an_empty_one) {
   BOOST_TEST(budget.granted == 4);
 }
 
+BOOST_AUTO_TEST_CASE(the_whole_history_comes_as_text_in_one_request) {
+  auto client = make();
+  auto r = client.whole_history(250, token);
+  BOOST_TEST_REQUIRE((r.kind == result_kind::ok));
+  BOOST_TEST(r.data.is_null());  // no tree
+  BOOST_TEST(nlohmann::json::parse(r.text) == fake().history(250));
+  auto log = fake().log();
+  BOOST_TEST_REQUIRE(log.size() == 1u);
+  BOOST_TEST(log[0].path == "/api/players/250/matches");
+  BOOST_TEST(log[0].query == "significant=0");
+}
+
+BOOST_AUTO_TEST_CASE(a_whole_history_that_is_not_a_list_of_matches_is_retried) {
+  auto client = make();
+  fake().script("/api/players/250/matches",
+                {scripted_answer::malformed_json(), scripted_answer::http_status(200)});
+  auto r = client.whole_history(250, token);
+  BOOST_TEST_REQUIRE((r.kind == result_kind::ok));
+  BOOST_TEST(r.stats.statuses == (std::vector<int>{200, 200, 200}));
+}
+
 BOOST_AUTO_TEST_CASE(a_detail_comes_whole) {
   auto client = make();
   auto id = fake_opendota::match_id(42, 7);
@@ -628,6 +649,58 @@ BOOST_AUTO_TEST_CASE(one_lane_fetches_details_one_after_another) {
   for (std::size_t k = 2; k < ids.size(); ++k)
     BOOST_TEST((results[k].kind == result_kind::cancelled));
   BOOST_TEST(fake().log().size() == 2u);
+}
+
+// Issue 16: a step's batch is bounded by bytes as well as by count, so
+// that 20 parsed details (250 KB each) are not 5 MB held at once.
+namespace {
+// Details of ~20 KB, batches cut at 45 KB.
+std::vector<detail_result> capped_details(counting_budget& budget, cancel_token& token,
+                                          int lanes, int count) {
+  http_client_options o;
+  o.base_url = fake().url();
+  o.detail_lanes = lanes;
+  o.timeout = 5s;
+  o.batch_bytes = 45000;
+  http_client client(o, budget);
+  fake().set_detail_size(20000);
+  std::vector<std::int64_t> ids;
+  for (int i = 1; i <= count; ++i)
+    ids.push_back(fake_opendota::match_id(42, i));
+  return client.match_details(ids, token);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_batch_takes_no_further_id_once_its_details_reach_batch_bytes) {
+  auto results = capped_details(budget, token, 1, 10);
+  BOOST_TEST_REQUIRE(results.size() == 10u);
+  // 3 x ~20 KB reach 45 KB: the third is kept, no fourth is asked.
+  std::size_t held = 0;
+  for (std::size_t k = 0; k < 3; ++k) {
+    BOOST_TEST((results[k].kind == result_kind::ok));
+    held += results[k].text.size();
+  }
+  BOOST_TEST(held >= 45000u);
+  BOOST_TEST(held - results[2].text.size() < 45000u);
+  for (std::size_t k = 3; k < results.size(); ++k)
+    BOOST_TEST((results[k].kind == result_kind::cancelled));
+  BOOST_TEST(!token.cancelled());
+  BOOST_TEST(fake().log().size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_cut_by_bytes_on_several_lanes_answers_a_prefix) {
+  fake().set_latency(20);  // every lane in use
+  auto results = capped_details(budget, token, 4, 20);
+  BOOST_TEST_REQUIRE(results.size() == 20u);
+  std::size_t answered = 0;
+  while (answered < results.size() && results[answered].kind == result_kind::ok)
+    ++answered;
+  for (auto k = answered; k < results.size(); ++k)
+    BOOST_TEST((results[k].kind == result_kind::cancelled));
+  // At least up to the bound, at most a request per lane beyond it.
+  BOOST_TEST(answered >= 3u);
+  BOOST_TEST(answered <= 3u + 3u);
+  BOOST_TEST(fake().log().size() == answered);
 }
 
 // Arrival times (fake's clock, ms) of the API requests logged from `since`.
