@@ -137,12 +137,15 @@ private:
   // One request waiting in acquire_as.
   struct waiter {
     std::uint64_t job;
+    clock::time_point since;                // arrived
     std::optional<clock::time_point> slot;  // given, to start then
   };
 
-  // The next slot's start at or after `now`, placed by the clock-minute
-  // rule (its wall time in `placed`). Under the lock.
-  clock::time_point next_slot(clock::time_point now, wall_duration& placed);
+  // The next slot's start, placed by the clock-minute rule (its wall time
+  // in `placed`): at or after `now`, or with `late_ok` its due time when a
+  // request waited for it and it is at most the edge margin past. Under the
+  // lock.
+  clock::time_point next_slot(clock::time_point now, wall_duration& placed, bool late_ok);
   // Gives the slot at `slot` (wall `placed`) to `job`. Under the lock.
   void grant(std::uint64_t job, clock::time_point slot, wall_duration placed);
   // The waiting request whose job the rule ranks first among those without

@@ -12,11 +12,10 @@
 #include <thread>
 #include <vector>
 
-#include "test/upstream/manual_time_source.hpp"
+#include "test/upstream/fair_streams.hpp"
 #include "upstream/cancel_token.hpp"
 #include "upstream/rate_budget.hpp"
 
-using matchsync::test::manual_time_source;
 using matchsync::upstream::cancel_token;
 using matchsync::upstream::local_rate_budget;
 using namespace std::chrono_literals;
@@ -45,88 +44,23 @@ std::size_t max_in_window(const std::vector<clock_type::time_point>& starts,
 
 BOOST_AUTO_TEST_SUITE(fair_budget)
 
-// The aim, simulated: 15 full syncs (jobs 1..15), each with 4
-// lanes always asking (a 200 ms round trip between a lane's requests), run
-// for 5 minutes; 2 minutes in, an incremental (job 16) lists once, then
-// fetches 5 details on 4 lanes. The clock moves only when every thread
-// sleeps, to the earliest deadline, so each grant is seen at its slot.
+// The aim, simulated (fair_streams.hpp): 15 full syncs for 5
+// minutes at 60/min; 2 minutes in, an incremental lists once, then fetches
+// 5 details on 4 lanes.
 BOOST_AUTO_TEST_CASE(an_incremental_passes_fifteen_full_syncs_and_their_shares_stay_even) {
-  manual_time_source time;
-  local_rate_budget budget(60, time);
-  const auto t0 = time.now();
-  const auto end = t0 + 5min;
-  const auto incremental_at = t0 + 2min;
-  constexpr std::uint64_t incremental = 16;
-  std::mutex mutex;
-  std::vector<grant> grants;
-  std::atomic<int> alive{0};
-  std::atomic<bool> listed{false};
-  std::atomic<int> details_left{5};
-  std::vector<std::thread> threads;
-  auto note = [&](std::uint64_t job) {
-    std::lock_guard<std::mutex> lock(mutex);
-    grants.push_back({job, time.now()});
-  };
-  auto finish = [&] {
-    --alive;
-    time.poke();
-  };
-  for (std::uint64_t job = 1; job <= 15; ++job)
-    for (int lane = 0; lane < 4; ++lane) {
-      ++alive;
-      threads.emplace_back([&, job] {
-        cancel_token token;
-        while (time.now() < end && budget.acquire_as(job, token)) {
-          note(job);
-          time.sleep_until(time.now() + 200ms, token);
-        }
-        finish();
-      });
-    }
-  for (int lane = 0; lane < 4; ++lane) {
-    ++alive;
-    threads.emplace_back([&, lane] {
-      cancel_token token;
-      time.sleep_until(incremental_at, token);
-      if (lane == 0 && budget.acquire_as(incremental, token)) {
-        note(incremental);
-        time.sleep_until(time.now() + 200ms, token);
-        listed = true;
-      }
-      // The other lanes look for the list's answer every 100 ms (a sleep,
-      // so that the clock can move).
-      while (!listed && time.now() < end)
-        time.sleep_until(time.now() + 100ms, token);
-      while (details_left.fetch_sub(1) > 0 && budget.acquire_as(incremental, token)) {
-        note(incremental);
-        time.sleep_until(time.now() + 200ms, token);
-      }
-      finish();
-    });
-  }
-  bool stalled = false;
-  while (alive > 0) {
-    if (!time.wait_for_sleepers([&] { return static_cast<std::size_t>(alive.load()); })) {
-      stalled = true;
-      break;
-    }
-    if (auto next = time.next_deadline())
-      time.advance_to(*next);
-  }
-  for (auto& t : threads)
-    t.join();
-  BOOST_TEST_REQUIRE(!stalled);
-
+  auto run = matchsync::test::run_streams(60, 5min, {2min});
+  BOOST_TEST_REQUIRE(!run.stalled);
+  const auto end = run.began + 5min;
   std::map<std::uint64_t, int> share;
   std::vector<clock_type::time_point> mine;
-  for (auto& g : grants) {
-    if (g.job == incremental)
+  for (auto& g : run.grants) {
+    if (g.job == matchsync::test::first_incremental)
       mine.push_back(g.at);
     else if (g.at < end)
       ++share[g.job];
   }
   BOOST_TEST_REQUIRE(mine.size() == 6u);
-  auto took = std::chrono::duration<double>(mine.back() - incremental_at).count();
+  auto took = std::chrono::duration<double>(mine.back() - (run.began + 2min)).count();
   BOOST_TEST_MESSAGE("the incremental's 6 grants within " << took << " s");
   BOOST_TEST(took <= 15.0);
   BOOST_TEST_REQUIRE(share.size() == 15u);
@@ -139,7 +73,7 @@ BOOST_AUTO_TEST_CASE(an_incremental_passes_fifteen_full_syncs_and_their_shares_s
   BOOST_TEST(most <= least * 1.2);
   // The rate itself: 60 a minute, no more.
   std::vector<clock_type::time_point> starts;
-  for (auto& g : grants)
+  for (auto& g : run.grants)
     starts.push_back(g.at);
   std::sort(starts.begin(), starts.end());
   BOOST_TEST(max_in_window(starts, 60s) <= 61u);
