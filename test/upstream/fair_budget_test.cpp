@@ -150,4 +150,32 @@ BOOST_AUTO_TEST_CASE(real_threads_keep_the_rate_and_the_cancel_while_a_small_job
   }
 }
 
+// The coordinator's lending (reserve) competes under the same rule: lent
+// slots pass a local job that has used more, and a local job still gets
+// its turn between them, promised at once.
+BOOST_AUTO_TEST_CASE(lending_passes_a_local_job_that_used_more_but_never_starves_it) {
+  matchsync::test::manual_time_source time;
+  local_rate_budget budget(60, time);
+  const auto t0 = time.now();
+  for (int i = 0; i < 5; ++i)
+    budget.reserve(1);  // job 1 had 5 grants, t0 .. t0 + 4 s
+  time.advance_to(t0 + 5s);
+  budget.reserve(2);  // t0 + 5 s: the next caller waits
+  cancel_token token;
+  std::atomic<int> result{-1};
+  std::thread local([&] { result = budget.acquire_as(1, token) ? 1 : 0; });
+  BOOST_TEST_REQUIRE(time.wait_for_sleepers(1));
+  // The other nodes, one job there, no grant yet: they come first.
+  BOOST_TEST((budget.reserve(local_rate_budget::lender, 1) == t0 + 6s));
+  // Four more lent; the fifth is level with job 1, which waited longer: job
+  // 1 is promised t0 + 11 s and the lender gets the slot after.
+  for (int i = 0; i < 4; ++i)
+    budget.reserve(local_rate_budget::lender, 1);
+  BOOST_TEST((budget.reserve(local_rate_budget::lender, 1) == t0 + 12s));
+  time.advance_to(t0 + 11s);
+  local.join();
+  BOOST_TEST(result == 1);
+  BOOST_TEST((time.now() == t0 + 11s));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
