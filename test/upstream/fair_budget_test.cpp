@@ -107,7 +107,7 @@ BOOST_AUTO_TEST_CASE(real_threads_keep_the_rate_and_the_cancel_while_a_small_job
   for (std::uint64_t job = 1; job <= 3; ++job)
     for (int lane = 0; lane < 4; ++lane)
       threads.emplace_back([&, job] {
-        auto& token = tokens[job];
+        auto& token = tokens.at(job);
         while (!stop.cancelled() && budget.acquire_as(job, token))
           note(job);
       });
@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(real_threads_keep_the_rate_and_the_cancel_while_a_small_job
   auto small_until = granted_so_far();
   // Cancel job 2 while all its lanes wait.
   auto cancel_from = granted_so_far();
-  tokens[2].cancel();
+  tokens.at(2).cancel();
   std::size_t cancel_until = 0;
   for (std::size_t i = 0; i < threads.size(); ++i)
     if (i / 4 + 1 == 2)
