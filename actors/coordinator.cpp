@@ -618,8 +618,15 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
       if (b.per_minute() == 0)
         return std::make_tuple(delays, std::int64_t{0});  // unlimited
       auto now = upstream::local_rate_budget::clock::now();
+      // The other nodes ask as one, standing for the jobs they run, so this
+      // node's waiting jobs get their fair turns between the lent slots
+      // (local_rate_budget::reserve).
+      int remote_jobs = 0;
+      for (auto& [id, n] : self->state.nodes)
+        if (!n.info.local)
+          remote_jobs += static_cast<int>(self->state.members.job_ids(id).size());
       for (int i = 0; i < std::clamp(count, 1, 16); ++i) {
-        auto slot = b.reserve();
+        auto slot = b.reserve(upstream::local_rate_budget::lender, std::max(1, remote_jobs));
         delays.push_back(
           std::chrono::duration_cast<std::chrono::milliseconds>(slot - now).count());
       }

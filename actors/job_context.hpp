@@ -27,10 +27,12 @@ struct job_context {
   std::shared_ptr<upstream::rate_budget> scheduled_budget;
   metrics* stats = nullptr;
 
-  /// The budget a job's requests take from.
-  const std::shared_ptr<upstream::rate_budget>& budget_for(const sync_job& job) const {
-    return job.triggered_by == job_trigger::schedule && scheduled_budget ? scheduled_budget
-                                                                        : budget;
+  /// The budget a job's requests take from, as that job: the node's budget
+  /// shares its slots fairly between jobs by their ids.
+  std::shared_ptr<upstream::rate_budget> budget_for(const sync_job& job) const {
+    const auto& slots =
+      job.triggered_by == job_trigger::schedule && scheduled_budget ? scheduled_budget : budget;
+    return std::make_shared<upstream::job_budget>(slots, static_cast<std::uint64_t>(job.id));
   }
 };
 

@@ -5,10 +5,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "upstream/daily_quota.hpp"
+#include "upstream/fair_share.hpp"
 #include "upstream/minute_rule.hpp"
 #include "upstream/time_source.hpp"
 
@@ -26,6 +29,14 @@ public:
   /// which case no request may be made.
   virtual bool acquire(cancel_token& token) = 0;
 
+  /// As acquire, for the job `job` (its id): a budget that shares its slots
+  /// fairly between jobs (local_rate_budget) tells them apart by it; the
+  /// others ignore it.
+  virtual bool acquire_as(std::uint64_t job, cancel_token& token) {
+    (void)job;
+    return acquire(token);
+  }
+
   /// The upstream said this clock minute's requests are spent
   /// (`X-Rate-Limit-Remaining-Minute: 0`, or a 429 without `Retry-After`):
   /// no request starts before the next clock minute. (Budgets of tests
@@ -35,7 +46,8 @@ public:
   /// The daily quota every request also takes from once its slot came
   /// (SPEC §2); nullptr = none. Set before the first request.
   void set_daily(std::shared_ptr<daily_quota> quota) { daily_ = std::move(quota); }
-  daily_quota* daily() const { return daily_.get(); }
+  /// Virtual: a job's view of a budget (job_budget) counts on the budget's own.
+  virtual daily_quota* daily() const { return daily_.get(); }
 
 private:
   std::shared_ptr<daily_quota> daily_;
@@ -48,10 +60,32 @@ class shared_slots_budget final : public rate_budget {
 public:
   explicit shared_slots_budget(std::shared_ptr<rate_budget> slots) : slots_(std::move(slots)) {}
   bool acquire(cancel_token& token) override { return slots_->acquire(token); }
+  bool acquire_as(std::uint64_t job, cancel_token& token) override {
+    return slots_->acquire_as(job, token);
+  }
   void hold_until_next_minute() override { slots_->hold_until_next_minute(); }
 
 private:
   std::shared_ptr<rate_budget> slots_;
+};
+
+/// One job's view of a budget: its requests take slots as that job, so a
+/// fair budget tells its lanes from other jobs' (the clients call plain
+/// acquire). Slots, holds and the daily quota are the budget's own.
+class job_budget final : public rate_budget {
+public:
+  job_budget(std::shared_ptr<rate_budget> budget, std::uint64_t job)
+    : budget_(std::move(budget)), job_(job) {}
+  bool acquire(cancel_token& token) override { return budget_->acquire_as(job_, token); }
+  bool acquire_as(std::uint64_t job, cancel_token& token) override {
+    return budget_->acquire_as(job, token);
+  }
+  void hold_until_next_minute() override { budget_->hold_until_next_minute(); }
+  daily_quota* daily() const override { return budget_->daily(); }
+
+private:
+  std::shared_ptr<rate_budget> budget_;
+  const std::uint64_t job_;
 };
 
 /// A budget of `per_minute` requests spread evenly over time: starts are at
@@ -60,11 +94,13 @@ private:
 /// (minute_rule.hpp) at most `per_minute` start in one clock minute, none
 /// near a minute's edges. 0 means unlimited (but a hold still holds).
 ///
-/// Fair: each caller reserves the next free slot under a lock on arrival and
-/// then waits for it, so callers start in arrival order (FIFO) and none
-/// starves. A caller cancelled while waiting hands its slot back when no one
-/// reserved after it; otherwise the slot stays unused, which errs on the safe
-/// side of the budget.
+/// Fair between jobs: no slot is promised on arrival. When the next slot's
+/// time comes, it goes to the waiting job the rule of fair_share.hpp picks
+/// (the fewest grants in the last five minutes; ties: waiting longest), and
+/// within a job to its oldest request. So a small job's few requests pass a
+/// full sync's queue, and none starves. Plain acquire is a job of its own
+/// per cancel token. A caller cancelled while waiting leaves at once; a slot
+/// it had just been given stays unused, which errs on the safe side.
 class local_rate_budget final : public rate_budget {
 public:
   using clock = time_source::clock;
@@ -79,12 +115,18 @@ public:
                     time_source& time = steady_time_source());
 
   bool acquire(cancel_token& token) override;
+  bool acquire_as(std::uint64_t job, cancel_token& token) override;
   void hold_until_next_minute() override;
 
-  /// Reserves the next free slot without waiting and returns its start time
-  /// (now when unlimited and not held). The cluster budget hands such slots
-  /// to workers.
-  clock::time_point reserve();
+  /// The job key reserve() claims as by default: the other nodes.
+  static constexpr std::uint64_t lender = ~std::uint64_t{0};
+
+  /// Takes a slot for `job` without waiting and returns its start time (now
+  /// when unlimited and not held). The cluster budget hands such slots to
+  /// workers. Fair to this node's waiting jobs too: slots their rule ranks
+  /// first go to them (promised now, started at their time), and the slot
+  /// returned is the first one `job` wins, standing for `weight` jobs.
+  clock::time_point reserve(std::uint64_t job = lender, int weight = 1);
 
   int per_minute() const { return per_minute_; }
 
@@ -92,6 +134,27 @@ public:
   clock::duration interval() const { return interval_; }
 
 private:
+  // One request waiting in acquire_as.
+  struct waiter {
+    std::uint64_t job;
+    clock::time_point since;                // arrived
+    std::optional<clock::time_point> slot;  // given, to start then
+  };
+
+  // The next slot's start, placed by the clock-minute rule (its wall time
+  // in `placed`): at or after `now`, or with `late_ok` its due time when a
+  // request waited for it and it is at most the edge margin past. Under the
+  // lock.
+  clock::time_point next_slot(clock::time_point now, wall_duration& placed, bool late_ok);
+  // Gives the slot at `slot` (wall `placed`) to `job`. Under the lock.
+  void grant(std::uint64_t job, clock::time_point slot, wall_duration placed);
+  // The waiting request whose job the rule ranks first among those without
+  // a slot, or end(); `rival` (if given) competes as one more job, arriving
+  // last. Under the lock.
+  std::map<std::uint64_t, waiter>::iterator fairest_waiter(clock::time_point now,
+                                                          const claimant* rival,
+                                                          bool& rival_wins);
+
   const int per_minute_;
   const clock::duration interval_;
   time_source& time_;
@@ -101,9 +164,12 @@ private:
   clock::time_point next_free_ = clock::time_point::min();
   // No start before this (the upstream's word); min() = no hold.
   clock::time_point held_until_ = clock::time_point::min();
-  // Starts granted in the clock minute of the last one, and that count
-  // before the last grant (restored when its slot is handed back).
-  minute_tally tally_, tally_before_;
+  // Starts granted in the clock minute of the last one.
+  minute_tally tally_;
+  // Waiting requests by arrival number (smaller waited longer).
+  std::map<std::uint64_t, waiter> waiters_;
+  std::uint64_t arrivals_ = 0;
+  grant_log grants_;
 };
 
 }  // namespace matchsync::upstream
