@@ -108,7 +108,7 @@ int main(int argc, char** argv) try {
   auto with_details =
     count_of(c, "SELECT count(*) FROM matches WHERE details_state = 'fetched'");
   auto detail_bytes = count_of(
-    c, "SELECT coalesce(sum(octet_length(details::text)), 0) FROM matches");
+    c, "SELECT coalesce(sum(octet_length(details::text)), 0) FROM match_details");
   serve.signal(SIGTERM);
   serve.wait_exit(20s);
   bool partial = stop_after.count() > 0 && completed < jobs;
