@@ -44,29 +44,33 @@ RETURNING (xmax = 0) AS inserted
 )sql";
 
 // A step's batch of detail outcomes in one statement: ids, outcomes and
-// fingerprints as arrays, the details as one JSON array (null where none was
-// fetched), so that PostgreSQL parses and plans once per batch, not once per
-// match. The details are zipped with the ids by position (ROWS FROM) where
-// they are written into match_details, once per match for every account
-// (SPEC §3): rows carrying 250 KB details through a join would be copied
-// into its hash tables, and `json -> n` would parse the array again for
-// each n. Counts the matches whose details changed for an account that had
-// them, and that this job had not yet changed: told by the fingerprint of
-// what OpenDota does not compute per request (sync/detail_fingerprint.hpp),
+// fingerprints as arrays, and each fetched detail as a parameter of its own
+// in a VALUES list (the statement is prepared once per number of fetched
+// details), so that PostgreSQL plans once per batch and parses each detail
+// once, as its `json` cast checks it; one JSON array of the batch had to
+// be parsed twice (the cast, then json_array_elements to split it), and
+// that second parse was the backend's largest cost above a COPY.
+// Details are written into match_details once per match for every account
+// (SPEC §3). Counts the matches whose details changed for an account that
+// had them, and that this job had not yet changed: told by the fingerprint
+// of what OpenDota does not compute per request (sync/detail_fingerprint.hpp),
 // so old details are never read back; only details stored before migration
 // 006, or given without a fingerprint, compare the details themselves.
-constexpr const char* store_details_name = "match_store_details";
-constexpr const char* store_details_sql = R"sql(
+constexpr const char* store_details_head = R"sql(
 WITH input AS (
-  SELECT u.match_id, u.outcome, u.fp, u.n::int - 1 AS at
-  FROM unnest($3::bigint[], $4::text[], $6::bigint[]) WITH ORDINALITY
-    AS u(match_id, outcome, fp, n)
+  SELECT u.match_id, u.outcome, u.fp
+  FROM unnest($3::bigint[], $4::text[], $5::bigint[]) AS u(match_id, outcome, fp)
+), fetched(match_id, details, fp) AS (
+)sql";
+constexpr const char* store_details_tail = R"sql(
 ), old AS (
   SELECT m.match_id, i.outcome, m.changed_by_job,
          CASE WHEN i.outcome = 'fetched' AND d.match_id IS NOT NULL
                    AND m.details_state IN ('fetched', 'stale')
               THEN CASE WHEN d.fingerprint IS NULL OR i.fp IS NULL
-                        THEN d.details::jsonb IS DISTINCT FROM ($5::json -> i.at)::jsonb
+                        THEN d.details::jsonb IS DISTINCT FROM
+                             (SELECT f.details::jsonb FROM fetched f
+                              WHERE f.match_id = m.match_id)
                         ELSE d.fingerprint IS DISTINCT FROM i.fp END
               ELSE false END AS differs
   FROM matches m JOIN input i ON m.match_id = i.match_id
@@ -77,10 +81,8 @@ WITH input AS (
   SELECT f.match_id, f.details, f.fp,
          (SELECT m.summary->'version' FROM matches m
           WHERE m.account_id = $1 AND m.match_id = f.match_id)
-  FROM ROWS FROM (unnest($3::bigint[]), unnest($4::text[]), unnest($6::bigint[]),
-                  json_array_elements($5::json)) AS f(match_id, outcome, fp, details)
-  WHERE f.outcome = 'fetched'
-    AND EXISTS (SELECT 1 FROM matches m WHERE m.account_id = $1 AND m.match_id = f.match_id)
+  FROM fetched f
+  WHERE EXISTS (SELECT 1 FROM matches m WHERE m.account_id = $1 AND m.match_id = f.match_id)
   ON CONFLICT (match_id) DO UPDATE SET
     details = EXCLUDED.details, fingerprint = EXCLUDED.fingerprint,
     version = EXCLUDED.version, fetched_at = now()
@@ -103,6 +105,22 @@ WITH input AS (
 SELECT count(*) FROM old
 WHERE differs AND changed_by_job IS DISTINCT FROM $2
 )sql";
+
+// The statement for `fetched` details: their VALUES rows take parameters
+// $6 on, three each (id, details, fingerprint; '' for none).
+std::string store_details_sql(std::size_t fetched) {
+  std::string sql = store_details_head;
+  if (fetched == 0)
+    sql += "  SELECT NULL::bigint, NULL::json, NULL::bigint WHERE false";
+  for (std::size_t k = 0; k < fetched; ++k) {
+    auto at = 6 + 3 * k;
+    sql += k == 0 ? "  VALUES " : ", ";
+    sql += "($" + std::to_string(at) + "::bigint, $" + std::to_string(at + 1) +
+           "::json, nullif($" + std::to_string(at + 2) + "::text, '')::bigint)";
+  }
+  sql += store_details_tail;
+  return sql;
+}
 
 // Matches of this account that lack details which another account's sync
 // already fetched (with the parse version this account's listing shows, or
@@ -209,36 +227,44 @@ std::int64_t match_store::store_details(pqxx::transaction_base& tx,
                                         const std::vector<detail_write>& batch) {
   if (batch.empty())
     return 0;
-  // Array literals need no escaping: ids are numbers, outcomes fixed words,
-  // and the details travel as one JSON array of the upstream's own text.
-  std::string ids = "{", outcomes = "{", fingerprints = "{", details = "[";
-  std::size_t bytes = 2;
-  for (auto& w : batch)
-    bytes += w.json.size() + 1;
-  details.reserve(bytes);
+  // Array literals need no escaping: ids are numbers, outcomes fixed words.
+  std::string ids = "{", outcomes = "{", fingerprints = "{";
+  // Each fetched detail's id, text and fingerprint as parameters of their
+  // own, handed to libpqxx as C strings: it copies each once into its
+  // parameter list (a container of std::string would be copied twice more).
+  // A detail's text never holds a NUL (the client checked it is JSON).
+  std::vector<std::string> numbers;  // ids and fingerprints, kept alive
+  numbers.reserve(2 * batch.size());
+  std::vector<const char*> values;
   for (std::size_t k = 0; k < batch.size(); ++k) {
     auto& w = batch[k];
     const char* sep = k == 0 ? "" : ",";
+    bool fetched = w.outcome == detail_outcome::fetched;
+    auto fp = fetched && w.fingerprint ? std::to_string(*w.fingerprint) : std::string();
     ids += sep + std::to_string(w.match_id);
     outcomes += sep;
     outcomes += outcome_name(w.outcome);
     fingerprints += sep;
-    fingerprints += w.outcome == detail_outcome::fetched && w.fingerprint
-                      ? std::to_string(*w.fingerprint)
-                      : "NULL";
-    details += sep;
-    details += w.outcome == detail_outcome::fetched ? w.json : "null";
+    fingerprints += fp.empty() ? "NULL" : fp;
+    if (fetched) {
+      numbers.push_back(std::to_string(w.match_id));
+      values.push_back(numbers.back().c_str());
+      values.push_back(w.json.c_str());
+      numbers.push_back(fp);
+      values.push_back(numbers.back().c_str());
+    }
   }
   ids += "}";
   outcomes += "}";
   fingerprints += "}";
-  details += "]";
-  // Prepared once per connection (a repeated definition is a no-op).
-  tx.conn().prepare(store_details_name, store_details_sql);
-  // Moved in: libpqxx copies a parameter passed as an lvalue (400 KB here).
-  return tx.exec_prepared1(store_details_name, account_id, job_id, std::move(ids),
-                           std::move(outcomes), std::move(details),
-                           std::move(fingerprints))[0]
+  // A fingerprint given as an empty string is NULL in the statement.
+  auto fetched = values.size() / 3;
+  auto name = std::string("match_store_details_") + std::to_string(fetched);
+  // Prepared once per connection and size (a repeated definition is a no-op).
+  tx.conn().prepare(name, store_details_sql(fetched));
+  return tx.exec_prepared1(name, account_id, job_id, std::move(ids), std::move(outcomes),
+                           std::move(fingerprints),
+                           pqxx::prepare::make_dynamic_params(values))[0]
     .as<std::int64_t>();
 }
 
