@@ -130,6 +130,7 @@ constexpr const char* adopt_shared_sql = R"sql(
 UPDATE matches m SET details_state = 'fetched', details_job = $2, updated_at = now()
 FROM match_details d
 WHERE m.account_id = $1 AND m.details_state IN ('missing', 'failed', 'stale')
+  AND ($3::bigint[] IS NULL OR m.match_id = ANY($3::bigint[]))
   AND d.match_id = m.match_id
   AND (nullif(m.summary->'version', 'null') IS NULL OR m.summary->'version' = d.version)
 RETURNING m.match_id
@@ -294,9 +295,17 @@ std::int64_t match_store::count_below(pqxx::transaction_base& tx,
 
 std::vector<std::int64_t> match_store::adopt_shared_details(pqxx::transaction_base& tx,
                                                             std::int64_t account_id,
-                                                            std::int64_t job_id) {
+                                                            std::int64_t job_id,
+                                                            const std::vector<std::int64_t>* among) {
+  std::optional<std::string> ids;
+  if (among) {
+    ids = "{";
+    for (std::size_t k = 0; k < among->size(); ++k)
+      *ids += (k == 0 ? "" : ",") + std::to_string((*among)[k]);
+    *ids += "}";
+  }
   std::vector<std::int64_t> out;
-  for (auto row : tx.exec_params(adopt_shared_sql, account_id, job_id))
+  for (auto row : tx.exec_params(adopt_shared_sql, account_id, job_id, ids))
     out.push_back(row[0].as<std::int64_t>());
   return out;
 }

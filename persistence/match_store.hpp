@@ -106,10 +106,12 @@ public:
   /// A match's details are stored once for every account (match_details):
   /// this account's matches that lack details another account's sync
   /// fetched (with the parse version this account lists, or any while it
-  /// lists none) take them now, marked as taken by `job_id`. Returns their ids.
-  static std::vector<std::int64_t> adopt_shared_details(pqxx::transaction_base& tx,
-                                                        std::int64_t account_id,
-                                                        std::int64_t job_id);
+  /// lists none) take them now, marked as taken by `job_id`: all of them,
+  /// or only those `among` (a step's window: a step must not scan every row
+  /// still lacking details, which made a sync quadratic). Returns their ids.
+  static std::vector<std::int64_t> adopt_shared_details(
+    pqxx::transaction_base& tx, std::int64_t account_id, std::int64_t job_id,
+    const std::vector<std::int64_t>* among = nullptr);
 
   std::vector<match_row> list(std::int64_t account_id, int limit, int offset);
   std::optional<match_row> get(std::int64_t account_id, std::int64_t match_id);

@@ -231,16 +231,20 @@ step_result sync_engine::details_step(db::connection_source& source,
   std::int64_t adopted = 0;
   source.with_connection([&](pqxx::connection& conn) {
     pqxx::nontransaction tx(conn);
-    // Another job (another account's) may have fetched some of what is left
-    // since the last step: taken, not fetched, and counted as processed
-    // when this job had not passed them yet.
-    adopted = 0;
-    for (auto id : db::match_store::adopt_shared_details(tx, job_.account_id, job_.id))
-      if (!job_.detail_cursor || id < *job_.detail_cursor)
-        ++adopted;
-    window = db::match_store::ids_below(tx, job_.account_id, job_.detail_cursor,
+    // Another job (another account's) may have fetched some of this step's
+    // window since the phase began: taken, not fetched, counted as
+    // processed, and the window read again. Only the window is looked at:
+    // every step scanning all that still lacks details was quadratic.
+    auto read_window = [&] {
+      return db::match_store::ids_below(tx, job_.account_id, job_.detail_cursor,
                                         details_only_lacking(job_.type),
                                         static_cast<int>(2 * batch_size), job_.id);
+    };
+    window = read_window();
+    adopted = static_cast<std::int64_t>(
+      db::match_store::adopt_shared_details(tx, job_.account_id, job_.id, &window).size());
+    if (adopted > 0)
+      window = read_window();
   });
   if (window.empty()) {
     std::optional<sync_job> done;

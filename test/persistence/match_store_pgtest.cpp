@@ -231,6 +231,23 @@ BOOST_AUTO_TEST_CASE(details_are_stored_once_and_taken_by_every_account_listing_
                .as<std::string>() == "21");
 }
 
+// A step takes shared details only among its own window: it must not scan
+// every row of the account still lacking details.
+BOOST_AUTO_TEST_CASE(taking_shared_details_among_a_window_touches_only_the_window) {
+  upsert(1, "[" + item(6, 1) + "," + item(5, 1) + "]");
+  store(1, {{6, db::detail_outcome::fetched, R"({"v": 6})"},
+            {5, db::detail_outcome::fetched, R"({"v": 5})"}});
+  upsert(2, "[" + item(6, 1) + "," + item(5, 1) + "]", 8);
+  pqxx::work tx(conn);
+  std::vector<std::int64_t> window{5};
+  BOOST_TEST(db::match_store::adopt_shared_details(tx, 8, 2, &window) ==
+             (std::vector<std::int64_t>{5}));
+  BOOST_TEST(db::match_store::ids_below(tx, 8, std::nullopt, true, 10) ==
+             (std::vector<std::int64_t>{6}));
+  BOOST_TEST(db::match_store::adopt_shared_details(tx, 8, 2) ==
+             (std::vector<std::int64_t>{6}));
+}
+
 BOOST_AUTO_TEST_CASE(stats_count_wins_by_the_players_side) {
   // slot 0 is Radiant, 128 is Dire.
   upsert(1, "[" + item(4, 10, true, 0) + "," + item(3, 0, false, 0) + "," +
