@@ -98,7 +98,9 @@ cmake --install "$work/build" >&2
 
 for lib in core io openssl; do
   so=$prefix.tmp/lib/libcaf_$lib.so
-  if [[ ! -f "$so" ]] || ! nm -D "$so" | grep -q __tsan_; then
+  # grep without -q reads all of nm's output: with -q it exits at the first
+  # match, nm dies of SIGPIPE and pipefail calls the check failed.
+  if [[ ! -f "$so" ]] || ! nm -D "$so" | grep __tsan_ >/dev/null; then
     log "FAILED: $so missing or not instrumented with ThreadSanitizer"
     exit 1
   fi
