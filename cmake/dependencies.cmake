@@ -10,7 +10,24 @@ find_package(Boost 1.74 CONFIG COMPONENTS unit_test_framework)
 find_package(prometheus-cpp REQUIRED CONFIG)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 # The packaged httplib is compiled with these defines; without them it aborts.
-pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# MATCHSYNC_HTTPLIB_HEADER_DIR: the single header of the same version
+# (scripts/httplib-tsan.sh) instead of Debian's split header and .so, so that
+# a ThreadSanitizer build compiles httplib's code with its own, instrumented:
+# the same features (OpenSSL, zlib, brotli) as Debian's build.
+set(MATCHSYNC_HTTPLIB_HEADER_DIR "" CACHE PATH "Folder holding a single-header httplib.h to compile in (empty: Debian's libcpp-httplib)")
+if(MATCHSYNC_HTTPLIB_HEADER_DIR)
+  find_package(ZLIB REQUIRED)
+  pkg_check_modules(BROTLI REQUIRED IMPORTED_TARGET libbrotlidec libbrotlienc)
+  add_library(PkgConfig::HTTPLIB INTERFACE IMPORTED)
+  # BEFORE: this httplib.h, never /usr/include's of the same name.
+  target_include_directories(PkgConfig::HTTPLIB BEFORE INTERFACE ${MATCHSYNC_HTTPLIB_HEADER_DIR})
+  target_compile_definitions(PkgConfig::HTTPLIB INTERFACE CPPHTTPLIB_OPENSSL_SUPPORT
+    CPPHTTPLIB_ZLIB_SUPPORT CPPHTTPLIB_BROTLI_SUPPORT)
+  target_link_libraries(PkgConfig::HTTPLIB INTERFACE OpenSSL::SSL OpenSSL::Crypto ZLIB::ZLIB
+    PkgConfig::BROTLI Threads::Threads)
+else()
+  pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+endif()
 # sd_notify: serve and worker tell systemd when they are ready (Type=notify).
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 

@@ -13,6 +13,7 @@
 # compiler: a change to any of them builds a new prefix beside the old.
 # MATCHSYNC_CACHE_DIR moves the cache (default /var/cache/matchsync).
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 version=0.17.6
 # Checksum of actor-framework_0.17.6.orig.tar.gz as bookworm's Sources lists it.
@@ -31,56 +32,17 @@ key=$(printf '%s\n' "$version" "$sha256" "$flags" "$("$cxx" --version | head -n 
 prefix=$cache/caf-$version-tsan-$key
 log() { echo "caf-tsan: $*" >&2; }
 
-# A finished prefix is marked last, so an interrupted build is never reused.
-if [[ -f "$prefix/.complete" ]]; then
-  echo "$prefix"
-  exit 0
-fi
-mkdir -p "$cache"
-# Two worktrees (or two CI jobs) asking at once: one builds, the other waits.
-exec 9>"$prefix.lock"
-flock 9
-if [[ -f "$prefix/.complete" ]]; then
-  echo "$prefix"
-  exit 0
-fi
+source "$root/scripts/cache-entry.sh"
+reuse_or_lock "$prefix"
 
 start=$SECONDS
 work=$(mktemp -d "${TMPDIR:-/tmp}/caf-tsan.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# Debian's source, fetched with a private apt configuration (a deb-src entry
-# for bookworm main, the archive of the binary packages), so the machine's
-# own sources and package lists are left as they are.
-mkdir -p "$work/apt/parts" "$work/apt/lists/partial" "$work/src"
-: >"$work/apt/sources.list"
-cat >"$work/apt/parts/bookworm-src.sources" <<'EOF'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-# APT::Sandbox::User=root: the private lists are not readable by _apt.
-apt_opts=(-o APT::Sandbox::User=root -o "Dir::Etc::SourceList=$work/apt/sources.list"
-          -o "Dir::Etc::SourceParts=$work/apt/parts"
-          -o "Dir::State::Lists=$work/apt/lists"
-          -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=)
-log "fetching Debian's actor-framework source"
-apt-get -qq "${apt_opts[@]}" update >&2
-# The Debian patch tarball answers 404, so apt-get exits non-zero after it
-# fetched the original: the file decides, not the exit code.
-(cd "$work/src" && apt-get -qq "${apt_opts[@]}" source --download-only actor-framework >&2 2>&1) || true
-orig=$work/src/actor-framework_$version.orig.tar.gz
-if [[ ! -f "$orig" ]]; then
-  log "FAILED: apt-get source did not fetch $(basename "$orig")"
-  exit 1
-fi
-if ! echo "$sha256  $orig" | sha256sum --check --quiet - >&2; then
-  log "FAILED: $(basename "$orig") does not have the expected checksum"
-  exit 1
-fi
-tar -xzf "$orig" -C "$work/src"
+# Debian's source (a private apt configuration: the machine's own sources are
+# left as they are), checksum checked.
+mkdir -p "$work/src"
+"$root/scripts/debian-source.sh" actor-framework "$version" "$sha256" "$work/src"
 
 log "building CAF $version with ThreadSanitizer into $prefix"
 # CMAKE_BUILD_TYPE=None: no build type flags beside ours (CAF's default is

@@ -30,7 +30,11 @@ case "$kind" in
     # from Debian's source (scripts/caf-tsan.sh, cached outside the clone).
     if [[ $step != test ]]; then
       caf=$("$root/scripts/caf-tsan.sh")
-      options=(-DMATCHSYNC_TSAN=ON "-DMATCHSYNC_CAF_PREFIX=$caf")
+      # httplib likewise: Debian's libcpp-httplib is not instrumented, so
+      # its own single header is compiled in (scripts/httplib-tsan.sh).
+      httplib=$("$root/scripts/httplib-tsan.sh")
+      options=(-DMATCHSYNC_TSAN=ON "-DMATCHSYNC_CAF_PREFIX=$caf"
+               "-DMATCHSYNC_HTTPLIB_HEADER_DIR=$httplib/include")
     fi
     ;;
   *)
@@ -63,7 +67,13 @@ if [[ $step != test ]]; then
     checked=0 wrong=0
     while IFS= read -r exe; do
       [[ $(head -c 4 "$exe") == $'\x7fELF' ]] || continue
-      cafs=$(ldd "$exe" | grep 'libcaf_' || true)
+      libs=$(ldd "$exe")
+      # Nor Debian's uninstrumented httplib: its code is compiled in.
+      if grep -q 'libcpp-httplib' <<<"$libs"; then
+        echo "sanitize tsan: $exe loads Debian's libcpp-httplib" >&2
+        wrong=1
+      fi
+      cafs=$(grep 'libcaf_' <<<"$libs" || true)
       [[ -n $cafs ]] || continue
       checked=$((checked + 1))
       if grep -qv "=> $caf/lib/" <<<"$cafs"; then
@@ -73,10 +83,10 @@ if [[ $step != test ]]; then
       fi
     done < <(find "$build" -path '*/CMakeFiles' -prune -o -type f -perm -u+x -print)
     if ((wrong || checked == 0)); then
-      echo "sanitize tsan: FAILED: not every executable ($checked checked) loads the TSan CAF" >&2
+      echo "sanitize tsan: FAILED: not every executable ($checked checked) loads the TSan CAF and no libcpp-httplib" >&2
       exit 1
     fi
-    echo "== tsan: all $checked executables load CAF from $caf"
+    echo "== tsan: all $checked executables load CAF from $caf, none libcpp-httplib"
   fi
 fi
 [[ $step != build ]] || exit 0

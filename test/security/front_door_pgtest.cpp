@@ -24,6 +24,7 @@
 #include "test/security/raw_http.hpp"
 #include "test/support/pg_fixture.hpp"
 #include "test/support/process.hpp"
+#include "test/support/sanitizer.hpp"
 
 using namespace matchsync::test;
 using namespace matchsync::test::fault;
@@ -113,11 +114,13 @@ BOOST_AUTO_TEST_CASE(each_limit_answers_its_status_and_the_process_keeps_its_mem
       BOOST_TEST(status == 200);
       // A functional bound (a starved pool took 2 s); the 50 ms is
       // a speed target for bench/, not for a test on a shared machine.
-      BOOST_TEST(ms < 300, h.name << ": /sync/status took " << ms << " ms");
+      BOOST_TEST(ms < 300 * sanitizer_slowdown,
+                 h.name << ": /sync/status took " << ms << " ms");
     }
   auto rss_after = s.rss_kb();
   BOOST_TEST_MESSAGE("RSS " << rss_before << " kB before, " << rss_after << " kB after");
-  BOOST_TEST(rss_after - rss_before < 5 * 1024);
+  if (rss_is_meaningful)
+    BOOST_TEST(rss_after - rss_before < 5 * 1024);
   // None of the refused triggers made a job.
   httplib::Client cli("127.0.0.1", s.port);
   auto st = cli.Get("/sync/jobs", {{"Authorization", "Bearer " + s.token}});
@@ -197,7 +200,8 @@ BOOST_AUTO_TEST_CASE(slow_and_idle_connections_hold_no_thread_and_miss_their_dea
     ::close(fd);
   for (int fd : slow)
     ::close(fd);
-  BOOST_TEST(s.rss_kb() - rss_before < 5 * 1024);
+  if (rss_is_meaningful)
+    BOOST_TEST(s.rss_kb() - rss_before < 5 * 1024);
   BOOST_TEST(s.status_probe().first == 200);
 }
 
@@ -234,7 +238,8 @@ BOOST_AUTO_TEST_CASE(when_every_thread_is_taken_a_new_request_gets_503_at_once) 
     20s));
   BOOST_TEST(status_of(busy) == 503, busy.substr(0, 200));
   BOOST_TEST(busy.find("Server busy") != std::string::npos);
-  BOOST_TEST(took_ms < 1000, "the 503 took " << took_ms << " ms");
+  // At once: a request queued behind the held ones would wait for the lock.
+  BOOST_TEST(took_ms < 1000 * sanitizer_slowdown, "the 503 took " << took_ms << " ms");
   BOOST_TEST(s.threads() >= 256);
   lock.abort();
   // The held reads are answered once the table is free (those beyond the
