@@ -51,7 +51,7 @@ grep -q "^ExecStart=/usr/bin/matchsync worker --config /etc/matchsync/matchsync.
 for unit in matchsync matchsync-worker; do
   f=$root/usr/lib/systemd/system/$unit.service
   for key in Type=notify User=matchsync NoNewPrivileges=yes ProtectSystem=strict \
-             PrivateTmp=yes ProtectHome=yes; do
+             PrivateTmp=yes ProtectHome=yes WantedBy=multi-user.target; do
     grep -qx "$key" "$f" || fail "$unit.service lacks $key"
   done
 done
