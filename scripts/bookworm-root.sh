@@ -35,6 +35,11 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
 
 log() { echo "bookworm-root: $*" >&2; }
 [[ $(id -u) == 0 ]] || { log "needs root"; exit 1; }
+# In a mount namespace of its own: what debootstrap mounts in the root goes
+# with this run's last process, even one killed before its cleanup.
+if [[ -z ${BOOKWORM_ROOT_IN_NS:-} ]]; then
+  exec unshare --mount --propagation private env BOOKWORM_ROOT_IN_NS=1 "$0" "$@"
+fi
 command -v debootstrap >/dev/null ||
   { log "debootstrap missing (scripts/setup.sh installs it)"; exit 1; }
 
@@ -57,7 +62,7 @@ fi
 start=$SECONDS
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/bookworm-root.XXXXXX")
 # debootstrap mounts /proc and /sys in the root while it works and unmounts
-# them itself; were it killed first, they are unmounted here before anything
+# them itself; were it stopped first, they are unmounted here before anything
 # is removed, and rm stays on this file system whatever is left mounted.
 cleanup() {
   local m

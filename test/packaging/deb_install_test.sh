@@ -14,6 +14,12 @@
 # Usage: deb_install_test.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 [[ $(id -u) == 0 ]] || { echo "deb_install_test: needs root, skipped"; exit 77; }
+# In a mount namespace of its own: /proc mounted in the root is this run's
+# alone and goes with its last process, even if ctest kills it at its timeout
+# before the trap below can unmount it.
+if [[ -z ${DEB_INSTALL_TEST_IN_NS:-} ]]; then
+  exec unshare --mount --propagation private env DEB_INSTALL_TEST_IN_NS=1 "$0" "$@"
+fi
 src=$1
 build=$2
 fail() { echo "FAIL: $*" >&2; exit 1; }
