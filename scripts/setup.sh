@@ -4,8 +4,8 @@
 #   scripts/setup.sh --run   what building and running `matchsync` need (run.sh)
 #   scripts/setup.sh         that plus what the tests need (test.sh, CI):
 #                            Boost.Test, clang for the fuzzers and sanitizers,
-#                            chromium and npm for the browser tests, dpkg-dev
-#                            and systemd for the package test.
+#                            chromium and npm for the browser tests, dpkg-dev,
+#                            systemd and debootstrap for the package tests.
 set -euo pipefail
 
 set_name=all
@@ -29,8 +29,9 @@ if [[ $set_name == all ]]; then
     libboost-test-dev postgresql-contrib
     clang libclang-rt-14-dev
     # The package test: dpkg-shlibdeps (dpkg-dev) for CPack's dependencies,
-    # systemd-analyze for the units, iproute2's ss for the cluster test.
-    dpkg-dev file systemd iproute2
+    # systemd-analyze for the units, iproute2's ss for the cluster test,
+    # debootstrap for the fresh Debian root the .deb is installed into.
+    dpkg-dev file systemd iproute2 debootstrap
   )
   # Browser tests: Debian's chromium driven by playwright-core from npm.
   if [[ "${MATCHSYNC_SKIP_BROWSER:-0}" != 1 ]]; then
