@@ -48,7 +48,7 @@ bool local_rate_budget::acquire(cancel_token& token) {
   return acquire_as(reinterpret_cast<std::uintptr_t>(&token) | (std::uint64_t{1} << 63), token);
 }
 
-bool local_rate_budget::acquire_as(std::uint64_t job, cancel_token& token) {
+bool local_rate_budget::acquire_as(job_claim who, cancel_token& token) {
   if (token.cancelled())
     return false;
   std::unique_lock<std::mutex> lock(mutex_);
@@ -64,7 +64,7 @@ bool local_rate_budget::acquire_as(std::uint64_t job, cancel_token& token) {
       lock.lock();
     }
   }
-  auto me = waiters_.emplace(++arrivals_, waiter{job, time_.now(), std::nullopt}).first;
+  auto me = waiters_.emplace(++arrivals_, waiter{who, time_.now(), std::nullopt}).first;
   for (;;) {
     auto now = time_.now();
     auto& mine = me->second;
@@ -86,7 +86,7 @@ bool local_rate_budget::acquire_as(std::uint64_t job, cancel_token& token) {
         // rule ranks first (maybe ours). Everyone waiting wakes by then.
         bool unused = false;
         auto chosen = fairest_waiter(now, nullptr, unused);
-        grant(chosen->second.job, deadline, placed);
+        grant(chosen->second.who.job, deadline, placed);
         chosen->second.slot = deadline;
         continue;
       }
@@ -109,12 +109,13 @@ void local_rate_budget::hold_until_next_minute() {
   held_until_ = std::max(held_until_, now + std::chrono::duration_cast<clock::duration>(next - wall));
 }
 
-local_rate_budget::clock::time_point local_rate_budget::reserve(std::uint64_t job, int weight) {
+local_rate_budget::clock::time_point local_rate_budget::reserve(job_claim who, int weight) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto now = time_.now();
   if (per_minute_ == 0)
     return std::max(now, held_until_);
-  claimant rival{job, grants_.recent(job, now), std::max(1, weight), arrivals_ + 1};
+  const auto job = who.job;
+  claimant rival{job, 0, std::max(1, weight), arrivals_ + 1, who.small};
   for (;;) {
     wall_duration placed;
     auto slot = next_slot(now, placed, false);  // lent: ahead, never late
@@ -125,7 +126,7 @@ local_rate_budget::clock::time_point local_rate_budget::reserve(std::uint64_t jo
       return slot;
     }
     // Promised to a waiting job of ours: it starts then, the lender asks on.
-    grant(chosen->second.job, slot, placed);
+    grant(chosen->second.who.job, slot, placed);
     chosen->second.slot = slot;
   }
 }
@@ -170,19 +171,23 @@ local_rate_budget::fairest_waiter(clock::time_point now, const claimant* rival,
   for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
     if (it->second.slot)
       continue;
-    if (index.emplace(it->second.job, jobs.size()).second) {
-      jobs.push_back(claimant{it->second.job, grants_.recent(it->second.job, now), 1, it->first});
+    auto who = it->second.who;
+    if (index.emplace(who.job, jobs.size()).second) {
+      jobs.push_back(claimant{who.job, grants_.recent(who.job, now), 1, it->first,
+                              is_ahead(who.small, grants_.total(who.job, now))});
       oldest.push_back(it);
     }
   }
   if (rival) {
+    // Its `ahead` says whether it declared itself small.
     auto r = *rival;
     r.recent = grants_.recent(r.job, now);
+    r.ahead = is_ahead(r.ahead, grants_.total(r.job, now));
     jobs.push_back(r);
   }
   if (jobs.empty())
     return waiters_.end();
-  auto best = fairest(jobs);
+  auto best = rule_.pick(jobs);
   rival_wins = rival && best == jobs.size() - 1;
   return rival_wins ? waiters_.end() : oldest[best];
 }
