@@ -27,26 +27,31 @@ std::size_t fairest(const std::vector<claimant>& waiting) {
   return best;
 }
 
-std::size_t fair_rule::pick(const std::vector<claimant>& waiting) {
+std::size_t fair_rule::next(const std::vector<claimant>& waiting) const {
   bool any_ahead = false, any_other = false;
   for (auto& c : waiting)
     (c.ahead ? any_ahead : any_other) = true;
-  if (any_ahead && (!any_other || run_ < ahead_run)) {
-    // Ahead: the oldest request first, so none of them waits long.
-    std::size_t best = waiting.size();
-    for (std::size_t i = 0; i < waiting.size(); ++i)
-      if (waiting[i].ahead &&
-          (best == waiting.size() || waiting[i].waiting_since < waiting[best].waiting_since))
-        best = i;
-    if (any_other)
-      ++run_;
-    return best;
-  }
-  run_ = 0;
+  const bool go_ahead = any_ahead && (!any_other || run_ < ahead_run);
   std::size_t best = waiting.size();
-  for (std::size_t i = 0; i < waiting.size(); ++i)
-    if (!waiting[i].ahead && (best == waiting.size() || before(waiting[i], waiting[best])))
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    if (waiting[i].ahead != go_ahead)
+      continue;
+    if (best == waiting.size())
       best = i;
+    else if (go_ahead ? waiting[i].waiting_since < waiting[best].waiting_since
+                      : before(waiting[i], waiting[best]))
+      best = i;  // ahead: the oldest request first, so none of them waits long
+  }
+  return best;
+}
+
+std::size_t fair_rule::pick(const std::vector<claimant>& waiting) {
+  auto best = next(waiting);
+  bool others = std::any_of(waiting.begin(), waiting.end(), [](auto& c) { return !c.ahead; });
+  if (!waiting[best].ahead)
+    run_ = 0;
+  else if (others)
+    ++run_;
   return best;
 }
 
@@ -74,13 +79,18 @@ grant_log::entry* grant_log::current(std::uint64_t job, fair_clock::time_point n
 }
 
 int grant_log::recent(std::uint64_t job, fair_clock::time_point now) {
-  auto* e = current(job, now);
-  return e ? static_cast<int>(e->times.size()) : 0;
+  return counts(job, now).recent;
 }
 
 int grant_log::total(std::uint64_t job, fair_clock::time_point now) {
+  return counts(job, now).total;
+}
+
+grant_log::job_counts grant_log::counts(std::uint64_t job, fair_clock::time_point now) {
   auto* e = current(job, now);
-  return e ? e->total : 0;
+  if (!e)
+    return {};
+  return {static_cast<int>(e->times.size()), e->total};
 }
 
 void grant_log::forget_idle(fair_clock::time_point now) {

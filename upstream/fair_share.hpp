@@ -80,10 +80,22 @@ public:
   /// The index of the claimant the next slot goes to (the caller grants it
   /// that slot); `waiting` is not empty.
   std::size_t pick(const std::vector<claimant>& waiting);
+  /// The one pick() would take now, nothing granted (whom to ask a lease for).
+  std::size_t next(const std::vector<claimant>& waiting) const;
 
 private:
   int run_ = 0;
 };
+
+class grant_log;
+
+/// One claimant per job among `waiting` (arrival number -> request with a
+/// `who` job_claim, in arrival order): its oldest request that `open` says
+/// still waits for a slot, counted by `log`; `oldest` gets those requests.
+/// The budgets' waiting lists, as the rule sees them.
+template <class Map, class Open>
+std::vector<claimant> claimants_of(Map& waiting, grant_log& log, fair_clock::time_point now,
+                                   std::vector<typename Map::iterator>& oldest, Open open);
 
 /// The grants each job had in the window, and since it was first seen.
 class grant_log {
@@ -100,6 +112,14 @@ public:
   /// `job`'s grants since its first, while it had one in every window (a
   /// job idle for a whole window is forgotten and starts again at 0).
   int total(std::uint64_t job, fair_clock::time_point now);
+
+  /// Both at once (one look-up: the budgets ask at every slot for every
+  /// waiting job).
+  struct job_counts {
+    int recent = 0;
+    int total = 0;
+  };
+  job_counts counts(std::uint64_t job, fair_clock::time_point now);
 
   /// Jobs with a grant in the window (those with none are forgotten now and
   /// then, so finished jobs leave nothing behind).
@@ -119,5 +139,24 @@ private:
   std::unordered_map<std::uint64_t, entry> grants_;
   std::size_t records_ = 0;
 };
+
+template <class Map, class Open>
+std::vector<claimant> claimants_of(Map& waiting, grant_log& log, fair_clock::time_point now,
+                                   std::vector<typename Map::iterator>& oldest, Open open) {
+  std::vector<claimant> jobs;
+  std::unordered_map<std::uint64_t, std::size_t> index;
+  for (auto it = waiting.begin(); it != waiting.end(); ++it) {
+    if (!open(it->second))
+      continue;
+    const job_claim& who = it->second.who;
+    if (index.emplace(who.job, jobs.size()).second) {
+      auto counted = log.counts(who.job, now);
+      jobs.push_back(claimant{who.job, counted.recent, 1, it->first,
+                              is_ahead(who.small, counted.total)});
+      oldest.push_back(it);
+    }
+  }
+  return jobs;
+}
 
 }  // namespace matchsync::upstream

@@ -43,9 +43,8 @@ local_rate_budget::local_rate_budget(int per_minute, clock::duration extra_spaci
     time_(time), margin_(margin_for(per_minute, interval_)) {}
 
 bool local_rate_budget::acquire(cancel_token& token) {
-  // No job named: the token's own (a job's lanes share one). Addresses have
-  // the top bit clear; setting it keeps them apart from job ids.
-  return acquire_as(reinterpret_cast<std::uintptr_t>(&token) | (std::uint64_t{1} << 63), token);
+  // No job named: the token's own (a job's lanes share one).
+  return acquire_as(token_key(token), token);
 }
 
 bool local_rate_budget::acquire_as(job_claim who, cancel_token& token) {
@@ -163,26 +162,16 @@ void local_rate_budget::grant(std::uint64_t job, clock::time_point slot, wall_du
 std::map<std::uint64_t, local_rate_budget::waiter>::iterator
 local_rate_budget::fairest_waiter(clock::time_point now, const claimant* rival,
                                   bool& rival_wins) {
-  // One claimant per job: its oldest request without a slot (the map is in
-  // arrival order, so the first seen).
-  std::vector<claimant> jobs;
+  // One claimant per job: its oldest request without a slot.
   std::vector<std::map<std::uint64_t, waiter>::iterator> oldest;
-  std::map<std::uint64_t, std::size_t> index;
-  for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
-    if (it->second.slot)
-      continue;
-    auto who = it->second.who;
-    if (index.emplace(who.job, jobs.size()).second) {
-      jobs.push_back(claimant{who.job, grants_.recent(who.job, now), 1, it->first,
-                              is_ahead(who.small, grants_.total(who.job, now))});
-      oldest.push_back(it);
-    }
-  }
+  auto jobs = claimants_of(waiters_, grants_, now, oldest,
+                           [](const waiter& w) { return !w.slot; });
   if (rival) {
     // Its `ahead` says whether it declared itself small.
     auto r = *rival;
-    r.recent = grants_.recent(r.job, now);
-    r.ahead = is_ahead(r.ahead, grants_.total(r.job, now));
+    auto counted = grants_.counts(r.job, now);
+    r.recent = counted.recent;
+    r.ahead = is_ahead(r.ahead, counted.total);
     jobs.push_back(r);
   }
   if (jobs.empty())

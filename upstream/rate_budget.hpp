@@ -44,6 +44,13 @@ public:
   /// that count calls ignore it.)
   virtual void hold_until_next_minute() {}
 
+  /// The job key plain acquire claims as for `token` in a budget fair
+  /// between jobs (a job's lanes share one token): top bit set, so never a
+  /// job id.
+  static std::uint64_t token_key(const cancel_token& token) {
+    return reinterpret_cast<std::uintptr_t>(&token) | (std::uint64_t{1} << 63);
+  }
+
   /// The daily quota every request also takes from once its slot came
   /// (SPEC §2); nullptr = none. Set before the first request.
   void set_daily(std::shared_ptr<daily_quota> quota) { daily_ = std::move(quota); }
