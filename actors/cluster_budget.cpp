@@ -9,21 +9,50 @@ namespace matchsync {
 
 namespace {
 
+struct leaser_state {
+  // Until then, asks are in the older form (see leaser).
+  std::chrono::steady_clock::time_point older_until{};
+};
+
 // Asks the coordinator for slots, one request at a time (leased_budget asks
 // again only after an answer or its own timeout), and hands the answer in.
-caf::behavior leaser(caf::event_based_actor* self, caf::actor coordinator,
+// An ask names the job it is for, so the coordinator weighs that job's claim
+// against the cluster's others. A coordinator too old to know that form
+// refuses it (its session: "refused"; CAF: "unexpected message"); any such
+// answer but a timeout is asked again at once in the older form, for the
+// node as a whole, and for a minute asks stay in that form (a refusal can
+// also be a job released a moment before: then the next minute is fair
+// between nodes as before, not between their jobs).
+caf::behavior leaser(caf::stateful_actor<leaser_state>* self, caf::actor coordinator,
                      std::weak_ptr<upstream::leased_budget> budget) {
-  return {[=](budget_atom, std::int32_t count) {
-    self->request(coordinator, std::chrono::seconds(5), budget_atom::value, count)
-      .then(
-        [budget](std::vector<std::int64_t>& delays, std::int64_t grace_ms) {
-          if (auto b = budget.lock())
-            b->grant(delays, grace_ms);
-        },
-        [budget](caf::error&) {
-          if (auto b = budget.lock())
-            b->refuse();  // unreachable: ask again in a second
-        });
+  return {[=](budget_atom, std::int32_t count, std::int64_t job) {
+    auto hand_in = [budget](std::vector<std::int64_t>& delays, std::int64_t grace_ms) {
+      if (auto b = budget.lock())
+        b->grant(delays, grace_ms);
+    };
+    auto unreachable = [budget](caf::error&) {
+      if (auto b = budget.lock())
+        b->refuse();  // ask again in a second
+    };
+    auto ask_older = [=] {
+      self->request(coordinator, std::chrono::seconds(5), budget_atom::value, count)
+        .then(hand_in, unreachable);
+    };
+    auto now = std::chrono::steady_clock::now();
+    // Job ids are positive; a plain acquire's key (no job) is not.
+    if (job <= 0 || now < self->state.older_until) {
+      ask_older();
+      return;
+    }
+    self->request(coordinator, std::chrono::seconds(5), budget_atom::value, count, job)
+      .then(hand_in, [=](caf::error& err) mutable {
+        if (err == caf::sec::request_timeout) {
+          unreachable(err);
+          return;
+        }
+        self->state.older_until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+        ask_older();
+      });
   }};
 }
 
@@ -35,7 +64,9 @@ leased_rate_budget::leased_rate_budget(caf::actor_system& sys, caf::actor coordi
   // to its wait at once.
   auto mailbox = std::make_shared<caf::actor>();
   slots_ = std::make_shared<upstream::leased_budget>(
-    [mailbox](std::int32_t count) { caf::anon_send(*mailbox, budget_atom::value, count); },
+    [mailbox](std::int32_t count, upstream::job_claim who) {
+      caf::anon_send(*mailbox, budget_atom::value, count, static_cast<std::int64_t>(who.job));
+    },
     lease_size);
   leaser_ = sys.spawn(leaser, std::move(coordinator),
                       std::weak_ptr<upstream::leased_budget>(slots_));
@@ -56,6 +87,10 @@ void leased_rate_budget::hold_until_next_minute() {
 
 bool leased_rate_budget::acquire(upstream::cancel_token& token) {
   return slots_->acquire(token);
+}
+
+bool leased_rate_budget::acquire_as(upstream::job_claim who, upstream::cancel_token& token) {
+  return slots_->acquire_as(who, token);
 }
 
 }  // namespace matchsync

@@ -28,6 +28,9 @@ public:
   /// False once the token is cancelled: every wait here, the coordinator's
   /// answer included, hears the cancel at once.
   bool acquire(upstream::cancel_token& token) override;
+  /// As acquire, for a job: this node's jobs share its slots by the
+  /// fair-share rule, and each lease request names the job ranked first.
+  bool acquire_as(upstream::job_claim who, upstream::cancel_token& token) override;
 
   /// Drops the leased slots of this clock minute and starts nothing on this
   /// node before the next one. (The coordinator's other nodes keep their

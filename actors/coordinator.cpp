@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "actors/job_rules.hpp"
@@ -536,6 +537,28 @@ caf::result<caf::ok_atom> handle_join(coordinator_t* self, node_info info,
   return caf::ok_atom::value;
 }
 
+// Slots of the one cluster budget for `who`, as delays from now (clocks of
+// different machines do not compare; a delay does), and how late a slot may
+// still be used: a slot used later would crowd the next one, which may
+// belong to another node. Each slot is reserved as `who` (standing for
+// `weight` jobs) under the fair-share rule: this node's waiting jobs that
+// rank first get theirs between them (local_rate_budget::reserve).
+std::tuple<std::vector<std::int64_t>, std::int64_t> lend(coordinator_t* self, std::int32_t count,
+                                                         upstream::job_claim who, int weight) {
+  std::vector<std::int64_t> delays;
+  auto& b = *self->state.budget;
+  if (b.per_minute() == 0)
+    return std::make_tuple(delays, std::int64_t{0});  // unlimited
+  auto now = upstream::local_rate_budget::clock::now();
+  for (int i = 0; i < std::clamp(count, 1, 16); ++i) {
+    auto slot = b.reserve(who, weight);
+    delays.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(slot - now).count());
+  }
+  auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
+    b.interval() - std::chrono::milliseconds(60000 / b.per_minute()));
+  return std::make_tuple(delays, std::max<std::int64_t>(1, grace.count()));
+}
+
 caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
                           std::shared_ptr<event_bus> bus,
                           std::shared_ptr<upstream::local_rate_budget> budget) {
@@ -609,30 +632,21 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
       return out;
     },
     [=](budget_atom, std::int32_t count) {
-      // Slots of the one cluster budget, as delays from now (clocks of
-      // different machines do not compare; a delay does), and how late a
-      // slot may still be used: a slot used later would crowd the next one,
-      // which may belong to another node.
-      std::vector<std::int64_t> delays;
-      auto& b = *self->state.budget;
-      if (b.per_minute() == 0)
-        return std::make_tuple(delays, std::int64_t{0});  // unlimited
-      auto now = upstream::local_rate_budget::clock::now();
-      // The other nodes ask as one, standing for the jobs they run, so this
-      // node's waiting jobs get their fair turns between the lent slots
-      // (local_rate_budget::reserve).
+      // An older node asks as a whole: the other nodes compete as one,
+      // standing for the jobs they run, so this node's waiting jobs get
+      // their fair turns between the lent slots.
       int remote_jobs = 0;
       for (auto& [id, n] : self->state.nodes)
         if (!n.info.local)
           remote_jobs += static_cast<int>(self->state.members.job_ids(id).size());
-      for (int i = 0; i < std::clamp(count, 1, 16); ++i) {
-        auto slot = b.reserve(upstream::local_rate_budget::lender, std::max(1, remote_jobs));
-        delays.push_back(
-          std::chrono::duration_cast<std::chrono::milliseconds>(slot - now).count());
-      }
-      auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
-        b.interval() - std::chrono::milliseconds(60000 / b.per_minute()));
-      return std::make_tuple(delays, std::max<std::int64_t>(1, grace.count()));
+      return lend(self, count, upstream::job_claim(upstream::local_rate_budget::lender),
+                  std::max(1, remote_jobs));
+    },
+    [=](budget_atom, std::int32_t count, std::int64_t job, bool small) {
+      // For one job of a node (its session checked it is the node's, and
+      // took `small` from its own record): that job's claim, counted as
+      // the job's own, against this node's waiting jobs.
+      return lend(self, count, upstream::job_claim(static_cast<std::uint64_t>(job), small), 1);
     },
     [=](continuation& c) { c.fn(); },
     [=](dispatch_atom) { dispatch(self); },

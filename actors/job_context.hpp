@@ -28,11 +28,14 @@ struct job_context {
   metrics* stats = nullptr;
 
   /// The budget a job's requests take from, as that job: the node's budget
-  /// shares its slots fairly between jobs by their ids.
+  /// shares its slots fairly between jobs by their ids, and an incremental
+  /// declares itself small (its first requests go ahead of full syncs').
   std::shared_ptr<upstream::rate_budget> budget_for(const sync_job& job) const {
     const auto& slots =
       job.triggered_by == job_trigger::schedule && scheduled_budget ? scheduled_budget : budget;
-    return std::make_shared<upstream::job_budget>(slots, static_cast<std::uint64_t>(job.id));
+    return std::make_shared<upstream::job_budget>(
+      slots, upstream::job_claim(static_cast<std::uint64_t>(job.id),
+                                 job.type == job_type::incremental_sync));
   }
 };
 

@@ -65,6 +65,25 @@ std::optional<std::string> report_refused(session_t* self, const std::string& to
   return std::nullopt;
 }
 
+using lease_answer = caf::result<std::vector<std::int64_t>, std::int64_t>;
+
+// Passes a lease request the rules let through to the coordinator; the next
+// may come once it is answered.
+lease_answer ask_lease(session_t* self, caf::message ask) {
+  auto rp = self->make_response_promise<std::vector<std::int64_t>, std::int64_t>();
+  self->request(self->state.coordinator, std::chrono::seconds(5), std::move(ask))
+    .then(
+      [self, rp](std::vector<std::int64_t>& delays, std::int64_t grace) mutable {
+        self->state.rules.budget_answered();
+        rp.deliver(std::move(delays), grace);
+      },
+      [self, rp](caf::error& err) mutable {
+        self->state.rules.budget_answered();
+        rp.deliver(std::move(err));
+      });
+  return rp;
+}
+
 caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor agent,
                            std::string node, std::string token,
                            std::chrono::milliseconds cancel_timeout) {
@@ -86,7 +105,8 @@ caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor a
     [=](run_atom, sync_job& job) -> caf::result<void> {
       if (!from_coordinator(self))
         return refuse_async(self, "run", "not from the coordinator");
-      self->state.rules.assigned(job_run{job.id, job.attempt}, job.user_id);
+      self->state.rules.assigned(job_run{job.id, job.attempt}, job.user_id,
+                                 job.type == job_type::incremental_sync);
       self->send(self->state.agent, run_atom::value, std::move(job));
       return caf::unit;
     },
@@ -151,24 +171,24 @@ caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor a
               [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
-    [=](const std::string& token, budget_atom, std::int32_t count)
-      -> caf::result<std::vector<std::int64_t>, std::int64_t> {
+    // A lease request as older nodes ask: for the node as a whole.
+    [=](const std::string& token, budget_atom, std::int32_t count) -> lease_answer {
       if (auto why = not_from_node(self, token))
         return refuse(self, "budget", why);
       if (auto why = self->state.rules.ask_budget(count))
         return refuse(self, "budget", why);
-      auto rp = self->make_response_promise<std::vector<std::int64_t>, std::int64_t>();
-      self->request(self->state.coordinator, std::chrono::seconds(5), budget_atom::value, count)
-        .then(
-          [self, rp](std::vector<std::int64_t>& delays, std::int64_t grace) mutable {
-            self->state.rules.budget_answered();
-            rp.deliver(std::move(delays), grace);
-          },
-          [self, rp](caf::error& err) mutable {
-            self->state.rules.budget_answered();
-            rp.deliver(std::move(err));
-          });
-      return rp;
+      return ask_lease(self, caf::make_message(budget_atom::value, count));
+    },
+    // For one of the node's jobs: the coordinator weighs that job's claim
+    // against the cluster's others (small as its own record says).
+    [=](const std::string& token, budget_atom, std::int32_t count,
+        std::int64_t job_id) -> lease_answer {
+      if (auto why = not_from_node(self, token))
+        return refuse(self, "budget", why);
+      bool small = false;
+      if (auto why = self->state.rules.ask_budget_for(job_id, count, small))
+        return refuse(self, "budget", why);
+      return ask_lease(self, caf::make_message(budget_atom::value, count, job_id, small));
     },
   };
 }

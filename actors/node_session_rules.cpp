@@ -4,8 +4,8 @@
 
 namespace matchsync {
 
-void node_session_rules::assigned(job_run run, std::int64_t user_id) {
-  jobs_[run] = user_id;
+void node_session_rules::assigned(job_run run, std::int64_t user_id, bool small) {
+  jobs_[run] = run_info{user_id, small};
 }
 
 const char* node_session_rules::check_report(std::int64_t job_id, std::int64_t user_id) const {
@@ -13,7 +13,7 @@ const char* node_session_rules::check_report(std::int64_t job_id, std::int64_t u
   auto it = jobs_.lower_bound(job_run{job_id, INT32_MIN});
   if (it == jobs_.end() || it->first.job_id != job_id)
     return "job not owned by this node";
-  if (it->second != user_id)
+  if (it->second.user_id != user_id)
     return "job belongs to another user";
   return nullptr;
 }
@@ -33,6 +33,15 @@ const char* node_session_rules::ask_budget(std::int32_t count) {
     return "budget asked while a request is in flight";
   budget_in_flight_ = true;
   return nullptr;
+}
+
+const char* node_session_rules::ask_budget_for(std::int64_t job_id, std::int32_t count,
+                                               bool& small) {
+  auto it = jobs_.lower_bound(job_run{job_id, INT32_MIN});
+  if (it == jobs_.end() || it->first.job_id != job_id)
+    return "budget asked for a job not owned by this node";
+  small = it->second.small;
+  return ask_budget(count);
 }
 
 }  // namespace matchsync

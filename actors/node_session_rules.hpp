@@ -3,7 +3,9 @@
 // through the node's session) and the checks every message from the node
 // passes before the coordinator sees it. A node reports and releases only
 // its own jobs, as the user they belong to, and asks budget only while it
-// runs a job, one request at a time. Runs are (job, attempt) pairs: a
+// runs a job, one request at a time, and for a job only when it is its own
+// (whether that job goes ahead as small is the coordinator's record, not
+// the node's word). Runs are (job, attempt) pairs: a
 // takeover on the same node hands it a later run of a job it still stops,
 // and releasing the older run must not take the newer one's rights.
 #pragma once
@@ -17,8 +19,9 @@ namespace matchsync {
 
 class node_session_rules {
 public:
-  /// The coordinator handed run `run` of a job of `user_id` to this node.
-  void assigned(job_run run, std::int64_t user_id);
+  /// The coordinator handed run `run` of a job of `user_id` to this node;
+  /// `small`: an incremental, whose first requests go ahead (fair_share).
+  void assigned(job_run run, std::int64_t user_id, bool small = false);
 
   /// nullptr when the node may report a row (progress, finished, wait) of
   /// `job_id` for `user_id` (it holds a run of that job); else why not.
@@ -33,13 +36,21 @@ public:
   const char* ask_budget(std::int32_t count);
   void budget_answered() { budget_in_flight_ = false; }
 
+  /// As ask_budget, for the job `job_id`, which must be one the node holds a
+  /// run of; `small` is then set from the coordinator's record of it.
+  const char* ask_budget_for(std::int64_t job_id, std::int32_t count, bool& small);
+
   /// Slots one request may ask at most (the coordinator's own cap).
   static constexpr std::int32_t max_budget_request = 16;
 
   std::size_t jobs() const { return jobs_.size(); }
 
 private:
-  std::map<job_run, std::int64_t> jobs_;  // run -> user id
+  struct run_info {
+    std::int64_t user_id;
+    bool small;
+  };
+  std::map<job_run, run_info> jobs_;
   bool budget_in_flight_ = false;
 };
 

@@ -20,6 +20,9 @@ caf::behavior forwarding(caf::event_based_actor* self, const caf::actor& session
       self->send(session, token, a, user, job, std::move(reason), wait_ms, waits);
     },
     [=](budget_atom a, std::int32_t count) { return self->delegate(session, token, a, count); },
+    [=](budget_atom a, std::int32_t count, std::int64_t job) {
+      return self->delegate(session, token, a, count, job);
+    },
   };
 }
 

@@ -8,7 +8,8 @@
 //                     the session token that leads each of them
 //  passed on:         (progress, job), (finished, job),
 //                     (released, job_id, attempt), (jobwait, ...),
-//                     (alive) -> ok, (budget, count) -> (delays, grace)
+//                     (alive) -> ok, (budget, count) -> (delays, grace),
+//                     (budget, count, job_id) -> (delays, grace)
 #pragma once
 
 #include <caf/all.hpp>

@@ -43,12 +43,11 @@ local_rate_budget::local_rate_budget(int per_minute, clock::duration extra_spaci
     time_(time), margin_(margin_for(per_minute, interval_)) {}
 
 bool local_rate_budget::acquire(cancel_token& token) {
-  // No job named: the token's own (a job's lanes share one). Addresses have
-  // the top bit clear; setting it keeps them apart from job ids.
-  return acquire_as(reinterpret_cast<std::uintptr_t>(&token) | (std::uint64_t{1} << 63), token);
+  // No job named: the token's own (a job's lanes share one).
+  return acquire_as(token_key(token), token);
 }
 
-bool local_rate_budget::acquire_as(std::uint64_t job, cancel_token& token) {
+bool local_rate_budget::acquire_as(job_claim who, cancel_token& token) {
   if (token.cancelled())
     return false;
   std::unique_lock<std::mutex> lock(mutex_);
@@ -64,7 +63,7 @@ bool local_rate_budget::acquire_as(std::uint64_t job, cancel_token& token) {
       lock.lock();
     }
   }
-  auto me = waiters_.emplace(++arrivals_, waiter{job, time_.now(), std::nullopt}).first;
+  auto me = waiters_.emplace(++arrivals_, waiter{who, time_.now(), std::nullopt}).first;
   for (;;) {
     auto now = time_.now();
     auto& mine = me->second;
@@ -86,7 +85,7 @@ bool local_rate_budget::acquire_as(std::uint64_t job, cancel_token& token) {
         // rule ranks first (maybe ours). Everyone waiting wakes by then.
         bool unused = false;
         auto chosen = fairest_waiter(now, nullptr, unused);
-        grant(chosen->second.job, deadline, placed);
+        grant(chosen->second.who.job, deadline, placed);
         chosen->second.slot = deadline;
         continue;
       }
@@ -109,12 +108,13 @@ void local_rate_budget::hold_until_next_minute() {
   held_until_ = std::max(held_until_, now + std::chrono::duration_cast<clock::duration>(next - wall));
 }
 
-local_rate_budget::clock::time_point local_rate_budget::reserve(std::uint64_t job, int weight) {
+local_rate_budget::clock::time_point local_rate_budget::reserve(job_claim who, int weight) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto now = time_.now();
   if (per_minute_ == 0)
     return std::max(now, held_until_);
-  claimant rival{job, grants_.recent(job, now), std::max(1, weight), arrivals_ + 1};
+  const auto job = who.job;
+  claimant rival{job, 0, std::max(1, weight), arrivals_ + 1, who.small};
   for (;;) {
     wall_duration placed;
     auto slot = next_slot(now, placed, false);  // lent: ahead, never late
@@ -125,7 +125,7 @@ local_rate_budget::clock::time_point local_rate_budget::reserve(std::uint64_t jo
       return slot;
     }
     // Promised to a waiting job of ours: it starts then, the lender asks on.
-    grant(chosen->second.job, slot, placed);
+    grant(chosen->second.who.job, slot, placed);
     chosen->second.slot = slot;
   }
 }
@@ -162,27 +162,21 @@ void local_rate_budget::grant(std::uint64_t job, clock::time_point slot, wall_du
 std::map<std::uint64_t, local_rate_budget::waiter>::iterator
 local_rate_budget::fairest_waiter(clock::time_point now, const claimant* rival,
                                   bool& rival_wins) {
-  // One claimant per job: its oldest request without a slot (the map is in
-  // arrival order, so the first seen).
-  std::vector<claimant> jobs;
+  // One claimant per job: its oldest request without a slot.
   std::vector<std::map<std::uint64_t, waiter>::iterator> oldest;
-  std::map<std::uint64_t, std::size_t> index;
-  for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
-    if (it->second.slot)
-      continue;
-    if (index.emplace(it->second.job, jobs.size()).second) {
-      jobs.push_back(claimant{it->second.job, grants_.recent(it->second.job, now), 1, it->first});
-      oldest.push_back(it);
-    }
-  }
+  auto jobs = claimants_of(waiters_, grants_, now, oldest,
+                           [](const waiter& w) { return !w.slot; });
   if (rival) {
+    // Its `ahead` says whether it declared itself small.
     auto r = *rival;
-    r.recent = grants_.recent(r.job, now);
+    auto counted = grants_.counts(r.job, now);
+    r.recent = counted.recent;
+    r.ahead = is_ahead(r.ahead, counted.total);
     jobs.push_back(r);
   }
   if (jobs.empty())
     return waiters_.end();
-  auto best = fairest(jobs);
+  auto best = rule_.pick(jobs);
   rival_wins = rival && best == jobs.size() - 1;
   return rival_wins ? waiters_.end() : oldest[best];
 }

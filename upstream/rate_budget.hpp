@@ -29,11 +29,12 @@ public:
   /// which case no request may be made.
   virtual bool acquire(cancel_token& token) = 0;
 
-  /// As acquire, for the job `job` (its id): a budget that shares its slots
-  /// fairly between jobs (local_rate_budget) tells them apart by it; the
-  /// others ignore it.
-  virtual bool acquire_as(std::uint64_t job, cancel_token& token) {
-    (void)job;
+  /// As acquire, for the job `who` names (its id, and whether it declares
+  /// itself small): a budget that shares its slots fairly between jobs
+  /// (local_rate_budget, leased_budget) tells them apart by it; the others
+  /// ignore it.
+  virtual bool acquire_as(job_claim who, cancel_token& token) {
+    (void)who;
     return acquire(token);
   }
 
@@ -42,6 +43,13 @@ public:
   /// no request starts before the next clock minute. (Budgets of tests
   /// that count calls ignore it.)
   virtual void hold_until_next_minute() {}
+
+  /// The job key plain acquire claims as for `token` in a budget fair
+  /// between jobs (a job's lanes share one token): top bit set, so never a
+  /// job id.
+  static std::uint64_t token_key(const cancel_token& token) {
+    return reinterpret_cast<std::uintptr_t>(&token) | (std::uint64_t{1} << 63);
+  }
 
   /// The daily quota every request also takes from once its slot came
   /// (SPEC §2); nullptr = none. Set before the first request.
@@ -60,8 +68,8 @@ class shared_slots_budget final : public rate_budget {
 public:
   explicit shared_slots_budget(std::shared_ptr<rate_budget> slots) : slots_(std::move(slots)) {}
   bool acquire(cancel_token& token) override { return slots_->acquire(token); }
-  bool acquire_as(std::uint64_t job, cancel_token& token) override {
-    return slots_->acquire_as(job, token);
+  bool acquire_as(job_claim who, cancel_token& token) override {
+    return slots_->acquire_as(who, token);
   }
   void hold_until_next_minute() override { slots_->hold_until_next_minute(); }
 
@@ -74,18 +82,18 @@ private:
 /// acquire). Slots, holds and the daily quota are the budget's own.
 class job_budget final : public rate_budget {
 public:
-  job_budget(std::shared_ptr<rate_budget> budget, std::uint64_t job)
-    : budget_(std::move(budget)), job_(job) {}
-  bool acquire(cancel_token& token) override { return budget_->acquire_as(job_, token); }
-  bool acquire_as(std::uint64_t job, cancel_token& token) override {
-    return budget_->acquire_as(job, token);
+  job_budget(std::shared_ptr<rate_budget> budget, job_claim who)
+    : budget_(std::move(budget)), who_(who) {}
+  bool acquire(cancel_token& token) override { return budget_->acquire_as(who_, token); }
+  bool acquire_as(job_claim who, cancel_token& token) override {
+    return budget_->acquire_as(who, token);
   }
   void hold_until_next_minute() override { budget_->hold_until_next_minute(); }
   daily_quota* daily() const override { return budget_->daily(); }
 
 private:
   std::shared_ptr<rate_budget> budget_;
-  const std::uint64_t job_;
+  const job_claim who_;
 };
 
 /// A budget of `per_minute` requests spread evenly over time: starts are at
@@ -96,8 +104,9 @@ private:
 ///
 /// Fair between jobs: no slot is promised on arrival. When the next slot's
 /// time comes, it goes to the waiting job the rule of fair_share.hpp picks
-/// (the fewest grants in the last five minutes; ties: waiting longest), and
-/// within a job to its oldest request. So a small job's few requests pass a
+/// (a small job's first requests ahead, three slots in four at most while
+/// others wait; among the others the fewest grants in the last five
+/// minutes, ties: waiting longest), and within a job to its oldest request. So a small job's few requests pass a
 /// full sync's queue, and none starves. Plain acquire is a job of its own
 /// per cancel token. A caller cancelled while waiting leaves at once; a slot
 /// it had just been given stays unused, which errs on the safe side.
@@ -115,18 +124,19 @@ public:
                     time_source& time = steady_time_source());
 
   bool acquire(cancel_token& token) override;
-  bool acquire_as(std::uint64_t job, cancel_token& token) override;
+  bool acquire_as(job_claim who, cancel_token& token) override;
   void hold_until_next_minute() override;
 
   /// The job key reserve() claims as by default: the other nodes.
   static constexpr std::uint64_t lender = ~std::uint64_t{0};
 
-  /// Takes a slot for `job` without waiting and returns its start time (now
+  /// Takes a slot for `who` without waiting and returns its start time (now
   /// when unlimited and not held). The cluster budget hands such slots to
-  /// workers. Fair to this node's waiting jobs too: slots their rule ranks
-  /// first go to them (promised now, started at their time), and the slot
-  /// returned is the first one `job` wins, standing for `weight` jobs.
-  clock::time_point reserve(std::uint64_t job = lender, int weight = 1);
+  /// workers, for the job a worker names (or as `lender`). Fair to this
+  /// node's waiting jobs too: slots the rule ranks them first for go to
+  /// them (promised now, started at their time), and the slot returned is
+  /// the first one `who` wins, standing for `weight` jobs.
+  clock::time_point reserve(job_claim who = job_claim(lender), int weight = 1);
 
   int per_minute() const { return per_minute_; }
 
@@ -136,7 +146,7 @@ public:
 private:
   // One request waiting in acquire_as.
   struct waiter {
-    std::uint64_t job;
+    job_claim who;
     clock::time_point since;                // arrived
     std::optional<clock::time_point> slot;  // given, to start then
   };
@@ -170,6 +180,7 @@ private:
   std::map<std::uint64_t, waiter> waiters_;
   std::uint64_t arrivals_ = 0;
   grant_log grants_;
+  fair_rule rule_;
 };
 
 }  // namespace matchsync::upstream

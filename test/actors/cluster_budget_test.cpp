@@ -1,6 +1,7 @@
 // A worker's share of the cluster budget (leased_rate_budget) against a
-// stand-in coordinator actor: slots come a lease at a time, and a cancel is
-// heard at once, also while the coordinator does not answer.
+// stand-in coordinator actor: slots come a lease at a time, a lease request
+// names the job it is for (an older coordinator still lends), and a cancel
+// is heard at once, also while the coordinator does not answer.
 #define BOOST_TEST_MODULE cluster_budget
 #include <boost/test/unit_test.hpp>
 
@@ -44,6 +45,25 @@ caf::behavior granting_coordinator(caf::event_based_actor*, std::atomic<int>* as
     return std::make_tuple(std::vector<std::int64_t>(static_cast<std::size_t>(count), 0),
                            std::int64_t{1000});
   }};
+}
+
+// A coordinator that grants `count` slots due at once and notes for which
+// job it was asked (-1: for the node as a whole, the older form).
+caf::behavior job_noting_coordinator(caf::event_based_actor*, std::atomic<std::int64_t>* job) {
+  auto grant = [](std::int32_t count) {
+    return std::make_tuple(std::vector<std::int64_t>(static_cast<std::size_t>(count), 0),
+                           std::int64_t{1000});
+  };
+  return {
+    [=](budget_atom, std::int32_t count, std::int64_t j) {
+      *job = j;
+      return grant(count);
+    },
+    [=](budget_atom, std::int32_t count) {
+      *job = -1;
+      return grant(count);
+    },
+  };
 }
 
 long long ms_since(std::chrono::steady_clock::time_point t) {
@@ -98,4 +118,35 @@ BOOST_AUTO_TEST_CASE(a_cancel_is_heard_while_the_coordinator_does_not_answer) {
   b.join();
   BOOST_TEST(asked == 1);  // nobody asked again after the cancels
   caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
+}
+
+// The coordinator weighs a lease as the job it is for: the request names the
+// job this node ranks first. A coordinator that only knows the older form
+// (granting_coordinator) answers "unexpected message"; the leaser asks
+// again at once in the older form, and is granted, within the one ask.
+BOOST_AUTO_TEST_CASE(a_lease_request_names_its_job_and_an_older_coordinator_still_lends) {
+  caf::actor_system sys{actor_config()};
+  std::atomic<std::int64_t> job{0};
+  auto newer = sys.spawn(job_noting_coordinator, &job);
+  {
+    leased_rate_budget budget(sys, newer, 2);
+    upstream::cancel_token token;
+    BOOST_TEST(budget.acquire_as(upstream::job_claim(42, true), token));
+    BOOST_TEST(job == 42);
+  }
+  std::atomic<int> asked{0};
+  auto older = sys.spawn(granting_coordinator, &asked);
+  leased_rate_budget budget(sys, older, 2);
+  upstream::cancel_token token;
+  std::atomic<int> result{-1};
+  std::thread a([&] { result = budget.acquire_as(upstream::job_claim(42), token) ? 1 : 0; });
+  bool answered = wait_until([&] { return result.load() != -1; }, 10s);
+  token.cancel();  // without the fallback it would wait for ever
+  a.join();
+  BOOST_TEST(answered);
+  BOOST_TEST(result == 1);
+  BOOST_TEST(asked == 1);
+  BOOST_TEST(budget.asks() == 1);
+  caf::anon_send_exit(newer, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(older, caf::exit_reason::user_shutdown);
 }

@@ -40,6 +40,28 @@ BOOST_AUTO_TEST_CASE(budget_only_while_running_a_job_in_range_and_one_request_at
   BOOST_TEST(r.ask_budget(2) != nullptr);
 }
 
+// A lease request naming a job: only one of the node's own, and whether it
+// goes ahead as small is what the coordinator recorded, whatever the node
+// would say.
+BOOST_AUTO_TEST_CASE(budget_for_a_job_only_for_its_own_and_small_as_recorded) {
+  node_session_rules r;
+  r.assigned({7, 1}, 1, true);
+  r.assigned({8, 1}, 2, false);
+  bool small = false;
+  BOOST_TEST(std::string(r.ask_budget_for(9, 2, small)) ==
+             "budget asked for a job not owned by this node");
+  BOOST_TEST(r.ask_budget_for(7, 2, small) == nullptr);
+  BOOST_TEST(small);
+  BOOST_TEST(std::string(r.ask_budget_for(8, 2, small)) ==
+             "budget asked while a request is in flight");
+  r.budget_answered();
+  BOOST_TEST(r.ask_budget_for(8, 2, small) == nullptr);
+  BOOST_TEST(!small);
+  r.budget_answered();
+  BOOST_TEST(r.release({7, 1}) == nullptr);
+  BOOST_TEST(r.ask_budget_for(7, 2, small) != nullptr);
+}
+
 // A takeover on the same node: the node holds runs 1 and 2 of job 7 for a
 // moment. Releasing the stopped run 1 keeps run 2's reports and release.
 BOOST_AUTO_TEST_CASE(releasing_an_older_run_keeps_the_newer_runs_rights) {

@@ -217,6 +217,9 @@ int main(int argc, char** argv) {
                                std::int32_t{1}));
   p.ask_budget("session_budget", session,
                caf::make_message(token, budget_atom::value, std::int32_t{2}));
+  // A lease for a job this node was never handed (to pass others as small).
+  p.ask_budget("session_budget_for_job", session,
+               caf::make_message(token, budget_atom::value, std::int32_t{2}, job));
   std::cout << "DONE" << std::endl;
   caf::anon_send_exit(dummy_agent, caf::exit_reason::user_shutdown);
   return 0;

@@ -1,8 +1,9 @@
 // Jobs' request streams on one local_rate_budget, on a manual clock: 15
 // full syncs (jobs 1..15, 4 lanes each, always asking, a 200 ms round trip
 // between a lane's requests) and small incrementals (jobs 1000, 1001, ...:
-// one list request, then 5 details on 4 lanes: 6 requests), each starting
-// at its own time. The clock moves only when every thread sleeps, to the
+// one list request, then 5 details on 4 lanes: 6 requests; declared small,
+// as job_context::budget_for declares incrementals), each starting at its
+// own time. The clock moves only when every thread sleeps, to the
 // earliest deadline, so each grant is seen at its slot. Shared by
 // fair_budget_test and bench_fairness.
 #pragma once
@@ -83,7 +84,8 @@ inline stream_run run_streams(int rate, std::chrono::steady_clock::duration leng
       threads.emplace_back([&, job, at, lane, inc = incs.back().get()] {
         upstream::cancel_token token;
         time.sleep_until(at, token);
-        if (lane == 0 && budget.acquire_as(job, token)) {
+        const upstream::job_claim me(job, true);
+        if (lane == 0 && budget.acquire_as(me, token)) {
           note(job);
           time.sleep_until(time.now() + round_trip, token);
           inc->listed = true;
@@ -92,7 +94,7 @@ inline stream_run run_streams(int rate, std::chrono::steady_clock::duration leng
         // so that the clock can move).
         while (!inc->listed)
           time.sleep_until(time.now() + 100ms, token);
-        while (inc->details_left.fetch_sub(1) > 0 && budget.acquire_as(job, token)) {
+        while (inc->details_left.fetch_sub(1) > 0 && budget.acquire_as(me, token)) {
           note(job);
           time.sleep_until(time.now() + round_trip, token);
         }

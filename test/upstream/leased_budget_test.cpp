@@ -1,5 +1,6 @@
-// leased_budget alone: slots come from an ask answered later (or never), and
-// a cancel wakes a waiting caller at once, with no lock held meanwhile.
+// leased_budget alone: slots come from an ask answered later (or never), a
+// cancel wakes a waiting caller at once, with no lock held meanwhile, and
+// the slots go to this node's jobs by the fair-share rule.
 #define BOOST_TEST_MODULE leased_budget
 #include <boost/test/unit_test.hpp>
 
@@ -7,6 +8,7 @@
 #include <chrono>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include "upstream/cancel_token.hpp"
 #include "upstream/leased_budget.hpp"
@@ -19,9 +21,11 @@ namespace {
 struct lender {
   std::atomic<int> asked{0};
   std::atomic<int> last_count{0};
+  std::atomic<std::uint64_t> last_job{0};
   leased_budget::ask_fn fn() {
-    return [this](std::int32_t n) {
+    return [this](std::int32_t n, job_claim who) {
       last_count = n;
+      last_job = who.job;
       ++asked;
     };
   }
@@ -136,4 +140,61 @@ BOOST_AUTO_TEST_CASE(a_hold_drops_the_slots_before_its_end_and_a_cancel_still_wa
   held.cancel();
   BOOST_REQUIRE(a.wait_for(2s) == std::future_status::ready);
   BOOST_TEST(!a.get());
+}
+
+// A node's own jobs share its leased slots by the rule, not in arrival
+// order: a full sync's 4 lanes wait first, then an incremental (declared
+// small) asks; the next ask names the incremental, and the next slot due is
+// its own though the full sync's lanes came first. Then, not small, the
+// job with fewer grants here goes before the one that came first.
+BOOST_AUTO_TEST_CASE(a_nodes_leased_slots_go_to_its_jobs_by_the_rule_and_asks_name_the_first) {
+  lender l;
+  leased_budget budget(l.fn(), 1, 60s);
+  cancel_token full_token, small_token;
+  std::atomic<int> full_done{0};
+  std::vector<std::future<bool>> full;
+  for (int lane = 0; lane < 4; ++lane)
+    full.push_back(std::async(std::launch::async, [&] {
+      bool ok = budget.acquire_as(job_claim(7), full_token);
+      ++full_done;
+      return ok;
+    }));
+  BOOST_REQUIRE(eventually([&] { return l.asked.load() == 1; }));
+  BOOST_TEST(l.last_job == 7u);
+  // Job 7 takes one slot: it has had one grant here.
+  budget.grant({0}, 1000);
+  BOOST_REQUIRE(eventually([&] { return full_done.load() == 1 && l.asked.load() == 2; }));
+  std::atomic<bool> small_done{false};
+  auto small = std::async(std::launch::async, [&] {
+    bool ok = budget.acquire_as(job_claim(9, true), small_token);
+    small_done = true;
+    return ok;
+  });
+  // The ask in flight named 7; the incremental is first in line for the
+  // next slot all the same.
+  BOOST_REQUIRE(eventually([&] { return budget.waiting() == 4u; }));
+  budget.grant({0}, 1000);
+  BOOST_REQUIRE(eventually([&] { return small_done.load(); }));
+  BOOST_TEST(small.get());
+  BOOST_TEST(full_done == 1);
+  // Not small: job 8 (no grant yet) goes before job 7's lanes, which came first.
+  BOOST_REQUIRE(eventually([&] { return l.asked.load() == 3; }));
+  std::atomic<bool> other_done{false};
+  cancel_token other_token;
+  auto other = std::async(std::launch::async, [&] {
+    bool ok = budget.acquire_as(job_claim(8), other_token);
+    other_done = true;
+    return ok;
+  });
+  BOOST_REQUIRE(eventually([&] { return budget.waiting() == 4u; }));
+  budget.grant({0}, 1000);
+  BOOST_REQUIRE(eventually([&] { return other_done.load(); }));
+  BOOST_TEST(full_done == 1);
+  // With job 8 served, the next ask names job 7.
+  BOOST_REQUIRE(eventually([&] { return l.asked.load() == 4; }));
+  BOOST_TEST(l.last_job == 7u);
+  full_token.cancel();
+  for (auto& f : full)
+    f.get();
+  BOOST_TEST(other.get());
 }
