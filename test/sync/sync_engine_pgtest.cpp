@@ -147,6 +147,7 @@ struct watched_source : db::connection_source {
   explicit watched_source(pqxx::connection& conn) : inner(conn) {}
   void with_connection(const std::function<void(pqxx::connection&)>& fn) override {
     set_lent(true);
+    hold_for_a_call();
     try {
       inner.with_connection(fn);
     } catch (...) {
@@ -167,6 +168,27 @@ struct watched_source : db::connection_source {
     std::lock_guard<std::mutex> lock(mutex);
     return lent;
   }
+  /// A call to the upstream began (watching_client).
+  void saw_call() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      ++calls;
+      overlapped = overlapped || lent;
+    }
+    returned.notify_all();
+  }
+  /// With hold_loans: a loan waits (up to 2 s) for an upstream call to begin
+  /// while it is lent, until one has. A fetch started ahead of a commit then
+  /// meets the commit on a machine of any speed (under TSan the commit was
+  /// over before the fetch thread ran), and without fetch ahead no call
+  /// comes: the test sees no overlap.
+  void hold_for_a_call() {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!hold_loans || overlapped)
+      return;
+    int before = calls;
+    returned.wait_for(lock, std::chrono::seconds(2), [&] { return calls > before; });
+  }
   /// Waits until no connection is lent; false after `limit`.
   bool wait_returned(std::chrono::milliseconds limit) {
     std::unique_lock<std::mutex> lock(mutex);
@@ -177,6 +199,9 @@ struct watched_source : db::connection_source {
   std::condition_variable returned;
   bool lent = false;
   int loans = 0;
+  bool hold_loans = false;
+  int calls = 0;
+  bool overlapped = false;
 };
 
 // Passes calls to the upstream on. A call made while a connection of
@@ -215,6 +240,7 @@ struct watching_client : upstream::client {
     ++calls;
     if (source.is_lent())
       ++calls_during_loan;
+    source.saw_call();
     if (!source.wait_returned(std::chrono::seconds(5)))
       ++answers_held_back;
   }
@@ -235,6 +261,7 @@ BOOST_AUTO_TEST_CASE(a_step_never_holds_its_connection_while_the_upstream_answer
   auto job = h.start(account, job_type::full_sync);
   auto up = h.client();
   watched_source source(h.conn);
+  source.hold_loans = true;
   watching_client watched(*up, source);
   sync::engine_settings s;
   s.page_size = 10;
