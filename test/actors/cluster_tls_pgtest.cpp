@@ -24,6 +24,7 @@
 #include "test/fake_opendota/fake_server.hpp"
 #include "test/support/pg_fixture.hpp"
 #include "test/support/process.hpp"
+#include "test/support/sanitizer.hpp"
 
 using namespace matchsync;
 using namespace std::chrono_literals;
@@ -273,7 +274,10 @@ BOOST_AUTO_TEST_CASE(garbage_and_a_4_gib_basp_header_are_refused_at_the_handshak
   }
   auto after = rss_kib(pid);
   BOOST_TEST_MESSAGE("serve RSS " << before << " KiB before, " << after << " KiB after");
-  BOOST_TEST(after - before < 8 * 1024);
+  // A 4 GiB header allocated would show; under ASan the quarantine keeps
+  // every freed block (seen: +34 MB), so the plain run checks the bound.
+  if (test::rss_is_meaningful)
+    BOOST_TEST(after - before < 8 * 1024);
   BOOST_TEST(c.coordinator->running());
   BOOST_TEST(c.get("/ready").is_object());
 }
