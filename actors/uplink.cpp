@@ -42,8 +42,18 @@ caf::behavior uplink(caf::event_based_actor* self) {
   };
 }
 
+// A class, not a function: CAF 0.17.6 spawns a function that takes nothing
+// beyond `self` by dereferencing a null std::shared_ptr<std::tuple<>>
+// (caf/detail/init_fun_factory.hpp:85), which UBSan stops at: reference
+// binding to null pointer. A class-based actor skips that helper.
+class uplink_actor : public caf::event_based_actor {
+public:
+  using caf::event_based_actor::event_based_actor;
+  caf::behavior make_behavior() override { return uplink(this); }
+};
+
 }  // namespace
 
-caf::actor spawn_uplink(caf::actor_system& sys) { return sys.spawn(uplink); }
+caf::actor spawn_uplink(caf::actor_system& sys) { return sys.spawn<uplink_actor>(); }
 
 }  // namespace matchsync

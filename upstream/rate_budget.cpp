@@ -140,8 +140,10 @@ local_rate_budget::clock::time_point local_rate_budget::next_slot(clock::time_po
   // by more than the edge margin: it is now.
   auto due = std::max(next_free_, held_until_);
   auto slot = std::max(now, due);
+  // (now - margin, not now - due: due is min() before the first slot, and
+  // now - min() overflows.)
   if (late_ok && due <= now &&
-      std::chrono::duration_cast<wall_duration>(now - due) <= margin_)
+      due >= now - std::chrono::duration_cast<clock::duration>(margin_))
     for (auto& [arrival, w] : waiters_)
       if (!w.slot) {
         if (w.since <= due)

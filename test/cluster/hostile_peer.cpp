@@ -147,10 +147,14 @@ int main(int argc, char** argv) {
   info.slots = 0;  // never given a job
   info.local = true;  // a claim the gatekeeper must ignore
   caf::actor null_agent;
-  auto dummy_agent = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
-    self->set_default_handler(caf::drop);
-    return {[](tick_atom) {}};
-  });
+  // The unused argument: CAF 0.17.6 spawns a function taking nothing beyond
+  // `self` through a null shared_ptr (UBSan: reference binding to null).
+  auto dummy_agent = sys.spawn(
+    [](caf::event_based_actor* self, int) -> caf::behavior {
+      self->set_default_handler(caf::drop);
+      return {[](tick_atom) {}};
+    },
+    0);
 
   // 2. A join with a guessed proof.
   {

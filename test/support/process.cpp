@@ -14,6 +14,7 @@
 #include <iostream>
 #include <memory>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -81,6 +82,17 @@ child_process::~child_process() {
   // A child's report would otherwise only surface after the whole run
   // (scripts/sanitize.sh): fail the test that started it.
   auto report = sanitizer_report(pid_);
+  // UBSan's reports (GCC's libubsan beside ASan) reach the child's stderr,
+  // not the log_path file: look for their "FILE:LINE:COL: runtime error:".
+  if (report.empty()) {
+    // (A plain search: std::regex recurses per character on a long log.)
+    auto text = output();
+    auto at = text.find(": runtime error: ");
+    if (at != std::string::npos) {
+      auto line = text.rfind('\n', at);
+      report = text.substr(line == std::string::npos ? 0 : line + 1, 4000);
+    }
+  }
   if (!report.empty()) {
     std::cerr << "sanitizer report of child " << pid_ << " (" << log_path_
               << "):\n" << report << std::flush;
