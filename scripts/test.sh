@@ -1,24 +1,23 @@
 #!/usr/bin/env bash
 # The one test command: installs packages, builds, and runs every test (unit,
 # PostgreSQL, processes, fault injection, security, browser) with ctest on a
-# plain build and again on a TSan build (whose CAF is built with TSan from
-# Debian's source and cached outside the clone: scripts/caf-tsan.sh; httplib
-# compiled in from its single header: scripts/httplib-tsan.sh), then every
-# parser's fuzzer. CI runs exactly this.
+# plain build, again on an ASan+UBSan build and again on a TSan build (whose
+# CAF is built with TSan from Debian's source and cached outside the clone:
+# scripts/caf-tsan.sh; httplib compiled in from its single header:
+# scripts/httplib-tsan.sh), then every parser's fuzzer. CI runs exactly this.
 #
 # What can run side by side does: the builds follow one another (each takes
 # both cores), and each build's suite runs while the next one builds (the
 # suites mostly wait: on PostgreSQL, on processes, on paced upstreams).
 # README "Tests" has the times.
 #
-# The whole suite on an ASan+UBSan build as well: MATCHSYNC_ASAN=1 (not in CI
-# yet: three builds one after another on two cores do not fit its 45 minutes
-# from a cold machine; README "Tests").
+# Under ASan leaks are checked too, and the processes the tests start (serve,
+# worker, the fake) are built the same way.
 #
 # Arguments go to ctest and run the plain suite only, e.g.
 # `scripts/test.sh -R job_store`; MATCHSYNC_QUICK=1 scripts/test.sh runs the
-# whole plain suite alone (no sanitizers, no fuzzing). MATCHSYNC_SKIP_TSAN=1
-# and MATCHSYNC_SKIP_FUZZ=1 leave out one part.
+# whole plain suite alone (no sanitizers, no fuzzing). MATCHSYNC_SKIP_ASAN=1,
+# MATCHSYNC_SKIP_TSAN=1 and MATCHSYNC_SKIP_FUZZ=1 leave out one part.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -33,10 +32,6 @@ if (($# > 0)) || [[ "${MATCHSYNC_QUICK:-0}" == 1 ]]; then
 fi
 want() {  # want PART: whether this run includes the sanitizer part PART
   local skip="MATCHSYNC_SKIP_${1^^}"
-  if [[ $1 == asan ]]; then
-    ((sanitizers)) && [[ "${MATCHSYNC_ASAN:-0}" == 1 ]]
-    return
-  fi
   ((sanitizers)) && [[ "${!skip:-0}" != 1 ]]
 }
 
