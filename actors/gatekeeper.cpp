@@ -19,13 +19,13 @@ struct gatekeeper_state {
 
 using gatekeeper_t = caf::stateful_actor<gatekeeper_state>;
 
-constexpr const char* where = "gatekeeper";
+constexpr const char* gatekeeper_where = "gatekeeper";
 
 // Longest node name and nonce a join may carry: the book keeps them.
 constexpr std::size_t max_field = 128;
 
 caf::error refuse(gatekeeper_t* self, const std::string& why, const std::string& node) {
-  log_refusal(where, "join", why, sender_node(self), node.substr(0, max_field));
+  log_refusal(gatekeeper_where, "join", why, sender_node(self), node.substr(0, max_field));
   return make_error(errc::invalid_input, "join refused");
 }
 
@@ -50,7 +50,7 @@ caf::behavior gatekeeper(gatekeeper_t* self, caf::actor coordinator, std::string
     if (dm.source == self->state.coordinator.address())
       self->quit(dm.reason);
   });
-  self->set_default_handler(refuse_unknown(where));
+  self->set_default_handler(refuse_unknown(gatekeeper_where));
   return {
     [=](join_atom, const std::string& node,
         const std::string& client_nonce) -> caf::result<std::string, std::string> {
@@ -101,7 +101,7 @@ caf::behavior gatekeeper(gatekeeper_t* self, caf::actor coordinator, std::string
                     session)
         .then([rp, session, token](caf::ok_atom) mutable { rp.deliver(session, token); },
               [self, rp, session, name, from](caf::error& err) mutable {
-                log_refusal(where, "join", message_of(err), from, name);
+                log_refusal(gatekeeper_where, "join", message_of(err), from, name);
                 self->send_exit(session, caf::exit_reason::user_shutdown);
                 rp.deliver(std::move(err));
               });

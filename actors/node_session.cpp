@@ -23,7 +23,7 @@ struct session_state {
 
 using session_t = caf::stateful_actor<session_state>;
 
-constexpr const char* where = "node_session";
+constexpr const char* session_where = "node_session";
 
 bool from_coordinator(session_t* self) {
   return self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(self->state.coordinator);
@@ -45,13 +45,13 @@ const char* not_from_node(session_t* self, const std::string& token) {
 
 // Logs a refusal; returns the error for the sender of a request.
 caf::error refuse(session_t* self, const char* what, const std::string& why) {
-  log_refusal(where, what, why, sender_node(self), self->state.node);
+  log_refusal(session_where, what, why, sender_node(self), self->state.node);
   return make_error(errc::invalid_input, "refused");
 }
 
 // The same for a message that needs no answer (refusal_answer).
 caf::result<void> refuse_async(session_t* self, const char* what, const std::string& why) {
-  log_refusal(where, what, why, sender_node(self), self->state.node);
+  log_refusal(session_where, what, why, sender_node(self), self->state.node);
   return refusal_answer(self);
 }
 
@@ -99,7 +99,7 @@ caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor a
     if (dm.source == self->state.agent.address() || dm.source == self->state.coordinator.address())
       self->quit(dm.reason);
   });
-  self->set_default_handler(refuse_unknown(where, st.node));
+  self->set_default_handler(refuse_unknown(session_where, st.node));
   return {
     // Downward, from the coordinator only.
     [=](run_atom, sync_job& job) -> caf::result<void> {

@@ -1,7 +1,5 @@
 #include "actors/runtime.hpp"
 
-#include <unistd.h>
-
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
@@ -14,6 +12,7 @@
 #include "actors/scheduler.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_agent.hpp"
+#include "core/host_name.hpp"
 #include "core/log.hpp"
 #include "persistence/connection_pool.hpp"
 #include "persistence/job_store.hpp"
@@ -40,13 +39,6 @@ upstream::local_rate_budget::clock::duration cluster_spacing_guard(const config&
     return upstream::local_rate_budget::clock::duration::zero();
   auto interval = std::chrono::milliseconds(60000 / c.upstream_rate_per_minute);
   return std::max<std::chrono::milliseconds>(std::chrono::milliseconds(20), interval / 25);
-}
-
-std::string host_name() {
-  char host[256] = {0};
-  if (::gethostname(host, sizeof(host) - 1) != 0)
-    return "localhost";
-  return host;
 }
 }  // namespace
 

@@ -1,7 +1,5 @@
 #include "actors/worker_node.hpp"
 
-#include <unistd.h>
-
 #include <iostream>
 #include <thread>
 
@@ -16,6 +14,7 @@
 #include "actors/messages.hpp"
 #include "actors/node_agent.hpp"
 #include "actors/uplink.hpp"
+#include "core/host_name.hpp"
 #include "core/log.hpp"
 #include "core/schedule_rules.hpp"
 #include "persistence/connection_pool.hpp"
@@ -25,13 +24,6 @@
 namespace matchsync {
 
 namespace {
-
-std::string host_name() {
-  char host[256] = {0};
-  if (::gethostname(host, sizeof(host) - 1) != 0)
-    return "localhost";
-  return host;
-}
 
 // Waits until our session or our agent is down (the agent leaves by itself
 // when the coordinator dropped us or stopped answering), or `stop` is set;

@@ -3,15 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "http/ascii_lower.hpp"
+
 namespace matchsync::http {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // The host without its port: "[::1]:8080" -> "::1", "a.b:80" -> "a.b".
 std::string host_name(const std::string& host) {
@@ -53,25 +49,25 @@ bool is_loopback(const std::string& name) {
 }  // namespace
 
 bool is_json_content_type(const std::string& content_type) {
-  auto type = lower(content_type.substr(0, content_type.find(';')));
+  auto type = ascii_lower(content_type.substr(0, content_type.find(';')));
   type.erase(std::remove_if(type.begin(), type.end(), ::isspace), type.end());
   return type == "application/json";
 }
 
 bool is_own_host(const std::string& host, const std::vector<std::string>& own) {
-  auto name = lower(host_name(host));
+  auto name = ascii_lower(host_name(host));
   if (name.empty())
     return false;
   if (is_loopback(name))
     return true;
   for (auto& o : own)
-    if (!o.empty() && lower(o) == name && o != "0.0.0.0" && o != "::")
+    if (!o.empty() && ascii_lower(o) == name && o != "0.0.0.0" && o != "::")
       return true;
   return false;
 }
 
 bool is_own_origin(const std::string& origin, const std::vector<std::string>& own) {
-  auto o = lower(origin);
+  auto o = ascii_lower(origin);
   std::string rest;
   if (o.rfind("http://", 0) == 0)
     rest = origin.substr(7);

@@ -3,15 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "http/ascii_lower.hpp"
+
 namespace matchsync::http {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string trim(const std::string& s) {
   auto b = s.find_first_not_of(" \t");
@@ -163,7 +159,7 @@ request_verdict request_reader::head_done() {
   std::string length;
   bool has_length = false, chunked = false;
   for (auto& [name, value] : headers_) {
-    auto n = lower(name);
+    auto n = ascii_lower(name);
     if (n == "content-length") {
       if (!all_digits(value))
         return refuse(400, "Content-Length is not a number");
@@ -174,14 +170,14 @@ request_verdict request_reader::head_done() {
       length = digits;
       has_length = true;
     } else if (n == "transfer-encoding") {
-      if (lower(value) != "chunked")
+      if (ascii_lower(value) != "chunked")
         return refuse(501, "Transfer-Encoding not supported: " + value);
       chunked = true;
     } else if (n == "content-encoding") {
-      if (lower(value) != "identity")
+      if (ascii_lower(value) != "identity")
         return refuse(415, "Content-Encoding is not accepted on requests");
     } else if (n == "expect") {
-      if (lower(value) != "100-continue")
+      if (ascii_lower(value) != "100-continue")
         return refuse(417, "Expectation not supported");
       expect_continue_ = true;
     }
@@ -205,7 +201,7 @@ request_verdict request_reader::finish(std::size_t end) {
   v.consumed = end;
   v.request = request_line_ + "\r\n";
   for (auto& [name, value] : headers_) {
-    auto n = lower(name);
+    auto n = ascii_lower(name);
     // Framing is ours now; Range would make httplib build every range in
     // memory (SPEC: ignored); Expect was answered (or not needed).
     if (n == "content-length" || n == "transfer-encoding" || n == "range" ||

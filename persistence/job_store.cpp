@@ -19,7 +19,7 @@ namespace {
   MS_TS("completed_at") ", " MS_TS("cancel_requested_at") ", error_message, " \
   MS_TS("resume_at") ", triggered_by, repaired_matches"
 
-constexpr const char* insert_sql =
+constexpr const char* insert_job_sql =
   "INSERT INTO sync_jobs (user_id, account_id, job_type) "
   "VALUES ($1, $2, $3::job_type) RETURNING " MS_JOB_COLUMNS;
 // A schedule's job: refused without an error (no row) when the user has an
@@ -30,7 +30,7 @@ constexpr const char* insert_scheduled_sql =
   "VALUES ($1, $2, 'incremental_sync', 'schedule') "
   "ON CONFLICT (user_id) WHERE status IN ('pending', 'running') DO NOTHING "
   "RETURNING " MS_JOB_COLUMNS;
-constexpr const char* find_sql =
+constexpr const char* find_job_sql =
   "SELECT " MS_JOB_COLUMNS " FROM sync_jobs WHERE id = $1";
 constexpr const char* find_for_user_sql =
   "SELECT " MS_JOB_COLUMNS " FROM sync_jobs WHERE id = $1 AND user_id = $2";
@@ -176,7 +176,7 @@ constexpr const char* take_over_sql =
   "WHERE id = $1 AND status = 'running' AND cancel_requested_at IS NULL "
   "RETURNING " MS_JOB_COLUMNS;
 
-std::optional<sync_job> first(const pqxx::result& r) {
+std::optional<sync_job> first_job(const pqxx::result& r) {
   if (r.empty())
     return std::nullopt;
   return job_store::from_row(r[0]);
@@ -237,7 +237,7 @@ sync_job job_store::create(std::int64_t user_id, std::int64_t account_id,
   return translate_errors([&] {
     try {
       pqxx::work tx(conn_);
-      auto r = tx.exec_params1(insert_sql, user_id, account_id, to_string(type));
+      auto r = tx.exec_params1(insert_job_sql, user_id, account_id, to_string(type));
       tx.commit();
       return from_row(r);
     } catch (const pqxx::unique_violation&) {
@@ -256,12 +256,12 @@ std::optional<sync_job> job_store::create_scheduled(pqxx::transaction_base& tx,
 }
 
 std::optional<sync_job> job_store::find(std::int64_t job_id) {
-  return first(exec_once(conn_, find_sql, job_id));
+  return first_job(exec_once(conn_, find_job_sql, job_id));
 }
 
 std::optional<sync_job> job_store::find_for_user(std::int64_t user_id,
                                                  std::int64_t job_id) {
-  return first(exec_once(conn_, find_for_user_sql, job_id, user_id));
+  return first_job(exec_once(conn_, find_for_user_sql, job_id, user_id));
 }
 
 std::vector<sync_job> job_store::list_for_user(std::int64_t user_id, int limit) {
@@ -269,7 +269,7 @@ std::vector<sync_job> job_store::list_for_user(std::int64_t user_id, int limit) 
 }
 
 std::optional<sync_job> job_store::active_for_user(std::int64_t user_id) {
-  return first(exec_once(conn_, active_for_user_sql, user_id));
+  return first_job(exec_once(conn_, active_for_user_sql, user_id));
 }
 
 std::vector<sync_job> job_store::list_by_status(job_status status) {
@@ -278,42 +278,42 @@ std::vector<sync_job> job_store::list_by_status(job_status status) {
 
 std::optional<sync_job> job_store::start(std::int64_t job_id,
                                          const std::string& node, int lease_s) {
-  return first(exec_once(conn_, start_sql, job_id, node, lease_s));
+  return first_job(exec_once(conn_, start_sql, job_id, node, lease_s));
 }
 
 std::optional<sync_job> job_store::request_cancel(std::int64_t job_id) {
-  return first(exec_once(conn_, request_cancel_sql, job_id));
+  return first_job(exec_once(conn_, request_cancel_sql, job_id));
 }
 
 std::optional<sync_job> job_store::request_cancel(std::int64_t job_id,
                                                   std::int64_t user_id) {
-  return first(exec_once(conn_, request_cancel_for_user_sql, job_id, user_id));
+  return first_job(exec_once(conn_, request_cancel_for_user_sql, job_id, user_id));
 }
 
 std::optional<sync_job> job_store::cancel_pending(std::int64_t job_id) {
-  return first(exec_once(conn_, cancel_pending_sql, job_id));
+  return first_job(exec_once(conn_, cancel_pending_sql, job_id));
 }
 
 std::optional<sync_job> job_store::finish_cancelled(const job_fence& f) {
-  return first(exec_once(conn_, finish_cancelled_sql, f.job_id, f.node, f.attempt));
+  return first_job(exec_once(conn_, finish_cancelled_sql, f.job_id, f.node, f.attempt));
 }
 
 std::optional<sync_job> job_store::force_cancelled(std::int64_t job_id) {
-  return first(exec_once(conn_, force_cancelled_sql, job_id));
+  return first_job(exec_once(conn_, force_cancelled_sql, job_id));
 }
 
 std::optional<sync_job> job_store::complete(const job_fence& f) {
-  return first(exec_once(conn_, complete_sql, f.job_id, f.node, f.attempt));
+  return first_job(exec_once(conn_, complete_sql, f.job_id, f.node, f.attempt));
 }
 
 std::optional<sync_job> job_store::fail(const job_fence& f,
                                         const std::string& message) {
-  return first(exec_once(conn_, fail_sql, f.job_id, f.node, f.attempt, message));
+  return first_job(exec_once(conn_, fail_sql, f.job_id, f.node, f.attempt, message));
 }
 
 std::optional<sync_job> job_store::fail_any(std::int64_t job_id,
                                             const std::string& message) {
-  return first(exec_once(conn_, fail_any_sql, job_id, message));
+  return first_job(exec_once(conn_, fail_any_sql, job_id, message));
 }
 
 bool job_store::update_progress(pqxx::transaction_base& tx, const job_fence& f,
@@ -328,7 +328,7 @@ bool job_store::update_progress(pqxx::transaction_base& tx, const job_fence& f,
 
 std::optional<sync_job> job_store::wait_quota(const job_fence& f, std::int64_t resume_at_s,
                                               int lease_s) {
-  return first(exec_once(conn_, wait_quota_sql, f.job_id, f.node, f.attempt,
+  return first_job(exec_once(conn_, wait_quota_sql, f.job_id, f.node, f.attempt,
                          static_cast<double>(resume_at_s), lease_s));
 }
 
@@ -443,7 +443,7 @@ std::vector<sync_job> job_store::take_over_expired(const std::string& node,
 
 std::optional<sync_job> job_store::take_over(std::int64_t job_id,
                                              const std::string& node, int lease_s) {
-  return first(exec_once(conn_, take_over_sql, job_id, node, lease_s));
+  return first_job(exec_once(conn_, take_over_sql, job_id, node, lease_s));
 }
 
 }  // namespace matchsync::db

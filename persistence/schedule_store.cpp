@@ -6,7 +6,7 @@ namespace {
 constexpr const char* columns =
   "user_id, enabled, interval_minutes, "
   "floor(extract(epoch FROM next_run_at))::bigint, last_run_job_id";
-const std::string find_sql =
+const std::string find_schedule_sql =
   std::string("SELECT ") + columns + " FROM sync_schedules WHERE user_id = $1";
 const std::string put_sql =
   std::string("INSERT INTO sync_schedules AS s (user_id, enabled, interval_minutes, next_run_at) "
@@ -40,7 +40,7 @@ schedule_row from_row(const pqxx::row& r) {
 
 std::optional<schedule_row> schedule_store::find(pqxx::transaction_base& tx,
                                                  std::int64_t user_id) {
-  auto r = tx.exec_params(find_sql, user_id);
+  auto r = tx.exec_params(find_schedule_sql, user_id);
   if (r.empty())
     return std::nullopt;
   return from_row(r[0]);

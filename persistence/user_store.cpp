@@ -5,7 +5,7 @@
 namespace matchsync::db {
 
 namespace {
-constexpr const char* insert_sql =
+constexpr const char* insert_user_sql =
   "INSERT INTO users (account_id, name, token_hash) VALUES ($1, $2, $3) "
   "RETURNING id, account_id, name";
 constexpr const char* ensure_sql =
@@ -35,7 +35,7 @@ user to_user(const pqxx::row& r) {
               r[2].get<std::string>()};
 }
 
-std::optional<user> first(const pqxx::result& r) {
+std::optional<user> first_user(const pqxx::result& r) {
   if (r.empty())
     return std::nullopt;
   return to_user(r[0]);
@@ -48,7 +48,7 @@ user user_store::create(std::int64_t account_id,
   return translate_errors([&] {
     try {
       pqxx::work tx(conn_);
-      auto r = tx.exec_params1(insert_sql, account_id, name, token_hash);
+      auto r = tx.exec_params1(insert_user_sql, account_id, name, token_hash);
       tx.commit();
       return to_user(r);
     } catch (const pqxx::unique_violation&) {
@@ -71,7 +71,7 @@ user user_store::ensure(std::int64_t account_id) {
 std::optional<user> user_store::find_by_token_hash(const std::string& token_hash) {
   return translate_errors([&] {
     pqxx::nontransaction tx(conn_);
-    return first(tx.exec_params(by_token_sql, token_hash));
+    return first_user(tx.exec_params(by_token_sql, token_hash));
   });
 }
 
@@ -114,7 +114,7 @@ user_store::removed user_store::remove(std::int64_t account_id) {
 std::optional<user> user_store::find_by_account(std::int64_t account_id) {
   return translate_errors([&] {
     pqxx::nontransaction tx(conn_);
-    return first(tx.exec_params(by_account_sql, account_id));
+    return first_user(tx.exec_params(by_account_sql, account_id));
   });
 }
 
