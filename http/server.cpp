@@ -18,6 +18,7 @@
 #include "http/errors.hpp"
 #include "http/json_views.hpp"
 #include "http/local_guard.hpp"
+#include "http/route_path.hpp"
 #include "http/routes.hpp"
 #include "http/static_files.hpp"
 #include "metrics/metrics.hpp"
@@ -233,6 +234,11 @@ void api_server::install_routes() {
         return httplib::Server::HandlerResponse::Handled;
       }
     }
+    // Before httplib's router: its regexes recurse per character (route_path.hpp).
+    if (!routable_path(req.path)) {
+      send_detail(res, 404, reason_of(404));
+      return httplib::Server::HandlerResponse::Handled;
+    }
     // RFC 9112 §6.3: a request with neither Content-Length nor
     // Transfer-Encoding has no body. httplib 0.11 would read a POST's body
     // until the connection closes (`curl -X POST` waited 5 s for a 400).
@@ -247,7 +253,7 @@ void api_server::install_routes() {
   server_->set_error_handler([patterns](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty())
       return;  // already one of ours
-    if (res.status == 404) {
+    if (res.status == 404 && routable_path(req.path)) {
       std::vector<std::string> allowed;
       for (auto& p : *patterns)
         if (std::regex_match(req.path, p.re))
@@ -284,7 +290,7 @@ void api_server::install_routes() {
       // Refused before its handler ran (405, 413...): still the route's label.
       route = "unmatched";
       for (auto& p : *patterns)
-        if (std::regex_match(req.path, p.re)) {
+        if (routable_path(req.path) && std::regex_match(req.path, p.re)) {
           route = p.label;
           break;
         }
