@@ -25,7 +25,8 @@ struct leaser_state {
 // between nodes as before, not between their jobs).
 caf::behavior leaser(caf::stateful_actor<leaser_state>* self, caf::actor coordinator,
                      std::weak_ptr<upstream::leased_budget> budget) {
-  return {[=](budget_atom, std::int32_t count, std::int64_t job) {
+  return {[=](hold_atom a) { self->send(coordinator, a); },
+          [=](budget_atom, std::int32_t count, std::int64_t job) {
     auto hand_in = [budget](std::vector<std::int64_t>& delays, std::int64_t grace_ms) {
       if (auto b = budget.lock())
         b->grant(delays, grace_ms);
@@ -83,6 +84,8 @@ void leased_rate_budget::hold_until_next_minute() {
   auto next = upstream::next_clock_minute(wall, std::chrono::seconds(1));
   slots_->hold_until(upstream::leased_budget::clock::now() +
                      std::chrono::duration_cast<upstream::leased_budget::clock::duration>(next - wall));
+  // The budget is the cluster's: its other nodes hold too (SPEC §2).
+  caf::anon_send(leaser_, hold_atom::value);
 }
 
 bool leased_rate_budget::acquire(upstream::cancel_token& token) {

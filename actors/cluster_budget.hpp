@@ -32,9 +32,11 @@ public:
   /// fair-share rule, and each lease request names the job ranked first.
   bool acquire_as(upstream::job_claim who, upstream::cancel_token& token) override;
 
-  /// Drops the leased slots of this clock minute and starts nothing on this
-  /// node before the next one. (The coordinator's other nodes keep their
-  /// slots: a minute later the hold is over anyway.)
+  /// Drops the leased slots of this clock minute, starts nothing on this
+  /// node before the next one, and tells the coordinator, whose budget then
+  /// lends no slot before it either. (Slots other nodes leased before the
+  /// word arrived, two a node at most, still start: the upstream answers
+  /// them 429, which waits for the next minute too.)
   void hold_until_next_minute() override;
 
   /// Lease requests sent so far.

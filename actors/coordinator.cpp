@@ -537,26 +537,13 @@ caf::result<caf::ok_atom> handle_join(coordinator_t* self, node_info info,
   return caf::ok_atom::value;
 }
 
-// Slots of the one cluster budget for `who`, as delays from now (clocks of
-// different machines do not compare; a delay does), and how late a slot may
-// still be used: a slot used later would crowd the next one, which may
-// belong to another node. Each slot is reserved as `who` (standing for
-// `weight` jobs) under the fair-share rule: this node's waiting jobs that
-// rank first get theirs between them (local_rate_budget::reserve).
+// Slots of the one cluster budget for `who`, as delays from now and how late
+// a slot may still be used (local_rate_budget::lend): fair to this node's
+// waiting jobs too, the slots the rule ranks them first for go to them.
 std::tuple<std::vector<std::int64_t>, std::int64_t> lend(coordinator_t* self, std::int32_t count,
                                                          upstream::job_claim who, int weight) {
-  std::vector<std::int64_t> delays;
-  auto& b = *self->state.budget;
-  if (b.per_minute() == 0)
-    return std::make_tuple(delays, std::int64_t{0});  // unlimited
-  auto now = upstream::local_rate_budget::clock::now();
-  for (int i = 0; i < std::clamp(count, 1, 16); ++i) {
-    auto slot = b.reserve(who, weight);
-    delays.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(slot - now).count());
-  }
-  auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
-    b.interval() - std::chrono::milliseconds(60000 / b.per_minute()));
-  return std::make_tuple(delays, std::max<std::int64_t>(1, grace.count()));
+  auto lent = self->state.budget->lend(count, who, weight);
+  return std::make_tuple(std::move(lent.delays_ms), lent.grace_ms);
 }
 
 caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
@@ -647,6 +634,13 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
       // took `small` from its own record): that job's claim, counted as
       // the job's own, against this node's waiting jobs.
       return lend(self, count, upstream::job_claim(static_cast<std::uint64_t>(job), small), 1);
+    },
+    [=](hold_atom, const std::string& node) {
+      // A worker's job heard the upstream's minute is spent: the whole
+      // cluster's budget holds, as for a job of this process.
+      self->state.budget->hold_until_next_minute();
+      log::info("upstream minute spent: the cluster holds until the next clock minute",
+                {{"node", node}});
     },
     [=](continuation& c) { c.fn(); },
     [=](dispatch_atom) { dispatch(self); },

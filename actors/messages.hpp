@@ -70,6 +70,12 @@ using scheduled_atom = caf::atom_constant<caf::atom("scheduled")>;
 /// (job_wait_atom, user_id, job_id, reason, wait_ms, waits): a rate-limit
 /// wait of a running job, passed up to the coordinator's event bus.
 using job_wait_atom = caf::atom_constant<caf::atom("jobwait")>;
+/// (hold) from a worker's budget, through its session (token first), and
+/// (hold, node) from the session to the coordinator: the upstream said this
+/// clock minute's requests are spent (SPEC §2), and the rate budget is the
+/// whole cluster's, so no node starts one before the next clock minute. No
+/// time travels: each side takes the next clock minute from its own clock.
+using hold_atom = caf::atom_constant<caf::atom("hold")>;
 
 /// The category of our errors inside caf::error.
 constexpr caf::atom_value error_category = caf::atom("matchsync");

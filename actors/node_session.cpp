@@ -171,6 +171,20 @@ caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor a
               [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
+    // The upstream's minute is spent, as a job of the node heard: the whole
+    // cluster holds (SPEC §2), once per clock minute of this clock.
+    [=](const std::string& token, hold_atom) -> caf::result<void> {
+      if (auto why = not_from_node(self, token))
+        return refuse_async(self, "hold", why);
+      auto minute = std::chrono::duration_cast<std::chrono::minutes>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+      bool forward = false;
+      if (auto why = self->state.rules.hold_minute(minute, forward))
+        return refuse_async(self, "hold", why);
+      if (forward)
+        self->send(self->state.coordinator, hold_atom::value, self->state.node);
+      return caf::unit;
+    },
     // A lease request as older nodes ask: for the node as a whole.
     [=](const std::string& token, budget_atom, std::int32_t count) -> lease_answer {
       if (auto why = not_from_node(self, token))

@@ -44,4 +44,13 @@ const char* node_session_rules::ask_budget_for(std::int64_t job_id, std::int32_t
   return ask_budget(count);
 }
 
+const char* node_session_rules::hold_minute(std::int64_t clock_minute, bool& forward) {
+  forward = false;
+  if (jobs_.empty())
+    return "spent minute told by a node without jobs";
+  forward = clock_minute != held_minute_;
+  held_minute_ = clock_minute;
+  return nullptr;
+}
+
 }  // namespace matchsync

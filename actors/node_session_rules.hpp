@@ -40,6 +40,13 @@ public:
   /// run of; `small` is then set from the coordinator's record of it.
   const char* ask_budget_for(std::int64_t job_id, std::int32_t count, bool& small);
 
+  /// nullptr when the node may say the upstream's minute is spent (it runs
+  /// a job; a node without one made no request); else why not. `forward` is
+  /// false when it said so already for `clock_minute` (minutes since the
+  /// epoch): that hold stands, and a node cannot make the coordinator log
+  /// or work more by repeating it.
+  const char* hold_minute(std::int64_t clock_minute, bool& forward);
+
   /// Slots one request may ask at most (the coordinator's own cap).
   static constexpr std::int32_t max_budget_request = 16;
 
@@ -52,6 +59,7 @@ private:
   };
   std::map<job_run, run_info> jobs_;
   bool budget_in_flight_ = false;
+  std::int64_t held_minute_ = -1;  // the clock minute last held, -1 none
 };
 
 }  // namespace matchsync

@@ -19,6 +19,7 @@ caf::behavior forwarding(caf::event_based_actor* self, const caf::actor& session
         std::int64_t wait_ms, std::int32_t waits) {
       self->send(session, token, a, user, job, std::move(reason), wait_ms, waits);
     },
+    [=](hold_atom a) { self->send(session, token, a); },
     [=](budget_atom a, std::int32_t count) { return self->delegate(session, token, a, count); },
     [=](budget_atom a, std::int32_t count, std::int64_t job) {
       return self->delegate(session, token, a, count, job);

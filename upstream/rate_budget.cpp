@@ -130,6 +130,31 @@ local_rate_budget::clock::time_point local_rate_budget::reserve(job_claim who, i
   }
 }
 
+local_rate_budget::lent_slots local_rate_budget::lend(std::int32_t count, job_claim who,
+                                                       int weight) {
+  using std::chrono::milliseconds;
+  lent_slots out;
+  auto n = std::clamp(count, 1, 16);
+  auto now = time_.now();
+  auto ms = [&](clock::time_point slot) {
+    return std::chrono::duration_cast<milliseconds>(slot - now).count();
+  };
+  if (per_minute_ == 0) {
+    auto until = reserve(who, weight);
+    if (until > now) {
+      out.delays_ms.assign(static_cast<std::size_t>(n), ms(until));
+      out.grace_ms = 1000;
+    }
+    return out;
+  }
+  for (int i = 0; i < n; ++i)
+    out.delays_ms.push_back(ms(reserve(who, weight)));
+  // The spacing beyond the rate's own (the cluster's guard) is the slack.
+  auto grace = std::chrono::duration_cast<milliseconds>(interval_ - milliseconds(60000 / per_minute_));
+  out.grace_ms = std::max<std::int64_t>(1, grace.count());
+  return out;
+}
+
 local_rate_budget::clock::time_point local_rate_budget::next_slot(clock::time_point now,
                                                                    wall_duration& placed,
                                                                    bool late_ok) {

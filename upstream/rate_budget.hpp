@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "upstream/daily_quota.hpp"
 #include "upstream/fair_share.hpp"
@@ -137,6 +138,19 @@ public:
   /// them (promised now, started at their time), and the slot returned is
   /// the first one `who` wins, standing for `weight` jobs.
   clock::time_point reserve(job_claim who = job_claim(lender), int weight = 1);
+
+  /// Slots for another node, as the cluster budget's lender hands them:
+  /// delays from now (clocks of different machines do not compare; a delay
+  /// does) and how late a slot may still be used (a slot used later would
+  /// crowd the next one, which may belong to another node). Each slot is
+  /// reserve()d as `who`, standing for `weight` jobs; `count` is capped at
+  /// 16. Unlimited and not held: no delays (ask again later). Unlimited but
+  /// held (a spent minute, SPEC §2): the slots start when the hold ends.
+  struct lent_slots {
+    std::vector<std::int64_t> delays_ms;
+    std::int64_t grace_ms = 0;
+  };
+  lent_slots lend(std::int32_t count, job_claim who = job_claim(lender), int weight = 1);
 
   int per_minute() const { return per_minute_; }
 

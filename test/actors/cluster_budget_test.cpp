@@ -66,6 +66,17 @@ caf::behavior job_noting_coordinator(caf::event_based_actor*, std::atomic<std::i
   };
 }
 
+// A coordinator that grants at once and counts the holds it is told.
+caf::behavior hold_noting_coordinator(caf::event_based_actor*, std::atomic<int>* holds) {
+  return {
+    [=](hold_atom) { ++*holds; },
+    [=](budget_atom, std::int32_t count, std::int64_t) {
+      return std::make_tuple(std::vector<std::int64_t>(static_cast<std::size_t>(count), 0),
+                             std::int64_t{1000});
+    },
+  };
+}
+
 long long ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
            std::chrono::steady_clock::now() - t)
@@ -149,4 +160,16 @@ BOOST_AUTO_TEST_CASE(a_lease_request_names_its_job_and_an_older_coordinator_stil
   BOOST_TEST(budget.asks() == 1);
   caf::anon_send_exit(newer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(older, caf::exit_reason::user_shutdown);
+}
+
+// The budget is the cluster's (SPEC §2): a spent minute this node heard of
+// is told to the coordinator, whose budget then holds for every node.
+BOOST_AUTO_TEST_CASE(a_spent_minute_is_told_to_the_coordinator) {
+  caf::actor_system sys{actor_config()};
+  std::atomic<int> holds{0};
+  auto coordinator = sys.spawn(hold_noting_coordinator, &holds);
+  leased_rate_budget budget(sys, coordinator, 2);
+  budget.hold_until_next_minute();
+  BOOST_TEST(wait_until([&] { return holds.load() == 1; }, 5s));
+  caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
 }

@@ -40,6 +40,26 @@ BOOST_AUTO_TEST_CASE(budget_only_while_running_a_job_in_range_and_one_request_at
   BOOST_TEST(r.ask_budget(2) != nullptr);
 }
 
+// A spent upstream minute: told only by a node that runs a job (one without
+// made no request), and passed on once per clock minute, however often.
+BOOST_AUTO_TEST_CASE(a_spent_minute_is_told_by_a_node_with_jobs_and_passed_on_once_a_minute) {
+  node_session_rules r;
+  bool forward = true;
+  BOOST_TEST(std::string(r.hold_minute(100, forward)) ==
+             "spent minute told by a node without jobs");
+  BOOST_TEST(!forward);
+  r.assigned({7, 1}, 1);
+  BOOST_TEST(r.hold_minute(100, forward) == nullptr);
+  BOOST_TEST(forward);
+  BOOST_TEST(r.hold_minute(100, forward) == nullptr);
+  BOOST_TEST(!forward);
+  BOOST_TEST(r.hold_minute(101, forward) == nullptr);
+  BOOST_TEST(forward);
+  BOOST_TEST(r.release({7, 1}) == nullptr);
+  BOOST_TEST(r.hold_minute(102, forward) != nullptr);
+  BOOST_TEST(!forward);
+}
+
 // A lease request naming a job: only one of the node's own, and whether it
 // goes ahead as small is what the coordinator recorded, whatever the node
 // would say.

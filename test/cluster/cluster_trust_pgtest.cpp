@@ -163,7 +163,7 @@ BOOST_AUTO_TEST_CASE(nothing_a_hostile_peer_sends_gets_through_and_serve_works_o
     "session_trigger", "session_cancel", "session_cancel_as_coordinator", "session_shutdown",
     "session_run", "session_progress_without_token", "session_progress_wrong_token",
     "session_progress", "session_finished", "session_released",
-    "session_jobwait", "session_budget", "session_budget_for_job"};
+    "session_jobwait", "session_budget", "session_budget_for_job", "session_hold"};
   std::set<std::string> seen;
   std::size_t refused = 0;
   for (auto& [name, outcome] : results) {
@@ -195,6 +195,7 @@ BOOST_AUTO_TEST_CASE(nothing_a_hostile_peer_sends_gets_through_and_serve_works_o
   BOOST_TEST(count_of(log, "reason=budget asked by a node without jobs") == 1u);
   BOOST_TEST(count_of(log, "reason=budget asked for a job not owned by this node") == 1u);
   BOOST_TEST(count_of(log, "reason=wrong session token") == 1u);
+  BOOST_TEST(count_of(log, "reason=spent minute told by a node without jobs") == 1u);
   BOOST_TEST(log.find(rec[1].str()) == std::string::npos);  // nor a nonce
 
   // serve alive and ready; the rogue node gone with its process.

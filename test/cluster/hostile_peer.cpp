@@ -224,6 +224,8 @@ int main(int argc, char** argv) {
   // A lease for a job this node was never handed (to pass others as small).
   p.ask_budget("session_budget_for_job", session,
                caf::make_message(token, budget_atom::value, std::int32_t{2}, job));
+  // A spent minute from a node that runs nothing (to stall the cluster).
+  p.ask_void("session_hold", session, caf::make_message(token, hold_atom::value));
   std::cout << "DONE" << std::endl;
   caf::anon_send_exit(dummy_agent, caf::exit_reason::user_shutdown);
   return 0;

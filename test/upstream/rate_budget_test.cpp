@@ -425,6 +425,40 @@ BOOST_AUTO_TEST_CASE(a_hold_starts_nothing_before_the_next_clock_minute) {
   BOOST_TEST(granted.load());
 }
 
+// The lender's side of a hold (SPEC §2: a spent minute holds the whole
+// cluster): slots lent to other nodes start after it too.
+BOOST_AUTO_TEST_CASE(slots_lent_after_a_hold_start_in_the_next_clock_minute) {
+  manual_time_source time;
+  time.set_wall_now(at(29'933'053, 30));
+  local_rate_budget budget(60, time);
+  auto before = budget.lend(2);
+  BOOST_TEST_REQUIRE(before.delays_ms.size() == 2u);
+  BOOST_TEST(before.delays_ms[0] < 30'000);
+  budget.hold_until_next_minute();
+  auto after = budget.lend(2);
+  BOOST_TEST_REQUIRE(after.delays_ms.size() == 2u);
+  for (auto d : after.delays_ms)
+    BOOST_TEST(d >= 30'000);
+}
+
+// Unlimited, a budget lends nothing (the node needs no slots), except while
+// a spent minute holds: then it lends slots at the hold's end, and once the
+// hold is over nothing again.
+BOOST_AUTO_TEST_CASE(an_unlimited_budget_lends_slots_only_at_the_end_of_a_hold) {
+  manual_time_source time;
+  time.set_wall_now(at(29'933'053, 40));
+  local_rate_budget budget(0, time);
+  BOOST_TEST(budget.lend(2).delays_ms.empty());
+  budget.hold_until_next_minute();
+  auto held = budget.lend(2);
+  BOOST_TEST_REQUIRE(held.delays_ms.size() == 2u);
+  for (auto d : held.delays_ms)
+    BOOST_TEST(d == 21'000);  // 12:01:01, the unlimited budget's 1 s margin
+  BOOST_TEST(held.grace_ms > 0);
+  time.advance(std::chrono::seconds(21));
+  BOOST_TEST(budget.lend(2).delays_ms.empty());
+}
+
 BOOST_AUTO_TEST_CASE(an_unlimited_budget_still_holds) {
   manual_time_source time;
   time.set_wall_now(at(29'933'053, 40));
