@@ -234,11 +234,11 @@ void api_server::install_routes() {
         return httplib::Server::HandlerResponse::Handled;
       }
     }
-    // Before httplib's router: its regexes recurse per character (route_path.hpp).
-    if (!routable_path(req.path)) {
-      send_detail(res, 404, reason_of(404));
-      return httplib::Server::HandlerResponse::Handled;
-    }
+    // Before httplib's router: its regexes recurse per character, so long
+    // segments are cut to a length that routes the same (route_path.hpp).
+    // The request object is httplib's own non-const local.
+    if (!routable_path(req.path))
+      const_cast<httplib::Request&>(req).path = routed_path(req.path);
     // RFC 9112 §6.3: a request with neither Content-Length nor
     // Transfer-Encoding has no body. httplib 0.11 would read a POST's body
     // until the connection closes (`curl -X POST` waited 5 s for a 400).

@@ -14,6 +14,7 @@
 #include "http/json_views.hpp"
 #include "http/openapi.hpp"
 #include "http/params.hpp"
+#include "http/route_path.hpp"
 #include "http/server.hpp"
 #include "http/sse.hpp"
 
@@ -418,3 +419,35 @@ BOOST_AUTO_TEST_CASE(the_documented_schemas_have_the_keys_the_views_write) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Long path segments are cut before any route regex sees them
+// (route_path.hpp), and the cut path routes as the whole one does.
+BOOST_AUTO_TEST_SUITE(route_path)
+
+BOOST_AUTO_TEST_CASE(long_segments_are_cut_and_short_paths_kept_as_they_are) {
+  using matchsync::http::max_routed_segment;
+  using matchsync::http::routable_path;
+  using matchsync::http::routed_path;
+  BOOST_TEST(routed_path("/sync/jobs/42") == "/sync/jobs/42");
+  BOOST_TEST(routable_path("/sync/jobs/42"));
+  BOOST_TEST(routed_path("") == "");
+  BOOST_TEST(routed_path("//") == "//");
+  std::string edge(max_routed_segment, '7');
+  BOOST_TEST(routable_path("/sync/jobs/" + edge));
+  BOOST_TEST(routed_path("/sync/jobs/" + edge) == "/sync/jobs/" + edge);
+  BOOST_TEST(!routable_path("/sync/jobs/" + edge + "7"));
+  BOOST_TEST(routed_path("/sync/jobs/" + std::string(8000, '7')) == "/sync/jobs/" + edge);
+  auto cut = routed_path("/" + std::string(5000, 'a') + "/x/" + std::string(70, 'b') + "/");
+  BOOST_TEST(cut == "/" + std::string(max_routed_segment, 'a') + "/x/" +
+                      std::string(max_routed_segment, 'b') + "/");
+  BOOST_TEST(routable_path(cut));
+  // Many short segments are routable as they are: no repetition runs long.
+  std::string many;
+  for (int i = 0; i < 2000; ++i)
+    many += "/ab";
+  BOOST_TEST(routable_path(many));
+  BOOST_TEST(routed_path(many) == many);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
