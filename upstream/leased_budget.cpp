@@ -95,13 +95,18 @@ bool leased_budget::acquire_as(job_claim who, cancel_token& token) {
 
 void leased_budget::grant(const std::vector<std::int64_t>& delays_ms, std::int64_t grace_ms,
                           clock::time_point at) {
+  // The numbers came over the wire: bounded before any arithmetic, since a
+  // duration near the int64 limits overflows once counted in nanoseconds
+  // (undefined; in practice a slot in the far past and a grace that drops
+  // every slot as late). A day covers any real lease, a minute any grace.
+  constexpr std::int64_t day_ms = 24LL * 3600 * 1000;
   std::lock_guard<std::mutex> guard(mutex_);
   asking_ = false;
-  grace_ = std::chrono::milliseconds(grace_ms);
+  grace_ = std::chrono::milliseconds(std::clamp<std::int64_t>(grace_ms, 0, 60'000));
   if (delays_ms.empty())
     unlimited_until_ = at + std::chrono::seconds(5);  // no budget: ask now and then
   for (auto d : delays_ms)
-    slots_.push_back(at + std::chrono::milliseconds(d));
+    slots_.push_back(at + std::chrono::milliseconds(std::clamp(d, -day_ms, day_ms)));
   // In time order, whatever order answers came in: the first due goes first.
   std::sort(slots_.begin(), slots_.end());
   changed_.notify_all();

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -112,6 +113,25 @@ BOOST_AUTO_TEST_CASE(slots_are_kept_to_their_time_and_late_ones_dropped) {
   // An empty grant: no budget configured, no asking for a while.
   budget.grant({}, 0);
   BOOST_TEST(budget.acquire(t));
+  BOOST_TEST(l.asked == 0);
+}
+
+// A lender's numbers at the int64 limits (a garbled or hostile answer): the
+// slot due now is still used at once, without asking; unbounded, the grace
+// overflowed in nanoseconds and dropped it as late, and the caller asked.
+BOOST_AUTO_TEST_CASE(durations_at_the_int64_limits_are_bounded_before_use) {
+  lender l;
+  leased_budget budget(l.fn(), 2);
+  cancel_token t;
+  constexpr auto lo = std::numeric_limits<std::int64_t>::min();
+  constexpr auto hi = std::numeric_limits<std::int64_t>::max();
+  budget.grant({lo, 0, hi}, hi);
+  auto got = std::async(std::launch::async, [&] { return budget.acquire(t); });
+  bool answered = got.wait_for(3s) == std::future_status::ready;
+  if (!answered)
+    t.cancel();
+  BOOST_TEST(answered);
+  BOOST_TEST(got.get());
   BOOST_TEST(l.asked == 0);
 }
 
