@@ -140,7 +140,13 @@ local_rate_budget::lent_slots local_rate_budget::lend(std::int32_t count, job_cl
     return std::chrono::duration_cast<milliseconds>(slot - now).count();
   };
   if (per_minute_ == 0) {
-    auto until = reserve(who, weight);
+    // Nothing to reserve; only a hold matters. (Not reserve()'s answer: it
+    // reads the clock again, later than `now`, and would look like a hold.)
+    clock::time_point until;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      until = held_until_;
+    }
     if (until > now) {
       out.delays_ms.assign(static_cast<std::size_t>(n), ms(until));
       out.grace_ms = 1000;

@@ -459,6 +459,15 @@ BOOST_AUTO_TEST_CASE(an_unlimited_budget_lends_slots_only_at_the_end_of_a_hold) 
   BOOST_TEST(budget.lend(2).delays_ms.empty());
 }
 
+// On the steady clock, which moves between any two reads: unlimited and not
+// held, nothing is lent (workers then go unlimited for a while; lending them
+// slots would make them ask the coordinator every two requests).
+BOOST_AUTO_TEST_CASE(an_unlimited_budget_not_held_lends_nothing_on_a_moving_clock) {
+  local_rate_budget budget(0);
+  for (int i = 0; i < 100; ++i)
+    BOOST_TEST_REQUIRE(budget.lend(2).delays_ms.empty());
+}
+
 BOOST_AUTO_TEST_CASE(an_unlimited_budget_still_holds) {
   manual_time_source time;
   time.set_wall_now(at(29'933'053, 40));
