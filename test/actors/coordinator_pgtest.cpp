@@ -487,9 +487,10 @@ BOOST_AUTO_TEST_CASE(a_job_that_lost_its_owner_too_often_fails_as_worker_lost) {
 
 // SPEC §4 No orphans: once a cancel is persisted the job ends cancelled
 // unless it had already completed, also when its owner is lost before it
-// acts on it: here the job is taken over (attempts left). When no attempt is
-// left the expiry SQL fails it "worker lost" today (max_attempts 1: the same
-// helper), which is being fixed beside the SQL; its test comes with that fix.
+// acts on it. Whether attempts are left or not, the coordinator's pass over
+// expired leases ends it cancelled (take-over skips a job with a persisted
+// cancel, and the expiry SQL checks cancel_requested_at before "worker
+// lost").
 void a_persisted_cancel_outlives_its_owner(const std::string& db, std::int64_t account,
                                            int max_attempts) {
   node n(db, [=](config& c) { c.job_max_attempts = max_attempts; });
@@ -505,8 +506,14 @@ void a_persisted_cancel_outlives_its_owner(const std::string& db, std::int64_t a
   BOOST_TEST(done.completed_at.has_value());
 }
 
-BOOST_AUTO_TEST_CASE(a_persisted_cancel_whose_owner_is_lost_ends_cancelled_when_taken_over) {
+BOOST_AUTO_TEST_CASE(a_persisted_cancel_whose_owner_is_lost_ends_cancelled_with_attempts_left) {
   a_persisted_cancel_outlives_its_owner("coord_cancel_owner_lost", 43, 100);
+}
+
+BOOST_AUTO_TEST_CASE(a_persisted_cancel_whose_owner_is_lost_ends_cancelled_with_no_attempt_left) {
+  // The same job with one attempt, the one the lost owner used: without the
+  // cancel it would fail "worker lost" (the case above this helper's).
+  a_persisted_cancel_outlives_its_owner("coord_cancel_owner_lost_last", 44, 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -87,7 +87,7 @@ void install_terminal_audit(const std::string& db_url);
 struct verdict {
   std::int64_t matches_checked = 0;
   std::int64_t lost = 0;              ///< upstream matches not stored with details
-  std::int64_t duplicates = 0;        ///< rows beyond one per (account, match)
+  std::int64_t strays = 0;            ///< stored matches the upstream history lacks
   std::int64_t terminal_changed = 0;  ///< terminal jobs changed after they ended
   std::int64_t terminal_checked = 0;
   std::int64_t orphans = 0;           ///< running jobs without a live owner

@@ -757,6 +757,10 @@ BOOST_AUTO_TEST_CASE(the_final_check_reports_what_a_fault_could_break) {
         tx.exec_params("INSERT INTO match_details (match_id, details) VALUES ($1, $2::json)",
                        id, json{{"match_id", id}}.dump());
     }
+    // A stray: a match the upstream history of this account lacks.
+    tx.exec_params("INSERT INTO matches (account_id, match_id, summary, details_state) "
+                   "VALUES ($1, 1, '{}', 'missing')",
+                   account);
     tx.commit();
   }
   auto done = create_job(url, account, "incremental_sync");
@@ -778,6 +782,7 @@ BOOST_AUTO_TEST_CASE(the_final_check_reports_what_a_fault_could_break) {
   auto v = final_check(url, fake, {account}, {"alive"}, 1);
   BOOST_TEST(v.matches_checked == 5);
   BOOST_TEST(v.lost == 2);
+  BOOST_TEST(v.strays == 1);
   BOOST_TEST(v.terminal_checked == 1);
   BOOST_TEST(v.terminal_changed >= 1);
   BOOST_TEST(v.orphans == 1);
