@@ -441,12 +441,16 @@ BOOST_AUTO_TEST_CASE(a_job_actor_that_always_throws_fails_after_bounded_restarts
     c.fault_throw_always = true;
     c.upstream_page_size = 10;
   });
+  stderr_capture log;
   auto& rt = n.start();
   auto job = rt.trigger(n.user(61), 61, job_type::full_sync).job;
   BOOST_REQUIRE(job);
   auto done = n.wait_terminal(job->id);
   BOOST_TEST(done.status == job_status::failed);
   BOOST_TEST(done.error_message->find("fault injected at step 2") != std::string::npos);
+  // Bounded: restarted job_max_restarts (3) times, then given up once.
+  BOOST_TEST(log.lines("job crashed, restarting", job->id) == 3u);
+  BOOST_TEST(log.lines("job crashed too often", job->id) == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(pending_jobs_found_at_start_are_dispatched) {
