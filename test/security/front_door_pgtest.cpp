@@ -159,7 +159,10 @@ BOOST_AUTO_TEST_CASE(slow_and_idle_connections_hold_no_thread_and_miss_their_dea
   }
   BOOST_TEST_MESSAGE("/sync/status worst " << worst << " ms; threads " << threads_before
                                            << " before, at most " << threads_most);
-  BOOST_TEST(worst < 300);  // functional: the old server took 2 s here
+  // Functional: the old server took 2 s here. Scaled as the bound above
+  // (ASan x3, TSan x5: still under 2 s); unscaled it failed once under ASan
+  // beside the TSan build (384 ms).
+  BOOST_TEST(worst < 300 * sanitizer_slowdown);
   BOOST_TEST(threads_most < threads_before + 8);
   // At 10 s the slow requests get 408 and the idle connections are closed.
   auto answered = [&](int fd, std::string& out) {
