@@ -271,7 +271,7 @@ BOOST_AUTO_TEST_CASE(two_workers_share_one_cluster_budget) {
   // and the request itself each cross a loaded machine, so two grants 500 ms
   // apart can arrive closer (114 ms closer seen under AddressSanitizer).
   // 250 ms of that jitter is tolerated, 400 ms under a sanitizer (two
-  // arrivals 182 ms apart seen under TSan beside the ASan suite, twice). The
+  // arrivals 182 and 239 ms apart seen under TSan beside the ASan suite). The
   // check still fails without the shared budget (the 8 slots start back to
   // back) and with a budget per worker (two workers at 120/min each put 4-5
   // starts in any second; 3 are allowed in one second even with 400 ms).
