@@ -19,10 +19,13 @@ struct leaser_state {
 // An ask names the job it is for, so the coordinator weighs that job's claim
 // against the cluster's others. A coordinator too old to know that form
 // refuses it (its session: "refused"; CAF: "unexpected message"); any such
-// answer but a timeout is asked again at once in the older form, for the
+// answer but a timeout or "not this turn" is asked again at once in the older form, for the
 // node as a whole, and for a minute asks stay in that form (a refusal can
 // also be a job released a moment before: then the next minute is fair
-// between nodes as before, not between their jobs).
+// between nodes as before, not between their jobs). "Not this turn"
+// (errc::try_later) is the coordinator's lease queue at a request's
+// deadline: the job was not ranked first among the cluster's waiting jobs
+// for 2 s; asked again at once, in the same form.
 caf::behavior leaser(caf::stateful_actor<leaser_state>* self, caf::actor coordinator,
                      std::weak_ptr<upstream::leased_budget> budget) {
   return {[=](hold_atom a) { self->send(coordinator, a); },
@@ -31,9 +34,15 @@ caf::behavior leaser(caf::stateful_actor<leaser_state>* self, caf::actor coordin
       if (auto b = budget.lock())
         b->grant(delays, grace_ms);
     };
-    auto unreachable = [budget](caf::error&) {
-      if (auto b = budget.lock())
-        b->refuse();  // ask again in a second
+    auto unreachable = [budget](caf::error& err) {
+      if (auto b = budget.lock()) {
+        // "Not this turn" (the coordinator held the request until its
+        // deadline, upstream/lease_queue.hpp): ask again at once.
+        if (code_of(err) == errc::try_later)
+          b->refuse(std::chrono::milliseconds(0));
+        else
+          b->refuse();  // ask again in a second
+      }
     };
     auto ask_older = [=] {
       self->request(coordinator, std::chrono::seconds(5), budget_atom::value, count)
@@ -47,7 +56,7 @@ caf::behavior leaser(caf::stateful_actor<leaser_state>* self, caf::actor coordin
     }
     self->request(coordinator, std::chrono::seconds(5), budget_atom::value, count, job)
       .then(hand_in, [=](caf::error& err) mutable {
-        if (err == caf::sec::request_timeout) {
+        if (err == caf::sec::request_timeout || code_of(err) == errc::try_later) {
           unreachable(err);
           return;
         }

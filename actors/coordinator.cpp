@@ -4,6 +4,8 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -14,6 +16,7 @@
 #include "actors/on_pool.hpp"
 #include "core/log.hpp"
 #include "persistence/job_store.hpp"
+#include "upstream/lease_queue.hpp"
 #include "upstream/rate_budget.hpp"
 
 namespace matchsync {
@@ -57,6 +60,13 @@ struct coordinator_state {
   std::map<std::string, node_entry> nodes;  // the same nodes' agents
   std::map<caf::actor_addr, std::string> node_of_agent;
   std::map<std::int64_t, pending_cancel> cancels;
+  // Other nodes' lease requests, answered when the slot comes, to the job
+  // the fair-share rule ranks first among them (upstream/lease_queue.hpp).
+  std::unique_ptr<upstream::lease_queue> leases;
+  std::map<std::uint64_t, caf::typed_response_promise<std::vector<std::int64_t>, std::int64_t>>
+    lease_answers;
+  std::uint64_t lease_ids = 0;
+  std::optional<clock::time_point> lease_look_at;  // a lease_tick is due then
   bool stopping = false;
 };
 
@@ -537,13 +547,42 @@ caf::result<caf::ok_atom> handle_join(coordinator_t* self, node_info info,
   return caf::ok_atom::value;
 }
 
-// Slots of the one cluster budget for `who`, as delays from now and how late
-// a slot may still be used (local_rate_budget::lend): fair to this node's
-// waiting jobs too, the slots the rule ranks them first for go to them.
-std::tuple<std::vector<std::int64_t>, std::int64_t> lend(coordinator_t* self, std::int32_t count,
-                                                         upstream::job_claim who, int weight) {
-  auto lent = self->state.budget->lend(count, who, weight);
-  return std::make_tuple(std::move(lent.delays_ms), lent.grace_ms);
+// Answers the lease requests whose turn is now (slots of the one cluster
+// budget, as delays from now and how late a slot may still be used; or
+// "ask again" at a request's deadline) and looks again when the next is due.
+void serve_leases(coordinator_t* self) {
+  auto& st = self->state;
+  auto now = clock::now();
+  for (auto& a : st.leases->due(*st.budget, now)) {
+    auto p = st.lease_answers.find(a.id);
+    if (p == st.lease_answers.end())
+      continue;
+    if (a.later)
+      p->second.deliver(make_error(errc::try_later, "no slot this turn: ask again"));
+    else
+      p->second.deliver(std::move(a.slots.delays_ms), a.slots.grace_ms);
+    st.lease_answers.erase(p);
+  }
+  auto next = st.leases->wake_at(*st.budget);
+  if (!next || (st.lease_look_at && *st.lease_look_at <= *next))
+    return;  // nothing waits, or a look comes by then
+  st.lease_look_at = *next;
+  // At least a millisecond: a look due now was just made.
+  auto delay = std::max<clock::duration>(std::chrono::milliseconds(1), *next - now);
+  self->delayed_send(self, delay, lease_tick_atom::value);
+}
+
+// A node's lease request for `who` (standing for `weight` jobs): queued, and
+// answered by serve_leases, now or when its turn comes.
+caf::result<std::vector<std::int64_t>, std::int64_t>
+ask_lease(coordinator_t* self, std::int32_t count, upstream::job_claim who, int weight) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<std::vector<std::int64_t>, std::int64_t>();
+  auto id = ++st.lease_ids;
+  st.lease_answers.emplace(id, rp);
+  st.leases->add(id, who, weight, count, clock::now());
+  serve_leases(self);
+  return rp;
 }
 
 caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
@@ -552,6 +591,19 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
   self->state.ctx = std::move(ctx);
   self->state.bus = std::move(bus);
   self->state.budget = std::move(budget);
+  {
+    // A slot is decided half an interval before it may start: the answer
+    // must reach the worker first (500 ms at 60/min, 25 ms at 1,200/min,
+    // plus the slot's grace), and less than an interval ahead, so that each
+    // slot is decided on its own, after the node answered last has asked
+    // again. A request waits at most 2 s for its turn: the worker's
+    // request, and its session's to here, give up after 5 s.
+    auto half = self->state.budget->interval() / 2;
+    auto lookahead = std::clamp<clock::duration>(half, std::chrono::milliseconds(10),
+                                                 std::chrono::seconds(1));
+    self->state.leases =
+      std::make_unique<upstream::lease_queue>(lookahead, std::chrono::seconds(2));
+  }
   self->set_down_handler([self](caf::down_msg& dm) { on_node_down(self, dm); });
   auto period = std::chrono::milliseconds(
     std::max(200, self->state.ctx->cfg.job_lease_s * 1000 / 3));
@@ -626,14 +678,14 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
       for (auto& [id, n] : self->state.nodes)
         if (!n.info.local)
           remote_jobs += static_cast<int>(self->state.members.job_ids(id).size());
-      return lend(self, count, upstream::job_claim(upstream::local_rate_budget::lender),
-                  std::max(1, remote_jobs));
+      return ask_lease(self, count, upstream::job_claim(upstream::local_rate_budget::lender),
+                       std::max(1, remote_jobs));
     },
     [=](budget_atom, std::int32_t count, std::int64_t job, bool small) {
       // For one job of a node (its session checked it is the node's, and
       // took `small` from its own record): that job's claim, counted as
       // the job's own, against this node's waiting jobs.
-      return lend(self, count, upstream::job_claim(static_cast<std::uint64_t>(job), small), 1);
+      return ask_lease(self, count, upstream::job_claim(static_cast<std::uint64_t>(job), small), 1);
     },
     [=](hold_atom, const std::string& node) {
       // A worker's job heard the upstream's minute is spent: the whole
@@ -644,6 +696,12 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
     },
     [=](continuation& c) { c.fn(); },
     [=](dispatch_atom) { dispatch(self); },
+    [=](lease_tick_atom) {
+      auto& st = self->state;
+      if (st.lease_look_at && clock::now() >= *st.lease_look_at)
+        st.lease_look_at.reset();
+      serve_leases(self);
+    },
     [=](tick_atom) {
       drop_silent(self);
       reclaim(self);

@@ -76,6 +76,8 @@ using job_wait_atom = caf::atom_constant<caf::atom("jobwait")>;
 /// whole cluster's, so no node starts one before the next clock minute. No
 /// time travels: each side takes the next clock minute from its own clock.
 using hold_atom = caf::atom_constant<caf::atom("hold")>;
+/// The coordinator's own: look at the queued lease requests again.
+using lease_tick_atom = caf::atom_constant<caf::atom("leasetick")>;
 
 /// The category of our errors inside caf::error.
 constexpr caf::atom_value error_category = caf::atom("matchsync");

@@ -15,6 +15,7 @@ const char* to_string(errc code) {
     case errc::fenced: return "fenced";
     case errc::timeout: return "timeout";
     case errc::internal: return "internal";
+    case errc::try_later: return "try_later";
   }
   return "unknown";
 }

@@ -21,6 +21,7 @@ enum class errc : std::uint8_t {
   fenced,               ///< a write from a stale owner or attempt was refused
   timeout,              ///< an actor did not answer in time
   internal,             ///< a bug
+  try_later,            ///< not this time: ask again (a lease without a slot)
 };
 
 /// Stable lower-case name of an error code (for logs and messages).

@@ -20,6 +20,7 @@ int status_of(errc code) {
     case errc::storage_unavailable: return 503;
     case errc::schema_outdated: return 503;
     case errc::timeout: return 503;
+    case errc::try_later: return 503;
     case errc::upstream_failed: return 502;
     case errc::fenced: return 409;
     case errc::internal: return 500;

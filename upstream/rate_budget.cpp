@@ -161,6 +161,30 @@ local_rate_budget::lent_slots local_rate_budget::lend(std::int32_t count, job_cl
   return out;
 }
 
+local_rate_budget::clock::time_point local_rate_budget::next_start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto now = time_.now();
+  if (per_minute_ == 0)
+    return std::max(now, held_until_);
+  return std::max({now, next_free_, held_until_});
+}
+
+std::size_t local_rate_budget::rank_first(const std::vector<remote_claim>& claims) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto now = time_.now();
+  std::vector<claimant> jobs;
+  jobs.reserve(claims.size());
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    auto& c = claims[i];
+    auto counted = grants_.counts(c.who.job, now);
+    jobs.push_back(claimant{c.who.job, counted.recent, std::max(1, c.weight), i,
+                            is_ahead(c.who.small, counted.total)});
+  }
+  // next(), not pick(): whether a slot goes ahead is counted when lend()
+  // grants it.
+  return rule_.next(jobs);
+}
+
 local_rate_budget::clock::time_point local_rate_budget::next_slot(clock::time_point now,
                                                                    wall_duration& placed,
                                                                    bool late_ok) {

@@ -152,6 +152,23 @@ public:
   };
   lent_slots lend(std::int32_t count, job_claim who = job_claim(lender), int weight = 1);
 
+  /// When the next slot could start (now at the earliest, the end of a
+  /// hold at the latest of the two): the cluster's lease queue decides whom
+  /// a slot goes to a little before this.
+  clock::time_point next_start();
+
+  /// One other node's lease request as the rule sees it: the job it names
+  /// (or `lender`) and how many jobs it stands for.
+  struct remote_claim {
+    job_claim who;
+    int weight = 1;
+  };
+  /// Of `claims` (oldest first, not empty), the index the rule of
+  /// fair_share.hpp ranks first now, by the grants counted here for each
+  /// job. Nothing is granted (lend() does that, against this node's own
+  /// waiting jobs too).
+  std::size_t rank_first(const std::vector<remote_claim>& claims);
+
   int per_minute() const { return per_minute_; }
 
   /// The spacing between two starts (zero when unlimited).

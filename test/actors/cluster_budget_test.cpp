@@ -77,6 +77,37 @@ caf::behavior hold_noting_coordinator(caf::event_based_actor*, std::atomic<int>*
   };
 }
 
+// A coordinator that answers "not this turn" (errc::try_later, as the
+// lease queue does at a request's deadline) to the first `refusals` lease
+// requests, then grants; counts each form of request.
+struct turns {
+  std::atomic<int> refused{0};
+  std::atomic<int> job_form{0};
+  std::atomic<int> older_form{0};
+};
+caf::behavior turn_taking_coordinator(caf::event_based_actor*, turns* t, int refusals) {
+  auto grant = [](std::int32_t count) {
+    return std::make_tuple(std::vector<std::int64_t>(static_cast<std::size_t>(count), 0),
+                           std::int64_t{1000});
+  };
+  return {
+    [=](budget_atom, std::int32_t count,
+        std::int64_t) -> caf::result<std::vector<std::int64_t>, std::int64_t> {
+      ++t->job_form;
+      if (t->refused < refusals) {
+        ++t->refused;
+        return make_error(errc::try_later, "no slot this turn: ask again");
+      }
+      auto [delays, grace] = grant(count);
+      return {std::move(delays), grace};
+    },
+    [=](budget_atom, std::int32_t count) {
+      ++t->older_form;
+      return grant(count);
+    },
+  };
+}
+
 long long ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
            std::chrono::steady_clock::now() - t)
@@ -160,6 +191,29 @@ BOOST_AUTO_TEST_CASE(a_lease_request_names_its_job_and_an_older_coordinator_stil
   BOOST_TEST(budget.asks() == 1);
   caf::anon_send_exit(newer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(older, caf::exit_reason::user_shutdown);
+}
+
+// "Not this turn" is no refusal of the form: the leaser asks again at once,
+// for the same job, in the same form (an older coordinator's refusal sends
+// it to the older form for a minute; this must not).
+BOOST_AUTO_TEST_CASE(not_this_turn_is_asked_again_at_once_in_the_same_form) {
+  caf::actor_system sys{actor_config()};
+  turns t;
+  auto coordinator = sys.spawn(turn_taking_coordinator, &t, 2);
+  leased_rate_budget budget(sys, coordinator, 2);
+  upstream::cancel_token token;
+  std::atomic<int> result{-1};
+  std::thread a([&] { result = budget.acquire_as(upstream::job_claim(42), token) ? 1 : 0; });
+  bool answered = wait_until([&] { return result.load() != -1; }, 10s);
+  token.cancel();
+  a.join();
+  BOOST_TEST(answered);
+  BOOST_TEST(result == 1);
+  BOOST_TEST(t.refused == 2);
+  BOOST_TEST(t.job_form == 3);
+  BOOST_TEST(t.older_form == 0);
+  BOOST_TEST(budget.asks() == 3);
+  caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
 }
 
 // The budget is the cluster's (SPEC §2): a spent minute this node heard of
