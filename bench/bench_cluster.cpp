@@ -7,6 +7,13 @@
 //
 //   bench_cluster [--jobs 60] [--matches 40] [--latency-ms 50]
 //                 [--cancels 100] [--cancel-latency-ms 5000] [--tls 0|1]
+//   bench_cluster --part fairness [--rate 60] [--many 15] [--seconds 300]
+//
+// --part fairness (issue 19 across nodes): the coordinator has no slot of
+// its own and lends the one budget (--rate a minute); worker-1 (1 slot)
+// runs one full sync, worker-2 (--many slots) runs --many; over --seconds
+// the upstream requests each job made (the fake's log, by account) are
+// counted. Fair: every job about the same count, whatever its node.
 //
 // With --tls 1 every node talks over mutual TLS (certificates made for the
 // run by the code behind `matchsync cluster ca|cert`); figures are the same
@@ -14,6 +21,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include <pqxx/pqxx>
@@ -65,7 +73,8 @@ config coordinator_config(const std::string& db_url, const std::string& upstream
 
 std::unique_ptr<test::child_process> start_worker(const std::string& node, int port,
                                                   const std::string& db_url,
-                                                  const std::string& upstream) {
+                                                  const std::string& upstream,
+                                                  int slots = 4) {
   // `matchsync` warns about unknown MATCHSYNC_* variables, and the child
   // inherits our environment: hide the bench's own variable while it starts.
   std::string bench_url = bench::admin_url();
@@ -78,7 +87,7 @@ std::unique_ptr<test::child_process> start_worker(const std::string& node, int p
                                          {"MATCHSYNC_UPSTREAM_URL", upstream},
                                          {"MATCHSYNC_UPSTREAM_RATE_PER_MINUTE", "0"},
                                          {"MATCHSYNC_UPSTREAM_DAILY_LIMIT", "0"},
-                                         {"MATCHSYNC_SLOTS", "4"},
+                                         {"MATCHSYNC_SLOTS", std::to_string(slots)},
                                          {"MATCHSYNC_CLUSTER_SECRET", secret},
                                          {"MATCHSYNC_NODE_ID", node}};
   auto tls = tls_files(node);
@@ -213,6 +222,86 @@ void cancel_latency(test::fake_opendota& fake, bool on_worker, int cancels,
   bench::result(name, "cancel_" + where + "_not_cancelled", not_cancelled, "cancels");
 }
 
+// Requests per job (account) in the fake's log from `since`: list requests
+// by the account in their path, details by the match id's account
+// (fake_opendota::match_id: account * 1,000,000 + index + 1).
+std::map<std::int64_t, int> requests_by_account(test::fake_opendota& fake, std::size_t since,
+                                                std::size_t until) {
+  std::map<std::int64_t, int> out;
+  auto log = fake.log(since);
+  for (std::size_t i = 0; i < log.size() && since + i < until; ++i) {
+    auto& path = log[i].path;
+    const std::string players = "/api/players/", matches = "/api/matches/";
+    if (path.rfind(players, 0) == 0)
+      ++out[std::stoll(path.substr(players.size()))];
+    else if (path.rfind(matches, 0) == 0)
+      ++out[(std::stoll(path.substr(matches.size())) - 1) / 1'000'000];
+  }
+  return out;
+}
+
+void cross_node_fairness(test::fake_opendota& fake, int rate, int many, int seconds,
+                         std::int64_t first_account) {
+  auto db = bench::fresh_database("bench_cluster_fairness");
+  auto cfg = coordinator_config(db, fake.url(), 0);
+  cfg.upstream_rate_per_minute = rate;
+  runtime rt(cfg, std::make_shared<metrics>());
+  int port = rt.listen_cluster();
+  pqxx::connection conn(db);
+  auto start_job = [&](std::int64_t account) {
+    fake.set_history_size(account, 5000);  // not done within the run
+    auto user = db::user_store(conn).ensure(account).id;
+    auto job = rt.trigger(user, account, job_type::full_sync).job;
+    if (!job)
+      throw std::runtime_error("trigger refused");
+    return job->id;
+  };
+  auto running = [&](int n) {
+    pqxx::nontransaction tx(conn);
+    return tx.exec1("SELECT count(*) FROM sync_jobs WHERE status = 'running'")[0].as<int>() == n;
+  };
+  // worker-1 joins alone and takes the single job; then worker-2 the rest.
+  auto w1 = start_worker("worker-1", port, db, fake.url(), 1);
+  await([&] { return rt.workers().size() == 2u; }, 60s, "worker-1 joining");
+  start_job(first_account);
+  await([&] { return running(1); }, 60s, "the single job running");
+  auto w2 = start_worker("worker-2", port, db, fake.url(), many);
+  await([&] { return rt.workers().size() == 3u; }, 60s, "worker-2 joining");
+  for (int i = 1; i <= many; ++i)
+    start_job(first_account + i);
+  await([&] { return running(many + 1); }, 60s, "every job running");
+  {
+    pqxx::nontransaction tx(conn);
+    auto on_w1 = tx.exec1("SELECT count(*) FROM sync_jobs WHERE node = 'worker-1'")[0].as<int>();
+    if (on_w1 != 1)
+      throw std::runtime_error("worker-1 runs " + std::to_string(on_w1) + " jobs, not 1");
+  }
+  auto since = fake.log().size();
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  auto until = fake.log().size();
+  auto counts = requests_by_account(fake, since, until);
+  int single = counts[first_account], lo = -1, hi = 0, sum = 0;
+  for (int i = 1; i <= many; ++i) {
+    int n = counts[first_account + i];
+    lo = lo < 0 ? n : std::min(lo, n);
+    hi = std::max(hi, n);
+    sum += n;
+  }
+  double mean = many > 0 ? static_cast<double>(sum) / many : 0;
+  bench::result(name, "fairness_requests_total", static_cast<double>(until - since), "requests");
+  bench::result(name, "fairness_single_job_requests", single, "requests");
+  bench::result(name, "fairness_many_jobs_min_requests", lo, "requests");
+  bench::result(name, "fairness_many_jobs_max_requests", hi, "requests");
+  bench::result(name, "fairness_many_jobs_mean_requests", mean, "requests");
+  if (mean > 0)
+    bench::result(name, "fairness_single_to_mean_ratio", single / mean, "x");
+  w1->signal(SIGTERM);
+  w2->signal(SIGTERM);
+  w1->wait_exit(20s);
+  w2->wait_exit(20s);
+  rt.shutdown(10s);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -229,6 +318,17 @@ int main(int argc, char** argv) try {
     for (auto node : {"coordinator", "worker-1", "worker-2"})
       cluster_cert::create_node_cert(tls_dir + "/ca", node, tls_dir + "/nodes");
     name = "cluster_tls";
+  }
+
+  if (a.get("part", "") == "fairness") {
+    test::fake_opendota::options fo;
+    fo.detail_bytes = 2000;
+    test::fake_opendota fake(fo);
+    fake.set_latency(latency);
+    cross_node_fairness(fake, static_cast<int>(a.get_int("rate", 60)),
+                        static_cast<int>(a.get_int("many", 15)),
+                        static_cast<int>(a.get_int("seconds", 300)), 600001);
+    return 0;
   }
 
   test::fake_opendota::options fo;

@@ -13,6 +13,8 @@
 #                http (bench_http.sh: a real `serve` driven by wrk)
 #                cluster front_door quota (bench_quota: 10 whole clock minutes
 #                at 60/min against the fake's limiter, ~12 min; --quick: 2)
+#                fairness (bench_cluster --part fairness: 1 full sync on one
+#                worker against 15 on another, 5 min at 60/min; --quick: 1)
 #
 # The cluster is started like scripts/pg.sh does, but with max_connections
 # 1100: bench_many_jobs opens one connection per slot (see README.md).
@@ -41,7 +43,7 @@ if [[ $do_build == 1 ]]; then
 fi
 for b in bench_ingest bench_incremental bench_cancel bench_many_jobs bench_dispatch bench_cluster \
     bench_front_door bench_quota; do
-  wanted "${b#bench_}" || continue
+  wanted "${b#bench_}" || { [[ $b == bench_cluster ]] && wanted fairness; } || continue
   [[ -x "$build/bench/$b" ]] || { echo "run.sh: $build/bench/$b missing: use --build" >&2; exit 2; }
 done
 
@@ -122,10 +124,10 @@ if [[ $quick == 1 ]]; then
   inc=(--stored 2000 --rounds 3) can=(--cancels 20 --background 10)
   many=(--jobs 100 --measure-s 5) dis=(--jobs 20) clu=(--jobs 20 --cancels 10)
   fd=(--duration 5)
-  quo=(--minutes 2 --matches 1000)
+  quo=(--minutes 2 --matches 1000) fair=(--seconds 60)
 else
   sizes=(1000 10000) bd=(--breakdown 1 --breakdown-count 1000)
-  inc=() can=() many=() dis=() clu=() fd=() quo=()
+  inc=() can=() many=() dis=() clu=() fd=() quo=() fair=()
 fi
 if wanted ingest; then
   # A fresh process per size, so that VmHWM belongs to that size alone.
@@ -150,6 +152,7 @@ if wanted http; then
   quiesce
 fi
 if wanted cluster; then run bench_cluster cluster "${clu[@]}"; fi
+if wanted fairness; then run bench_cluster fairness --part fairness "${fair[@]}"; fi
 if wanted front_door; then run bench_front_door front_door "${fd[@]}"; fi
 if wanted quota; then run bench_quota quota "${quo[@]}"; fi
 

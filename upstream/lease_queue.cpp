@@ -48,10 +48,4 @@ std::optional<lease_queue::clock::time_point> lease_queue::wake_at(local_rate_bu
   return std::min(at, budget.next_start() - lookahead_);
 }
 
-void lease_queue::drop(std::uint64_t id) {
-  waiting_.erase(std::remove_if(waiting_.begin(), waiting_.end(),
-                                [id](const request& r) { return r.id == id; }),
-                 waiting_.end());
-}
-
 }  // namespace matchsync::upstream

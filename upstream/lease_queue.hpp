@@ -18,6 +18,10 @@
 // lost coordinator. A job that is not ranked first for a while so keeps
 // asking, and gets its slot when its count is the fewest: no job starves
 // (fair_share.hpp), and no request waits past its deadline.
+//
+// A request of a node that left meanwhile is still answered in its turn:
+// that one slot goes unused (it is not worth tracking requests by node;
+// the node's jobs are reclaimed and counted again wherever they run).
 #pragma once
 
 #include <cstdint>
@@ -56,9 +60,6 @@ public:
 
   /// When due() has something to answer next; none when nothing waits.
   std::optional<clock::time_point> wake_at(local_rate_budget& budget) const;
-
-  /// Forgets a request that will not be answered (its node left).
-  void drop(std::uint64_t id);
 
   std::size_t size() const { return waiting_.size(); }
 

@@ -116,21 +116,6 @@ BOOST_AUTO_TEST_CASE(an_unlimited_budget_answers_every_request_at_once) {
   BOOST_TEST(q.size() == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(a_dropped_request_is_never_answered) {
-  manual_time_source time;
-  local_rate_budget budget(60, time);
-  BOOST_REQUIRE(budget.lend(4, job_claim(1)).delays_ms.size() == 4u);
-  lease_queue q(1s, 5s);
-  q.add(1, job_claim(1), 1, 2, time.now());
-  q.add(2, job_claim(2), 1, 2, time.now());
-  q.drop(1);
-  time.advance(3s);  // the next slot is near
-  auto answers = q.due(budget, time.now());
-  BOOST_REQUIRE(answers.size() == 1u);
-  BOOST_TEST(answers[0].id == 2u);
-  BOOST_TEST(!answers[0].later);
-}
-
 // Issue 19 across nodes: one worker runs a single full sync (job 1), another
 // fifteen (jobs 101-115). Each has one request in flight, naming the job it
 // ranks first (the one with the fewest slots so far), and asks again as
