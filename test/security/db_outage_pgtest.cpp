@@ -19,6 +19,7 @@
 #include "test/security/raw_http.hpp"
 #include "test/support/pg_fixture.hpp"
 #include "test/support/process.hpp"
+#include "test/support/sanitizer.hpp"
 
 using namespace matchsync::test;
 using namespace matchsync::test::fault;
@@ -149,7 +150,11 @@ BOOST_AUTO_TEST_CASE(ready_answers_503_within_a_second_when_the_databases_packet
     auto ready = http_get(port, "/ready");
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0);
     BOOST_TEST(ready.status == 503);
-    BOOST_TEST(took.count() < 1000, "/ready took " << took.count() << " ms");
+    // SPEC §4: within 1 s. The probe itself gives up after 800 ms
+    // (readiness_probe.hpp); the other 200 ms are the HTTP exchange, which
+    // is what a sanitizer slows (the plain build checks the SPEC's second).
+    BOOST_TEST(took.count() < 800 + 200 * sanitizer_slowdown,
+               "/ready took " << took.count() << " ms");
     BOOST_TEST(http_get(port, "/health").status == 200);
   }
   proxy.freeze(false);
