@@ -10,6 +10,7 @@
 #include "actors/runtime.hpp"
 #include "app/commands.hpp"
 #include "app/service_notify.hpp"
+#include "app/wait_for_database.hpp"
 #include "metrics/metrics.hpp"
 #include "core/errors.hpp"
 #include "core/log.hpp"
@@ -39,7 +40,12 @@ int run_serve(const config& cfg, const serve_options& opts) {
   }
 
   try {
-    auto conn = db::connect(cfg.database_url);
+    // A database not up yet is waited for (app/wait_for_database.hpp).
+    auto conn = connect_waiting(cfg.database_url, database_patience);
+    if (!conn) {
+      log::info("stopping before start: a stop signal came while waiting for the database");
+      return 0;
+    }
     db::migrator m;
     if (opts.migrate) {
       for (auto& name : m.apply(*conn))

@@ -9,6 +9,7 @@
 #include "actors/worker_node.hpp"
 #include "app/commands.hpp"
 #include "app/service_notify.hpp"
+#include "app/wait_for_database.hpp"
 #include "core/errors.hpp"
 #include "core/log.hpp"
 #include "persistence/database.hpp"
@@ -26,7 +27,11 @@ int run_worker(const config& cfg) {
   // As for serve (SPEC §6): a new binary against an old schema stops here
   // with one line naming `matchsync migrate`, before it takes any job.
   try {
-    auto conn = db::connect(cfg.database_url);
+    // A database not up yet is waited for (app/wait_for_database.hpp); the
+    // stop signals are not blocked yet here, so one ends the wait as usual.
+    auto conn = connect_waiting(cfg.database_url, database_patience);
+    if (!conn)
+      return 0;
     db::migrator().require_current(*conn);
   } catch (const domain_error& e) {
     std::cerr << "matchsync: " << e.what() << std::endl;

@@ -367,13 +367,22 @@ BOOST_AUTO_TEST_CASE(jobs_of_a_killed_worker_and_a_cut_off_worker_finish_elsewhe
   auto w1 = start_worker(env("w1", 2), coordinator.cluster_port);
   auto w2 = start_worker(env("w2", 2), relay.port());
   auto w3 = start_worker(env("w3", 2), coordinator.cluster_port);
-  BOOST_REQUIRE_MESSAGE(wait_until(
-                          [&] {
-                            return connected_nodes(coordinator.http_port) ==
-                                   std::set<std::string>{"coord", "w1", "w2", "w3"};
-                          },
-                          30s),
-                        "workers did not join: " << w2->output());
+  bool joined = wait_until(
+    [&] {
+      return connected_nodes(coordinator.http_port) ==
+             std::set<std::string>{"coord", "w1", "w2", "w3"};
+    },
+    30s);
+  if (!joined) {
+    // Read first: passed straight to the macro, output() printed nothing
+    // (one CI run failed here saying only "workers did not join:").
+    std::string why = "connected:";
+    for (auto& n : connected_nodes(coordinator.http_port))
+      why += " " + n;
+    for (auto* w : {w1.get(), w2.get(), w3.get()})
+      why += "\n" + w->log_path() + ":\n" + w->output();
+    BOOST_FAIL("workers did not join; " << why);
+  }
   std::vector<std::int64_t> jobs;
   for (auto a : accounts)
     jobs.push_back(create_job(url, a, "full_sync"));
