@@ -15,8 +15,11 @@
 namespace matchsync::app {
 
 /// How long the first connection is waited for before the process exits
-/// (systemd's Restart= then takes over).
-inline constexpr std::chrono::seconds database_patience{60};
+/// (systemd's Restart= then takes over). Under the units' 60 s
+/// TimeoutStartSec with room for the last attempt (3 s connect timeout, at
+/// most 5 s between attempts): the process says why itself, rather than
+/// being stopped for a start timeout.
+inline constexpr std::chrono::seconds database_patience{45};
 
 /// Connects to `url`. While the server cannot be reached
 /// (errc::storage_unavailable) it logs a warning and tries again after
