@@ -270,12 +270,16 @@ BOOST_AUTO_TEST_CASE(two_workers_share_one_cluster_budget) {
   // times are arrivals at the fake, not budget grants: a slot's lease answer
   // and the request itself each cross a loaded machine, so two grants 500 ms
   // apart can arrive closer (114 ms closer seen under AddressSanitizer).
-  // 250 ms of that jitter is tolerated, 400 ms under a sanitizer (two
-  // arrivals 182 and 239 ms apart seen under TSan beside the ASan suite). The
-  // check still fails without the shared budget (the 8 slots start back to
-  // back) and with a budget per worker (two workers at 120/min each put 4-5
-  // starts in any second; 3 are allowed in one second even with 400 ms).
-  const double jitter_s = test::sanitizer_slowdown > 1 ? 0.4 : 0.25;
+  // 250 ms of that jitter is tolerated, 500 ms (one interval) under a
+  // sanitizer: two arrivals 182 and 239 ms apart were seen under TSan beside
+  // the ASan suite, and 1.9 ms apart under ASan beside the TSan build (cc23,
+  // session 14): with the lease queue each slot is lent on its own, as a
+  // delay from the answer's arrival, so one answer slowed by an interval in
+  // transit puts its slot on the next one's. The check still fails without
+  // the shared budget (the 8 slots start back to back) and with a budget per
+  // worker (two workers at 120/min each put 8-9 starts in any 2 s; 6 are
+  // allowed in 2 s even with 500 ms).
+  const double jitter_s = test::sanitizer_slowdown > 1 ? 0.5 : 0.25;
   int worst_excess = 0;
   for (std::size_t i = 0; i < t.size(); ++i)
     for (std::size_t j = i; j < t.size(); ++j) {
