@@ -375,24 +375,59 @@ void handle_cancel(coordinator_t* self, std::int64_t user_id, std::int64_t job_i
     });
 }
 
+// What a trigger found: the new job, or the user's scheduled job that gives
+// way to it (job_rules.hpp: gives_way_to_user_trigger).
+struct trigger_read {
+  std::optional<sync_job> created;
+  std::optional<sync_job> gives_way;
+};
+
 void handle_trigger(coordinator_t* self, std::int64_t user_id, std::int64_t account_id,
-                    job_type type, caf::response_promise rp) {
+                    job_type type, caf::response_promise rp, bool may_displace = true) {
   on_pool(
     self, *self->state.ctx->control,
-    [user_id, account_id, type](db::session& s) {
+    [user_id, account_id, type, may_displace](db::session& s) {
       return s.run([&](pqxx::connection& c) {
-        return db::job_store(c).create(user_id, account_id, type);
+        db::job_store jobs(c);
+        try {
+          return trigger_read{jobs.create(user_id, account_id, type), std::nullopt};
+        } catch (const domain_error& e) {
+          if (e.code() != errc::conflict || !may_displace)
+            throw;
+          auto active = jobs.active_for_user(user_id);
+          if (!active || !gives_way_to_user_trigger(*active))
+            throw;
+          return trigger_read{std::nullopt, *active};
+        }
       });
     },
-    [self, rp](attempt<sync_job> a) mutable {
+    [self, user_id, account_id, type, rp](attempt<trigger_read> a) mutable {
       if (!a.ok()) {
         rp.deliver(make_error(a.code, a.message));
         return;
       }
-      publish(self, a.value);
-      enqueue(self, a.value.id);
+      if (auto& old = a.value.gives_way) {
+        // Cancelled as the user would cancel it (the schedule stays on),
+        // then the trigger is made once more: a second conflict (the cancel
+        // lost to the job's end, or another trigger won) is the user's 409.
+        log::info("a scheduled job gives way to its user's sync",
+                  {{"job", std::to_string(old->id)}, {"user", std::to_string(user_id)}});
+        auto again = [self, user_id, account_id, type, rp]() mutable {
+          handle_trigger(self, user_id, account_id, type, std::move(rp), false);
+        };
+        auto timeout = std::chrono::milliseconds(self->state.ctx->cfg.cancel_timeout_ms) * 2 +
+                       std::chrono::seconds(5);
+        self->request(caf::actor_cast<caf::actor>(self), timeout, cancel_atom::value, user_id,
+                      old->id)
+          .then([again](sync_job&) mutable { again(); },
+                [again](caf::error&) mutable { again(); });
+        return;
+      }
+      auto& job = *a.value.created;
+      publish(self, job);
+      enqueue(self, job.id);
       dispatch(self);
-      rp.deliver(a.value);
+      rp.deliver(job);
     });
 }
 

@@ -45,4 +45,19 @@ inline bool can_cancel(job_status s) {
   return next_status(s, job_event::cancel).has_value();
 }
 
+/// SPEC §3 "Schedules": scheduled runs give way to syncs users start. A
+/// user's trigger that meets their own active job (one active job per user)
+/// cancels it and starts in its place when that job was started by the
+/// schedule and does no work now: still pending, or parked in a quota wait
+/// (it met the scheduled share, which may hold it until the next quota day
+/// while the user's own sync could run on the rest). A scheduled run that is
+/// working keeps its place (409), as any active job does: the user may
+/// cancel it. Its committed pages stay either way.
+inline bool gives_way_to_user_trigger(const sync_job& active) {
+  if (active.triggered_by != job_trigger::schedule)
+    return false;
+  return active.status == job_status::pending ||
+         (active.status == job_status::running && active.resume_at.has_value());
+}
+
 }  // namespace matchsync

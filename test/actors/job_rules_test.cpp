@@ -53,4 +53,25 @@ BOOST_AUTO_TEST_CASE(terminal_states_refuse_every_event) {
         BOOST_TEST(!next_status(s, e).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(a_scheduled_job_gives_way_to_its_users_trigger_only_while_idle) {
+  sync_job j;
+  j.triggered_by = job_trigger::schedule;
+  j.status = job_status::pending;
+  BOOST_TEST(gives_way_to_user_trigger(j));
+  j.status = job_status::running;  // working: keeps its place
+  BOOST_TEST(!gives_way_to_user_trigger(j));
+  j.resume_at = "2026-12-05T00:00:00Z";  // parked in a quota wait
+  BOOST_TEST(gives_way_to_user_trigger(j));
+  for (auto s : {job_status::completed, job_status::failed, job_status::cancelled}) {
+    j.status = s;
+    BOOST_TEST(!gives_way_to_user_trigger(j));
+  }
+  // A job the user started never gives way to another of theirs.
+  j.triggered_by = job_trigger::user;
+  for (auto s : {job_status::pending, job_status::running}) {
+    j.status = s;
+    BOOST_TEST(!gives_way_to_user_trigger(j));
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -227,5 +227,49 @@ BOOST_AUTO_TEST_CASE(scheduled_runs_use_only_their_share_of_the_day_and_users_st
   BOOST_TEST(n.fake.log().size() - before == 5u);
   auto row = *db::job_store(n.conn).find(job.id);
   BOOST_TEST(row.status == job_status::running);
+
+  // It gives way to a sync its user starts (SPEC §3): the parked run is
+  // cancelled, the user's runs on the day's other half, the schedule stays on.
+  auto own = rt.trigger(a, 505, job_type::incremental_sync);
+  BOOST_REQUIRE_MESSAGE(own.job, "the user's trigger was refused: " << own.message);
+  BOOST_TEST(own.job->id != job.id);
+  BOOST_TEST((own.job->triggered_by == job_trigger::user));
+  auto gave_way = *db::job_store(n.conn).find(job.id);
+  BOOST_TEST(gave_way.status == job_status::cancelled);
+  BOOST_TEST(n.wait_terminal(own.job->id).status == job_status::completed);
+  {
+    pqxx::nontransaction tx(n.conn);
+    BOOST_TEST(tx.exec_params1("SELECT enabled FROM sync_schedules WHERE user_id = $1", a)[0]
+                 .as<bool>());
+  }
+  n.stop();
+}
+
+BOOST_AUTO_TEST_CASE(a_working_scheduled_run_keeps_its_place_and_a_users_own_sync_never_gives_way) {
+  node n("sched_keeps_place");
+  auto a = n.user(507, 20);
+  // Slow requests (20 matches: 6 s): the scheduled run is still working when the user asks.
+  n.fake.set_latency(300);
+  n.schedule(a, 60, now_s() - 1);
+  auto& rt = n.start();
+  rt.run_schedules();  // (the start's own pass may have made it)
+  BOOST_REQUIRE(test::wait_until([&] { return n.scheduled_jobs(a).size() == 1; }, 10s));
+  auto job = n.scheduled_jobs(a).at(0);
+  BOOST_REQUIRE(test::wait_until(
+    [&] { return db::job_store(n.conn).find(job.id)->status == job_status::running; }, 10s));
+  auto refused = rt.trigger(a, 507, job_type::full_sync);
+  BOOST_TEST(!refused.job);
+  BOOST_TEST((refused.code == errc::conflict));
+  BOOST_TEST(db::job_store(n.conn).find(job.id)->cancel_requested_at.has_value() == false);
+  n.fake.set_latency(0);
+  BOOST_TEST(n.wait_terminal(job.id).status == job_status::completed);
+
+  // A job the user started: a second trigger is 409, nothing is cancelled.
+  auto first = rt.trigger(a, 507, job_type::incremental_sync).job;
+  BOOST_REQUIRE(first);
+  auto second = rt.trigger(a, 507, job_type::full_sync);
+  BOOST_TEST(!second.job);
+  BOOST_TEST((second.code == errc::conflict));
+  BOOST_TEST(n.wait_terminal(first->id).status == job_status::completed);
   n.stop();
 }
