@@ -658,7 +658,16 @@ caf::behavior coordinator(coordinator_t* self, std::shared_ptr<job_context> ctx,
     [=](join_atom, node_info& info, const caf::actor& agent) -> caf::result<caf::ok_atom> {
       return handle_join(self, std::move(info), agent);
     },
-    [=](progress_atom, sync_job& job) { publish(self, job); },
+    [=](progress_atom, sync_job& job) {
+      // A run parked in a quota wait gives its slot to a job that can work
+      // meanwhile (membership.hpp); it takes one again when it goes on.
+      bool freed = job.status == job_status::running &&
+                   self->state.members.park(job_run{job.id, job.attempt},
+                                            job.resume_at.has_value());
+      publish(self, job);
+      if (freed)
+        dispatch(self);
+    },
     [=](scheduled_atom, sync_job& job) {
       // Created by the scheduler (in this process): told and queued like a
       // user's trigger.

@@ -73,12 +73,27 @@ void membership::assign(const std::string& node, job_run run) {
 
 bool membership::release(job_run run) {
   bool known = false;
-  for (auto& [name, m] : nodes_)
+  for (auto& [name, m] : nodes_) {
     known = m.runs.erase(run) > 0 || known;
+    m.parked.erase(run);
+  }
   auto c = current_.find(run.job_id);
   if (c != current_.end() && c->second.run == run)
     current_.erase(c);
   return known;
+}
+
+bool membership::park(job_run run, bool waiting) {
+  for (auto& [name, m] : nodes_) {
+    if (m.runs.count(run) == 0)
+      continue;
+    if (!waiting) {
+      m.parked.erase(run);
+      return false;
+    }
+    return m.parked.insert(run).second;
+  }
+  return false;
 }
 
 std::optional<membership::owner> membership::owner_of(std::int64_t job_id) const {

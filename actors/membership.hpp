@@ -25,9 +25,18 @@ public:
   struct member {
     int slots = 0;
     std::set<job_run> runs;  ///< handed here and not released yet
-    int starting = 0;        ///< starts or takeovers in flight
+    /// Of those, the ones parked in a quota wait. They hold no connection
+    /// and make no request until the upstream's day starts (SPEC §3), so
+    /// they hold no slot either: a job that can work meanwhile gets it (a
+    /// user's sync beside scheduled runs parked at their share). When they
+    /// go on, the node runs more jobs than its slots for a while; its step
+    /// pool and database pool still bound the work in flight.
+    std::set<job_run> parked;
+    int starting = 0;  ///< starts or takeovers in flight
     clock::time_point last_seen{};
-    int free() const { return slots - static_cast<int>(runs.size()) - starting; }
+    int free() const {
+      return slots - static_cast<int>(runs.size() - parked.size()) - starting;
+    }
   };
 
   /// Adds a node; false when one of that name is in already.
@@ -49,6 +58,9 @@ public:
   /// The run ended or stopped; true when it was known. A job's current run
   /// is forgotten only by its own release, never by an older run's.
   bool release(job_run run);
+  /// `run` waits for the quota (true) or works (false); true when that
+  /// freed a slot. Unknown runs are ignored.
+  bool park(job_run run, bool waiting);
   /// The node and run that currently own `job_id`.
   struct owner {
     std::string node;

@@ -86,3 +86,29 @@ BOOST_AUTO_TEST_CASE(the_node_with_most_free_slots_is_picked) {
   m.assign("b", {3, 1});
   BOOST_TEST(!m.pick(&name));
 }
+
+BOOST_AUTO_TEST_CASE(a_run_parked_in_a_quota_wait_holds_no_slot) {
+  membership m;
+  m.add("a", 1, t0);
+  m.assign("a", {1, 1});
+  std::string name;
+  BOOST_TEST(!m.pick(&name));
+  BOOST_TEST(!m.park({2, 1}, true));  // not a run of this cluster
+  BOOST_TEST(!m.pick(&name));
+  BOOST_TEST(m.park({1, 1}, true));
+  BOOST_TEST(!m.park({1, 1}, true));  // parked already: no slot freed again
+  BOOST_REQUIRE(m.pick(&name));
+  BOOST_TEST(name == "a");
+  m.assign("a", {3, 1});
+  BOOST_TEST(!m.pick(&name));
+  BOOST_TEST(m.find("a")->free() == 0);
+  // It goes on: the node runs one job beyond its slots until one ends.
+  BOOST_TEST(!m.park({1, 1}, false));
+  BOOST_TEST(m.find("a")->free() == -1);
+  BOOST_TEST(!m.pick(&name));
+  // Released while parked: forgotten as a parked run too.
+  BOOST_TEST(m.park({1, 1}, true));
+  BOOST_TEST(m.release({1, 1}));
+  BOOST_TEST(m.find("a")->parked.empty());
+  BOOST_TEST(m.find("a")->free() == 0);
+}

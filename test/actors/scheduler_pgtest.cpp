@@ -273,3 +273,28 @@ BOOST_AUTO_TEST_CASE(a_working_scheduled_run_keeps_its_place_and_a_users_own_syn
   BOOST_TEST(n.wait_terminal(first->id).status == job_status::completed);
   n.stop();
 }
+
+BOOST_AUTO_TEST_CASE(a_scheduled_run_parked_at_its_share_holds_no_slot_from_another_users_sync) {
+  node n("sched_parked_slot");
+  n.cfg.slots = 1;
+  n.cfg.upstream_daily_limit = 100;
+  n.cfg.schedule_quota_share = 50;
+  auto a = n.user(508, 30);
+  auto b = n.user(509, 3);
+  n.set_quota_used(45);
+  n.schedule(a, 60, now_s() - 1);
+  auto& rt = n.start();
+  rt.run_schedules();
+  BOOST_REQUIRE(test::wait_until([&] { return n.scheduled_jobs(a).size() == 1; }, 10s));
+  auto parked = n.scheduled_jobs(a).at(0);
+  BOOST_REQUIRE(test::wait_until(
+    [&] { return db::job_store(n.conn).find(parked.id)->resume_at.has_value(); }, 30s));
+  // The node's one slot: the parked run gives it to another user's sync.
+  auto other = rt.trigger(b, 509, job_type::incremental_sync).job;
+  BOOST_REQUIRE(other);
+  BOOST_TEST(n.wait_terminal(other->id).status == job_status::completed);
+  auto still = *db::job_store(n.conn).find(parked.id);
+  BOOST_TEST(still.status == job_status::running);
+  BOOST_TEST(still.resume_at.has_value());
+  n.stop();
+}
