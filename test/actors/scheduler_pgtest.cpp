@@ -87,6 +87,16 @@ struct node {
       60s));
     return last;
   }
+  // Runs `user`'s due schedule and waits until the job it made is parked
+  // in a quota wait (the test has left less of the share than it needs).
+  sync_job scheduled_run_parked(std::int64_t user) {
+    rt->run_schedules();  // (a pass of the start may have made it already)
+    BOOST_REQUIRE(test::wait_until([&] { return scheduled_jobs(user).size() == 1; }, 10s));
+    auto job = scheduled_jobs(user).at(0);
+    BOOST_REQUIRE(test::wait_until(
+      [&] { return db::job_store(conn).find(job.id)->resume_at.has_value(); }, 30s));
+    return job;
+  }
   void set_quota_used(std::int64_t used) {
     auto day = upstream::quota_day_of(std::chrono::system_clock::now().time_since_epoch(),
                                       cfg.upstream_day_start_minute);
@@ -219,11 +229,7 @@ BOOST_AUTO_TEST_CASE(scheduled_runs_use_only_their_share_of_the_day_and_users_st
   n.set_quota_used(45);
   auto before = n.fake.log().size();
   n.schedule(a, 60, now_s() - 1);
-  rt.run_schedules();
-  BOOST_REQUIRE(test::wait_until([&] { return n.scheduled_jobs(a).size() == 1; }, 10s));
-  auto job = n.scheduled_jobs(a).at(0);
-  BOOST_REQUIRE(test::wait_until(
-    [&] { return db::job_store(n.conn).find(job.id)->resume_at.has_value(); }, 30s));
+  auto job = n.scheduled_run_parked(a);
   BOOST_TEST(n.fake.log().size() - before == 5u);
   auto row = *db::job_store(n.conn).find(job.id);
   BOOST_TEST(row.status == job_status::running);
@@ -284,11 +290,7 @@ BOOST_AUTO_TEST_CASE(a_scheduled_run_parked_at_its_share_holds_no_slot_from_anot
   n.set_quota_used(45);
   n.schedule(a, 60, now_s() - 1);
   auto& rt = n.start();
-  rt.run_schedules();
-  BOOST_REQUIRE(test::wait_until([&] { return n.scheduled_jobs(a).size() == 1; }, 10s));
-  auto parked = n.scheduled_jobs(a).at(0);
-  BOOST_REQUIRE(test::wait_until(
-    [&] { return db::job_store(n.conn).find(parked.id)->resume_at.has_value(); }, 30s));
+  auto parked = n.scheduled_run_parked(a);
   // The node's one slot: the parked run gives it to another user's sync.
   auto other = rt.trigger(b, 509, job_type::incremental_sync).job;
   BOOST_REQUIRE(other);
