@@ -415,8 +415,10 @@ void handle_trigger(coordinator_t* self, std::int64_t user_id, std::int64_t acco
         auto again = [self, user_id, account_id, type, rp]() mutable {
           handle_trigger(self, user_id, account_id, type, std::move(rp), false);
         };
-        auto timeout = std::chrono::milliseconds(self->state.ctx->cfg.cancel_timeout_ms) * 2 +
-                       std::chrono::seconds(5);
+        // As long as a user's cancel may take (runtime::cancel): a cancel
+        // that outlived it would still end the job, after a 409 here.
+        auto timeout = std::chrono::milliseconds(self->state.ctx->cfg.cancel_timeout_ms) +
+                       std::chrono::seconds(15);
         self->request(caf::actor_cast<caf::actor>(self), timeout, cancel_atom::value, user_id,
                       old->id)
           .then([again](sync_job&) mutable { again(); },

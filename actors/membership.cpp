@@ -84,16 +84,19 @@ bool membership::release(job_run run) {
 }
 
 bool membership::park(job_run run, bool waiting) {
-  for (auto& [name, m] : nodes_) {
-    if (m.runs.count(run) == 0)
-      continue;
-    if (!waiting) {
-      m.parked.erase(run);
-      return false;
-    }
-    return m.parked.insert(run).second;
+  auto c = current_.find(run.job_id);
+  if (c == current_.end() || !(c->second.run == run))
+    return false;
+  auto* m = find(c->second.node);
+  if (!m || m->runs.count(run) == 0)
+    return false;
+  if (!waiting) {
+    m->parked.erase(run);
+    return false;
   }
-  return false;
+  auto before = m->free();
+  m->parked.insert(run);
+  return m->free() > before;
 }
 
 std::optional<membership::owner> membership::owner_of(std::int64_t job_id) const {

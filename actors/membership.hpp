@@ -6,6 +6,7 @@
 // clock of its own (the time is passed in).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -27,15 +28,20 @@ public:
     std::set<job_run> runs;  ///< handed here and not released yet
     /// Of those, the ones parked in a quota wait. They hold no connection
     /// and make no request until the upstream's day starts (SPEC §3), so
-    /// they hold no slot either: a job that can work meanwhile gets it (a
-    /// user's sync beside scheduled runs parked at their share). When they
-    /// go on, the node runs more jobs than its slots for a while; its step
-    /// pool and database pool still bound the work in flight.
+    /// up to `slots` of them hold no slot: a job that can work meanwhile
+    /// gets it (a user's sync beside scheduled runs parked at their share).
+    /// Capped, because a job started into a spent day parks at once and
+    /// would free its slot for the next: all pending jobs would start, and
+    /// all go on together when the day starts. So a node runs at most
+    /// twice its slots, and more than its slots only while some are
+    /// parked or just after they go on; its step pool and database pool
+    /// still bound the work in flight.
     std::set<job_run> parked;
     int starting = 0;  ///< starts or takeovers in flight
     clock::time_point last_seen{};
     int free() const {
-      return slots - static_cast<int>(runs.size() - parked.size()) - starting;
+      auto idle = std::min(parked.size(), static_cast<std::size_t>(std::max(slots, 0)));
+      return slots - static_cast<int>(runs.size() - idle) - starting;
     }
   };
 
@@ -59,7 +65,8 @@ public:
   /// is forgotten only by its own release, never by an older run's.
   bool release(job_run run);
   /// `run` waits for the quota (true) or works (false); true when that
-  /// freed a slot. Unknown runs are ignored.
+  /// freed a slot. Only a job's current run counts (an older run's report
+  /// is ignored), and unknown runs are ignored.
   bool park(job_run run, bool waiting);
   /// The node and run that currently own `job_id`.
   struct owner {

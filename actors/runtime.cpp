@@ -154,8 +154,8 @@ int runtime::listen_cluster() {
 
 job_result runtime::trigger(std::int64_t user_id, std::int64_t account_id, job_type type) {
   // A scheduled job that gives way is cancelled first: as long as a cancel.
-  auto timeout = std::chrono::milliseconds(impl_->cfg.cancel_timeout_ms) * 2 +
-                 std::chrono::seconds(20);
+  auto timeout = std::chrono::milliseconds(impl_->cfg.cancel_timeout_ms) +
+                 std::chrono::seconds(30);
   return impl_->ask(caf::make_message(trigger_atom::value, user_id, account_id, type),
                     timeout);
 }

@@ -112,3 +112,23 @@ BOOST_AUTO_TEST_CASE(a_run_parked_in_a_quota_wait_holds_no_slot) {
   BOOST_TEST(m.find("a")->parked.empty());
   BOOST_TEST(m.find("a")->free() == 0);
 }
+
+BOOST_AUTO_TEST_CASE(parked_runs_free_at_most_the_nodes_slots_and_only_a_current_run_parks) {
+  membership m;
+  m.add("a", 2, t0);
+  std::string name;
+  // Jobs started into a spent day park at once: 2 slots, 4 runs at most.
+  for (std::int64_t job = 1; job <= 4; ++job) {
+    BOOST_REQUIRE(m.pick(&name));
+    m.assign("a", {job, 1});
+    bool freed = m.park({job, 1}, true);
+    BOOST_TEST(freed == (job <= 2));
+  }
+  BOOST_TEST(m.find("a")->free() == 0);
+  BOOST_TEST(!m.pick(&name));
+  // A takeover: the older run's report parks nothing.
+  m.assign("a", {1, 2});
+  BOOST_TEST(!m.park({1, 1}, false));
+  BOOST_TEST(m.find("a")->parked.count({1, 1}) == 1u);
+  BOOST_TEST(!m.park({7, 1}, true));
+}

@@ -39,6 +39,9 @@ struct node {
     cfg.node_id = "node-a";
     cfg.job_lease_s = 3;
     cfg.auth = "none";
+    // The quota day starts 12 hours from now, so no run meets its end: the
+    // count set_quota_used wrote would start afresh, a parked run go on.
+    cfg.upstream_day_start_minute = static_cast<int>((now_s() / 60 + 720) % 1440);
     fake.set_detail_size(300);
   }
   runtime& start() {
