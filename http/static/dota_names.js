@@ -83,3 +83,12 @@ export const PHASE_LABELS = {
 export function isActiveStatus(status) {
   return status === 'pending' || status === 'running';
 }
+
+// SPEC §3: a scheduled job that does no work now (pending, or parked in a
+// quota wait) gives way to a sync its user starts; the server's rule is
+// gives_way_to_user_trigger (actors/job_rules.hpp). "Sync Matches" stays
+// on for it. One whose cancel is under way is left to end.
+export function givesWayToTrigger(job) {
+  if (!job || job.triggered_by !== 'schedule' || job.cancel_requested_at) return false;
+  return job.status === 'pending' || (job.status === 'running' && job.phase === 'waiting_quota');
+}

@@ -6,7 +6,7 @@
 
 import { api } from './api.js';
 import { formatElapsed, formatInt, formatPercentValue, parseTimestamp } from './format.js';
-import { PHASE_LABELS, isActiveStatus, jobTypeLabel, statusLabel } from './dota_names.js';
+import { PHASE_LABELS, givesWayToTrigger, isActiveStatus, jobTypeLabel, statusLabel } from './dota_names.js';
 
 // SPEC §5: a quota wait in words, with the time in the user's own zone.
 export function quotaWaitText(resumeAt) {
@@ -199,7 +199,8 @@ export class SyncPanel {
   }
 
   async trigger() {
-    if (!this.ready || this.activeJob || this.triggerInFlight) return;
+    const blocking = this.activeJob && !givesWayToTrigger(this.activeJob);
+    if (!this.ready || blocking || this.triggerInFlight) return;
     const jobType = this.selectedType();
     this.showNotice('');
     this.showError('');
@@ -260,12 +261,14 @@ export class SyncPanel {
     const active = Boolean(job);
     this.root.dataset.active = String(active);
     this.root.dataset.jobId = job ? String(job.id) : '';
-    this.selector.inert = active;
+    // A scheduled job that gives way leaves "Sync Matches" on (and its type).
+    const blocking = active && !givesWayToTrigger(job);
+    this.selector.inert = blocking;
     this.progress.inert = !active;
     this.progress.setAttribute('aria-hidden', String(!active));
 
-    this.syncButton.disabled = active || this.triggerInFlight || !this.ready;
-    this.syncButton.textContent = active ? 'Syncing...' : this.triggerInFlight ? 'Starting...' : 'Sync Matches';
+    this.syncButton.disabled = blocking || this.triggerInFlight || !this.ready;
+    this.syncButton.textContent = blocking ? 'Syncing...' : this.triggerInFlight ? 'Starting...' : 'Sync Matches';
     this.cancelButton.hidden = !active;
     const cancelling = active && (this.cancelInFlight || Boolean(job.cancel_requested_at));
     this.cancelButton.disabled = cancelling;

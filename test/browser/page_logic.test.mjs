@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { JobStream, SseParser, backoffDelay } from '../../http/static/sse.js';
 import { groupWeeks, weekStartMs, weeklyCounts } from '../../http/static/chart.js';
 import { winRateFraction } from '../../http/static/match_views.js';
+import { givesWayToTrigger } from '../../http/static/dota_names.js';
 
 function parseAll(chunks) {
   const parser = new SseParser();
@@ -113,5 +114,22 @@ describe('quotaWaitText', () => {
     const text = quotaWaitText('2026-12-04T00:00:00Z');
     const local = new Date(Date.UTC(2026, 11, 4, 0, 0)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
     assert.equal(text, `OpenDota's daily limit is used up; this sync goes on at ${local} your time`);
+  });
+});
+
+describe('givesWayToTrigger', () => {
+  const scheduled = { triggered_by: 'schedule', status: 'running', phase: 'details', cancel_requested_at: null };
+
+  it('is true for a scheduled job that is pending or parked in a quota wait', () => {
+    assert.equal(givesWayToTrigger({ ...scheduled, status: 'pending', phase: null }), true);
+    assert.equal(givesWayToTrigger({ ...scheduled, phase: 'waiting_quota' }), true);
+  });
+
+  it('is false for a working scheduled job, a user\'s job, one being cancelled, an ended one or none', () => {
+    assert.equal(givesWayToTrigger(scheduled), false);
+    assert.equal(givesWayToTrigger({ ...scheduled, triggered_by: 'user', status: 'pending' }), false);
+    assert.equal(givesWayToTrigger({ ...scheduled, phase: 'waiting_quota', cancel_requested_at: '2026-12-04T19:00:00Z' }), false);
+    assert.equal(givesWayToTrigger({ ...scheduled, status: 'cancelled', phase: null }), false);
+    assert.equal(givesWayToTrigger(null), false);
   });
 });
