@@ -15,7 +15,6 @@ set -euo pipefail
 [[ $(id -u) == 0 ]] || { echo "pg_private_test: needs root, skipped"; exit 77; }
 src=$1
 matchsync=$2
-bin=/usr/lib/postgresql/15/bin
 pg="$src/scripts/pg.sh"
 other=nobody
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -84,27 +83,11 @@ after=$(stat -c '%a %U' "$top" / /tmp)
 # --- 3. a cluster of the old script is upgraded -----------------------------
 top=$(mktemp -d); dirs+=("$top"); chmod 755 "$top"
 dir=$top/.matchsync/pg
-mkdir -p "$dir"; chown postgres:postgres "$dir"
-runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 \
-  --locale=C.UTF-8 --no-sync --no-instructions >/dev/null
-# The old script's TCP port, as it chose it: at random, and again when taken.
-# Other tests of the suite hold ports of this range (CI saw the one try of an
-# earlier version fail beside the ASan build's tests), so a port in use is
-# tried again; any other failure prints the server's log.
-started=0
-for _ in $(seq 20); do
-  port=$((20000 + RANDOM % 30000))
-  : >"$dir/log"; chown postgres:postgres "$dir/log"
-  if runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null 2>&1; then
-    started=1; break
-  fi
-  grep -q 'could not bind\|Address already in use' "$dir/log" || { cat "$dir/log" >&2; fail "the old-style cluster did not start"; }
-done
-((started)) || { cat "$dir/log" >&2; fail "the old-style cluster found no free port in 20 tries"; }
-runuser -u postgres -- "$bin/createdb" -h "$dir" -p "$port" matchsync
-old="host=$dir port=$port user=postgres dbname=matchsync"
-echo "$old" >"$dir/url"
+# The old script's cluster is what `--throwaway` still makes (trust, TCP on
+# 127.0.0.1 at a random free port, tried again when taken, fsync off, the
+# superuser): CI once saw a single random port of this test's own taken.
+old=$("$pg" start "$dir" --throwaway)
+[[ $old == *"user=postgres"* && $old != *"/run "* ]] || fail "not an old-style cluster: $old"
 MATCHSYNC_DATABASE_URL=$old "$matchsync" migrate >/dev/null
 sql "$old" "INSERT INTO users (account_id, name) VALUES (42, 'kept')" >/dev/null
 # Still running with the old options when the new script starts it.
