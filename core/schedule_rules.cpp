@@ -32,9 +32,14 @@ std::int64_t next_due(std::int64_t after, std::int64_t user_id, int interval_min
   return phase + k * interval;
 }
 
+std::int64_t next_after_run(std::int64_t now, std::int64_t user_id, int interval_minutes) {
+  std::int64_t half = std::int64_t{interval_minutes} * 30;
+  return next_due(now + half - 1, user_id, interval_minutes);
+}
+
 due_outcome on_due(const due_input& in) {
   due_outcome out;
-  out.next_run_at = next_due(in.now, in.user_id, in.interval_minutes);
+  out.next_run_at = next_after_run(in.now, in.user_id, in.interval_minutes);
   if (in.user_has_active_job) {
     out.what = action::skip;
   } else if (!in.quota_share_left) {

@@ -27,6 +27,14 @@ std::int64_t phase_s(std::int64_t user_id, int interval_minutes);
 /// number of intervals.
 std::int64_t next_due(std::int64_t after, std::int64_t user_id, int interval_minutes);
 
+/// The due time after a run made (or skipped) at `now`: the first of the
+/// user's due times at least half an interval after `now`. A run made on
+/// time gets the due time one interval on, as next_due would give. A
+/// catch-up run after downtime is made at any moment, perhaps a second
+/// before one of the user's due times; that due time is then passed over,
+/// so two runs never follow each other within seconds.
+std::int64_t next_after_run(std::int64_t now, std::int64_t user_id, int interval_minutes);
+
 /// What a due schedule does now.
 enum class action {
   start,  ///< create an incremental job (triggered_by "schedule")
@@ -47,7 +55,8 @@ struct due_input {
 struct due_outcome {
   action what = action::start;
   /// The schedule's next due time. One run however many due times passed
-  /// while nobody looked (catch-up of one): the next is after `now`.
+  /// while nobody looked (catch-up of one): the next is at least half an
+  /// interval after `now` (next_after_run).
   std::int64_t next_run_at = 0;
 };
 

@@ -77,8 +77,28 @@ BOOST_AUTO_TEST_CASE(after_downtime_one_run_catches_up_not_one_per_missed_interv
   auto out = on_due(in);
   BOOST_TEST((out.what == action::start));
   // The next is in the future: the four other missed due times are gone.
-  BOOST_TEST(out.next_run_at > in.now);
-  BOOST_TEST(out.next_run_at <= in.now + 900);
+  BOOST_TEST(out.next_run_at >= in.now + 450);
+  BOOST_TEST(out.next_run_at < in.now + 450 + 900);
+  BOOST_TEST(out.next_run_at == next_due(out.next_run_at - 1, 9, 15));  // one of the user's
+}
+
+// CI's scheduler_pgtest once made a run one second before the user's due
+// time, and the next pass made a second job at that due time.
+BOOST_AUTO_TEST_CASE(a_catch_up_run_just_before_a_due_time_passes_that_due_time_over) {
+  due_input in;
+  in.user_id = 1;
+  in.interval_minutes = 15;
+  auto upcoming = next_due(1'796'000'000, 1, 15);
+  for (std::int64_t early : {1, 2, 60, 449}) {
+    in.now = upcoming - early;
+    auto out = on_due(in);
+    BOOST_TEST(out.next_run_at == upcoming + 900, "run " << early << " s before a due time");
+  }
+  in.now = upcoming - 451;  // more than half an interval early: that due time runs
+  BOOST_TEST(on_due(in).next_run_at == upcoming);
+  in.user_has_active_job = true;  // a skipped run moves the same way
+  in.now = upcoming - 1;
+  BOOST_TEST(on_due(in).next_run_at == upcoming + 900);
 }
 
 BOOST_AUTO_TEST_CASE(without_quota_share_the_run_is_deferred_to_the_next_quota_day) {
