@@ -459,6 +459,9 @@ BOOST_AUTO_TEST_CASE(minute_counter_counts_every_request_of_a_clock_minute_404s_
   // Four requests inside one clock minute; a run that straddles a minute
   // boundary is repeated (at most once more can straddle).
   for (int run = 0; run < 3; ++run) {
+    // A run starts from nothing: the one before may have counted in the
+    // minute this one starts in.
+    fake().reset();
     fake().set_limits(limits(3, 0));
     auto before = clock_minute();
     auto r1 = get("/api/matches/1");  // a 404 counts
@@ -466,7 +469,8 @@ BOOST_AUTO_TEST_CASE(minute_counter_counts_every_request_of_a_clock_minute_404s_
     auto r3 = get("/api/players/3/matches");
     auto r4 = get("/api/players/3/matches");
     auto r5 = get("/api/players/3/matches");  // a 429 counts too
-    if (clock_minute() != before)
+    auto q = fake().quota();  // read inside the minute the check below holds
+    if (clock_minute() != before || q.minute != before)
       continue;
     BOOST_TEST(r1->status == 404);
     BOOST_TEST(r1->get_header_value("X-Rate-Limit-Remaining-Minute") == "2");
@@ -476,8 +480,7 @@ BOOST_AUTO_TEST_CASE(minute_counter_counts_every_request_of_a_clock_minute_404s_
     BOOST_TEST(r4->body == R"({"error":"minute rate limit exceeded"})");
     BOOST_TEST(!r4->has_header("Retry-After"));
     BOOST_TEST(r5->get_header_value("X-Rate-Limit-Remaining-Minute") == "-2");
-    auto q = fake().quota();
-    BOOST_TEST(q.used_minute == 5 * (run + 1));
+    BOOST_TEST(q.used_minute == 5);
     BOOST_TEST(!r1->has_header("X-Rate-Limit-Remaining-Day"));
     return;
   }

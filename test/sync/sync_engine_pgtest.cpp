@@ -26,6 +26,7 @@
 #include "test/support/pg_fixture.hpp"
 #include "upstream/cancel_token.hpp"
 #include "upstream/http_client.hpp"
+#include "upstream/quota_day.hpp"
 #include "upstream/rate_budget.hpp"
 
 using namespace matchsync;
@@ -735,12 +736,21 @@ BOOST_AUTO_TEST_CASE(a_match_another_account_synced_is_not_fetched_again) {
 }
 
 // SPEC §2/§3: the daily-limit body and X-Rate-Limit-Remaining-Day: 0 each
-// put the job into the same quota wait until the upstream's day starts
-// (here 00:00 UTC), never a failure; the wait is written to the job's row.
-std::string next_utc_midnight() {
-  auto now = std::chrono::system_clock::now();
-  auto days = std::chrono::floor<std::chrono::hours>(now).time_since_epoch().count() / 24;
-  std::time_t t = static_cast<std::time_t>((days + 1) * 86400);
+// put the job into the same quota wait until the upstream's day starts,
+// never a failure; the wait is written to the job's row. The day starts 12
+// hours from now (MATCHSYNC_UPSTREAM_DAY_START_UTC), so no case meets its
+// start: at 00:00 UTC a count would start afresh in the middle of a case.
+int far_day_start() {
+  auto minutes = std::chrono::duration_cast<std::chrono::minutes>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  return static_cast<int>((minutes + 720) % 1440);
+}
+
+std::string next_day_start(int day_start_minute) {
+  auto next = upstream::next_quota_day(std::chrono::system_clock::now().time_since_epoch(),
+                                       day_start_minute);
+  auto t = static_cast<std::time_t>(std::chrono::duration_cast<std::chrono::seconds>(next).count());
   char out[32];
   std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return out;
@@ -748,7 +758,8 @@ std::string next_utc_midnight() {
 
 BOOST_AUTO_TEST_CASE(the_daily_limit_body_puts_the_job_into_a_quota_wait) {
   harness h("engine_daily_limit");
-  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 0, 0);
+  auto day_start = far_day_start();
+  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 0, day_start);
   h.budget.set_daily(quota);
   h.fake.script("/api/players/.*", {test::scripted_answer::daily_limit()});
   auto r = h.sync_to_end(10, job_type::incremental_sync);
@@ -756,7 +767,7 @@ BOOST_AUTO_TEST_CASE(the_daily_limit_body_puts_the_job_into_a_quota_wait) {
   BOOST_TEST((r.last == sync::step_result::waiting_quota));
   auto stored = *db::job_store(h.conn).find(r.job.id);
   BOOST_TEST(stored.status == job_status::running);
-  BOOST_TEST(stored.resume_at.value_or("") == next_utc_midnight());
+  BOOST_TEST(stored.resume_at.value_or("") == next_day_start(day_start));
   BOOST_TEST(stored.phase.value_or("") == "listing");  // what it resumes in
   // The next request is refused here, without asking the upstream.
   auto again = h.run(stored);
@@ -766,7 +777,8 @@ BOOST_AUTO_TEST_CASE(the_daily_limit_body_puts_the_job_into_a_quota_wait) {
 
 BOOST_AUTO_TEST_CASE(remaining_day_zero_puts_the_job_into_the_same_wait_after_using_the_answer) {
   harness h("engine_remaining_day");
-  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 0, 0);
+  auto day_start = far_day_start();
+  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 0, day_start);
   h.budget.set_daily(quota);
   matchsync::test::quota_limits l;
   l.per_day = 1;
@@ -775,7 +787,7 @@ BOOST_AUTO_TEST_CASE(remaining_day_zero_puts_the_job_into_the_same_wait_after_us
   BOOST_TEST(r.error == errc::none, r.message);
   BOOST_TEST((r.last == sync::step_result::waiting_quota));
   auto stored = *db::job_store(h.conn).find(r.job.id);
-  BOOST_TEST(stored.resume_at.value_or("") == next_utc_midnight());
+  BOOST_TEST(stored.resume_at.value_or("") == next_day_start(day_start));
   // The one answer was used (the listing committed), and nothing followed it.
   BOOST_TEST(stored.new_matches == 10);
   BOOST_TEST(h.fake.log().size() == 1u);
@@ -784,7 +796,8 @@ BOOST_AUTO_TEST_CASE(remaining_day_zero_puts_the_job_into_the_same_wait_after_us
 
 BOOST_AUTO_TEST_CASE(our_own_daily_limit_waits_before_the_upstream_refuses) {
   harness h("engine_own_daily_limit");
-  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 3, 0);
+  auto day_start = far_day_start();
+  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 3, day_start);
   h.budget.set_daily(quota);
   h.fake.set_detail_size(300);
   auto r = h.sync_to_end(10, job_type::incremental_sync);
@@ -792,7 +805,7 @@ BOOST_AUTO_TEST_CASE(our_own_daily_limit_waits_before_the_upstream_refuses) {
   BOOST_TEST(h.fake.log().size() == 3u);
   BOOST_TEST(quota->usage().used == 3);
   // A second quota object (another node, a restart) sees the same count.
-  sync::shared_daily_quota other(h.single, 3, 0);
+  sync::shared_daily_quota other(h.single, 3, day_start);
   BOOST_TEST(other.take().has_value());
   BOOST_TEST(other.usage().used == 3);
 }
@@ -810,7 +823,7 @@ BOOST_AUTO_TEST_CASE(a_batch_cut_by_the_daily_limit_keeps_what_was_fetched_befor
     return std::chrono::system_clock::now().time_since_epoch() + days.load() * std::chrono::hours(24);
   };
   // The list, a batch of 5, then 2 of the next batch of 5.
-  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 8, 0, wall);
+  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 8, far_day_start(), wall);
   h.budget.set_daily(quota);
   auto r = h.sync_to_end(12, job_type::incremental_sync);
   BOOST_TEST((r.last == sync::step_result::waiting_quota));

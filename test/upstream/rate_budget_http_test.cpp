@@ -85,9 +85,11 @@ BOOST_AUTO_TEST_CASE(many_clients_share_the_budget_over_ten_seconds) {
   std::sort(starts.begin(), starts.end());
   BOOST_TEST_MESSAGE(log.size() << " requests, " << calls << " calls in " << ran_s << " s");
 
-  // The budget was used, not merely respected: ~2 per second for 10 s; and
-  // never more than one start per 500 ms over the whole run.
-  BOOST_TEST(starts.size() >= 19u);
+  // The budget was used, not merely respected: ~2 per second for 10 s, less
+  // one slot for a clock minute's edge (a slot too near it moves past it, as
+  // the upstream counts per clock minute), and one for the threads' start;
+  // and never more than one start per 500 ms over the whole run.
+  BOOST_TEST(starts.size() >= 18u);
   BOOST_TEST(starts.size() <= static_cast<std::size_t>(rate * ran_s / 60.0) + 1,
              starts.size() << " starts in " << ran_s << " s");
   BOOST_TEST(not_ok == 0);
