@@ -56,12 +56,17 @@ caf::result<void> refuse_async(session_t* self, const char* what, const std::str
 }
 
 // Why the node may not report a row or wait of `job_id`; nullopt when it may.
+// With `attempt`, the node must hold that very run (a progress row).
 std::optional<std::string> report_refused(session_t* self, const std::string& token,
-                                          std::int64_t job_id, std::int64_t user_id) {
+                                          std::int64_t job_id, std::int64_t user_id,
+                                          std::optional<std::int32_t> attempt = std::nullopt) {
   if (auto why = not_from_node(self, token))
     return std::string(why);
-  if (auto why = self->state.rules.check_report(job_id, user_id))
-    return why + std::string(" (job ") + std::to_string(job_id) + ")";
+  auto why = attempt ? self->state.rules.check_run_report(job_run{job_id, *attempt}, user_id)
+                     : self->state.rules.check_report(job_id, user_id);
+  if (why)
+    return why + std::string(" (job ") + std::to_string(job_id) +
+           (attempt ? ", attempt " + std::to_string(*attempt) : std::string()) + ")";
   return std::nullopt;
 }
 
@@ -131,7 +136,7 @@ caf::behavior node_session(session_t* self, caf::actor coordinator, caf::actor a
     },
     // Upward, from the node, checked against the coordinator's records.
     [=](const std::string& token, progress_atom, sync_job& job) -> caf::result<void> {
-      if (auto why = report_refused(self, token, job.id, job.user_id))
+      if (auto why = report_refused(self, token, job.id, job.user_id, job.attempt))
         return refuse_async(self, "progress", *why);
       self->send(self->state.coordinator, progress_atom::value, std::move(job));
       return caf::unit;

@@ -18,6 +18,16 @@ const char* node_session_rules::check_report(std::int64_t job_id, std::int64_t u
   return nullptr;
 }
 
+const char* node_session_rules::check_run_report(job_run run, std::int64_t user_id) const {
+  auto it = jobs_.find(run);
+  if (it == jobs_.end())
+    return check_report(run.job_id, user_id) ? "job not owned by this node"
+                                             : "run not held by this node";
+  if (it->second.user_id != user_id)
+    return "job belongs to another user";
+  return nullptr;
+}
+
 const char* node_session_rules::release(job_run run) {
   if (jobs_.erase(run) == 0)
     return "job not owned by this node";

@@ -27,6 +27,16 @@ public:
   /// `job_id` for `user_id` (it holds a run of that job); else why not.
   const char* check_report(std::int64_t job_id, std::int64_t user_id) const;
 
+  /// As check_report, for a progress row of run `run`: the node must hold
+  /// that very run. A progress row parks its run in a quota wait and frees
+  /// the slot the coordinator counts for it (membership::park), so a node
+  /// that still holds an older run of a job taken over elsewhere must not
+  /// speak for the newer one. (A job actor's rows carry its own attempt:
+  /// every write it makes is fenced by it. Finished rows and waits keep the
+  /// job check: a node may read a job's final row after another run ended
+  /// it.)
+  const char* check_run_report(job_run run, std::int64_t user_id) const;
+
   /// nullptr when the node may release `run` (it is then no longer the
   /// node's); else why not.
   const char* release(job_run run);

@@ -16,6 +16,24 @@ BOOST_AUTO_TEST_CASE(a_node_reports_only_jobs_handed_to_it_as_their_user) {
   BOOST_TEST(r.check_report(8, 1) != nullptr);
 }
 
+// A progress row parks its run and frees the slot counted for it: a node
+// that still holds run 1 of a job taken over elsewhere (run 2) may not send
+// run 2's row; holding both (a takeover on the same node), it may.
+BOOST_AUTO_TEST_CASE(a_progress_row_comes_only_from_the_node_holding_that_very_run) {
+  node_session_rules r;
+  BOOST_TEST(std::string(r.check_run_report({7, 1}, 1)) == "job not owned by this node");
+  r.assigned({7, 1}, 1);
+  BOOST_TEST(r.check_run_report({7, 1}, 1) == nullptr);
+  BOOST_TEST(std::string(r.check_run_report({7, 2}, 1)) == "run not held by this node");
+  BOOST_TEST(r.check_report(7, 1) == nullptr);  // its final row still passes
+  BOOST_TEST(std::string(r.check_run_report({7, 1}, 2)) == "job belongs to another user");
+  r.assigned({7, 2}, 1);
+  BOOST_TEST(r.check_run_report({7, 2}, 1) == nullptr);
+  BOOST_TEST(r.release({7, 1}) == nullptr);
+  BOOST_TEST(r.check_run_report({7, 1}, 1) != nullptr);
+  BOOST_TEST(r.check_run_report({7, 2}, 1) == nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(a_node_releases_a_job_once_and_reports_it_no_more) {
   node_session_rules r;
   BOOST_TEST(r.release({7, 1}) != nullptr);
