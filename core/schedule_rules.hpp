@@ -32,7 +32,11 @@ std::int64_t next_due(std::int64_t after, std::int64_t user_id, int interval_min
 /// time gets the due time one interval on, as next_due would give. A
 /// catch-up run after downtime is made at any moment, perhaps a second
 /// before one of the user's due times; that due time is then passed over,
-/// so two runs never follow each other within seconds.
+/// so a scheduled run is never followed by the next within seconds.
+/// (Turning a schedule on still makes it due at its next due time, which
+/// may be a second away: the user asked for it.) A run more than half an
+/// interval late passes the next due time over too: up to 1.5 intervals
+/// pass between two runs then.
 std::int64_t next_after_run(std::int64_t now, std::int64_t user_id, int interval_minutes);
 
 /// What a due schedule does now.

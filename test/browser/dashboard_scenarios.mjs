@@ -412,7 +412,9 @@ export function dashboardScenarios(config) {
       assert.match(await page.textContent('#schedule-next'), /off/);
       await page.selectOption('#schedule-interval', '30');
       const [saved] = await Promise.all([
-        page.waitForResponse((r) => r.url().endsWith('/sync/schedule') && r.request().method() === 'PUT'),
+        // The interval's own save (still off) may answer first: wait for the one that turns it on.
+        page.waitForResponse((r) => r.url().endsWith('/sync/schedule') && r.request().method() === 'PUT' &&
+          r.request().postDataJSON()?.enabled === true),
         page.check('#schedule-enabled'),
       ]);
       await page.waitForFunction(() => document.querySelector('#schedule-card').dataset.enabled === 'true', null, { timeout: WAIT_MS });
