@@ -19,6 +19,7 @@
 #include "test/fake_opendota/fake_server.hpp"
 #include "test/support/pg_fixture.hpp"
 #include "test/support/process.hpp"
+#include "test/support/quota_day_away.hpp"
 #include "upstream/quota_day.hpp"
 
 using namespace matchsync;
@@ -39,9 +40,7 @@ struct node {
     cfg.node_id = "node-a";
     cfg.job_lease_s = 3;
     cfg.auth = "none";
-    // The quota day starts 12 hours from now, so no run meets its end: the
-    // count set_quota_used wrote would start afresh, a parked run go on.
-    cfg.upstream_day_start_minute = static_cast<int>((now_s() / 60 + 720) % 1440);
+    cfg.upstream_day_start_minute = test::day_start_12h_away();
     fake.set_detail_size(300);
   }
   runtime& start() {

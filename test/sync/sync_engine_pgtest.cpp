@@ -24,6 +24,7 @@
 #include "sync/sync_engine.hpp"
 #include "test/fake_opendota/fake_server.hpp"
 #include "test/support/pg_fixture.hpp"
+#include "test/support/quota_day_away.hpp"
 #include "upstream/cancel_token.hpp"
 #include "upstream/http_client.hpp"
 #include "upstream/quota_day.hpp"
@@ -738,15 +739,7 @@ BOOST_AUTO_TEST_CASE(a_match_another_account_synced_is_not_fetched_again) {
 // SPEC §2/§3: the daily-limit body and X-Rate-Limit-Remaining-Day: 0 each
 // put the job into the same quota wait until the upstream's day starts,
 // never a failure; the wait is written to the job's row. The day starts 12
-// hours from now (MATCHSYNC_UPSTREAM_DAY_START_UTC), so no case meets its
-// start: at 00:00 UTC a count would start afresh in the middle of a case.
-int far_day_start() {
-  auto minutes = std::chrono::duration_cast<std::chrono::minutes>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
-  return static_cast<int>((minutes + 720) % 1440);
-}
-
+// hours from now (test::day_start_12h_away), so no case meets its start.
 std::string next_day_start(int day_start_minute) {
   auto next = upstream::next_quota_day(std::chrono::system_clock::now().time_since_epoch(),
                                        day_start_minute);
@@ -758,7 +751,7 @@ std::string next_day_start(int day_start_minute) {
 
 BOOST_AUTO_TEST_CASE(the_daily_limit_body_puts_the_job_into_a_quota_wait) {
   harness h("engine_daily_limit");
-  auto day_start = far_day_start();
+  auto day_start = test::day_start_12h_away();
   auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 0, day_start);
   h.budget.set_daily(quota);
   h.fake.script("/api/players/.*", {test::scripted_answer::daily_limit()});
@@ -777,7 +770,7 @@ BOOST_AUTO_TEST_CASE(the_daily_limit_body_puts_the_job_into_a_quota_wait) {
 
 BOOST_AUTO_TEST_CASE(remaining_day_zero_puts_the_job_into_the_same_wait_after_using_the_answer) {
   harness h("engine_remaining_day");
-  auto day_start = far_day_start();
+  auto day_start = test::day_start_12h_away();
   auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 0, day_start);
   h.budget.set_daily(quota);
   matchsync::test::quota_limits l;
@@ -796,7 +789,7 @@ BOOST_AUTO_TEST_CASE(remaining_day_zero_puts_the_job_into_the_same_wait_after_us
 
 BOOST_AUTO_TEST_CASE(our_own_daily_limit_waits_before_the_upstream_refuses) {
   harness h("engine_own_daily_limit");
-  auto day_start = far_day_start();
+  auto day_start = test::day_start_12h_away();
   auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 3, day_start);
   h.budget.set_daily(quota);
   h.fake.set_detail_size(300);
@@ -823,7 +816,7 @@ BOOST_AUTO_TEST_CASE(a_batch_cut_by_the_daily_limit_keeps_what_was_fetched_befor
     return std::chrono::system_clock::now().time_since_epoch() + days.load() * std::chrono::hours(24);
   };
   // The list, a batch of 5, then 2 of the next batch of 5.
-  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 8, far_day_start(), wall);
+  auto quota = std::make_shared<sync::shared_daily_quota>(h.single, 8, test::day_start_12h_away(), wall);
   h.budget.set_daily(quota);
   auto r = h.sync_to_end(12, job_type::incremental_sync);
   BOOST_TEST((r.last == sync::step_result::waiting_quota));
